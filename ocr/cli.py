@@ -1,0 +1,137 @@
+"""``python -m ocr``: the command line. Everything the app does, for scripts and batches.
+
+Exit status: 0 when every file was read, 1 when any failed (one ``error: NAME: ...`` line each on
+stderr, every other file still written), 2 for bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .batch import Outcome, read_files
+from .engine import BACKENDS, Engine, check_languages
+from .errors import LanguageMissingError, MissingDependencyError, OcrError, SettingsError
+from .exports import FORMATS, export, safe_name
+from .settings import Options, Settings, parse_preset, preset_json
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m ocr",
+        description="Read the text of images and PDFs with Tesseract, after optional clean-up.",
+    )
+    p.add_argument("files", nargs="+", metavar="FILE", help="images (PNG, JPEG, TIFF, BMP, WebP, GIF) or PDFs")
+    p.add_argument("--preset", metavar="JSON", help="settings (and options) saved from the app or --save-preset")
+    p.add_argument("--lang", help="language data, several joined by +: eng+deu (default eng)")
+    p.add_argument("--psm", type=int, help="page segmentation mode 0-13 (default 3, automatic)")
+    p.add_argument("--oem", type=int, help="engine mode 0-3 (default 3)")
+    p.add_argument("--dpi", type=int, help="resolution to tell Tesseract (default: the file's, else 300)")
+    p.add_argument("--timeout", type=float, help="seconds per page (default 60)")
+    p.add_argument("--format", default="txt", choices=FORMATS, help="output format (default txt)")
+    p.add_argument("-o", "--output", metavar="OUTDIR", help="write one output file per page here")
+    p.add_argument("--jobs", type=int, help="pages read side by side (default: one per core)")
+    p.add_argument("--backend", default="api", choices=BACKENDS,
+                   help="api: Tesseract's library in worker processes (default); cli: the tesseract command")
+    p.add_argument("--auto", action="store_true", help="auto-tune the settings for each page")
+    p.add_argument("--auto-budget", type=float, default=20.0, metavar="SECONDS", help="auto-tune time per page")
+    p.add_argument("--save-preset", metavar="JSON", help="with --auto: save the first page's tuned settings here")
+    return p
+
+
+def _options(args, base: Options | None) -> Options:
+    changes = {k: getattr(args, k) for k in ("lang", "psm", "oem", "dpi", "timeout") if getattr(args, k) is not None}
+    return (base or Options()).replace(**changes)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    settings, preset_options = Settings(), None
+    try:
+        if args.preset:
+            try:
+                text = Path(args.preset).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as e:
+                raise SettingsError(f"the preset {args.preset} cannot be read ({getattr(e, 'strerror', None) or e}).") from None
+            settings, preset_options = parse_preset(text)
+        options = _options(args, preset_options)
+        if args.jobs is not None and args.jobs < 1:
+            raise SettingsError("--jobs must be 1 or more.")
+        if args.save_preset and not args.auto:
+            raise SettingsError("--save-preset needs --auto.")
+        check_languages(options.lang)
+    except SettingsError as e:
+        parser.error(str(e))
+    except MissingDependencyError as e:
+        print(f"error: {e}", file=sys.stderr)
+        # a --lang asking for what is not installed is a bad argument; missing Tesseract is not
+        return 2 if isinstance(e, LanguageMissingError) and args.lang else 1
+
+    outputs = ("hocr",) if args.format == "hocr" else ("pdf",) if args.format == "pdf" else ()
+    engine = Engine(args.backend, workers=args.jobs)
+    tune, tuned = None, []
+    if args.auto:
+        from .autotune import autotune
+
+        def tune(page):
+            found_settings, found_options, _trace = autotune(page, budget_s=args.auto_budget, options=options, engine=engine)
+            tuned.append((page.name, found_settings, found_options))
+            return found_settings, found_options
+
+    outdir = Path(args.output) if args.output else None
+    if outdir:
+        try:
+            outdir.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            print(f"error: cannot create {outdir}: {e.strerror or e}", file=sys.stderr)
+            return 1
+    written: set[str] = set()
+    failed = 0
+
+    def finished(done: int, total: int, outcome: Outcome) -> None:
+        nonlocal failed
+        if outcome.error:
+            failed += 1
+            print(f"error: {outcome.name}: {outcome.error}", file=sys.stderr)
+
+    try:
+        outcomes = read_files(args.files, settings, options, jobs=args.jobs, outputs=outputs, engine=engine,
+                              tune=tune, progress=finished)
+        for w in engine.warnings:
+            print(f"warning: {w}", file=sys.stderr)
+        results = [o for o in outcomes if o.result is not None]
+        if outdir:
+            for o in results:
+                path = outdir / f"{_stem(o, written)}.{args.format}"
+                path.write_bytes(export(o.result, args.format))
+        elif results:
+            sys.stdout.buffer.write(export([o.result for o in results], args.format))
+            sys.stdout.flush()
+        if args.save_preset and tuned:
+            Path(args.save_preset).write_text(preset_json(tuned[0][1], tuned[0][2]), encoding="utf-8")
+    except OcrError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        engine.close()
+    return 1 if failed else 0
+
+
+def _stem(outcome: Outcome, used: set[str]) -> str:
+    """Output name for a page: the file's name without extension, ``-pN`` for pages of a longer file."""
+    page = outcome.page
+    stem = safe_name(Path(outcome.source).stem)
+    if page is not None and page.count > 1:
+        stem = f"{stem}-p{page.index + 1}"
+    if stem in used:
+        stem = safe_name(outcome.name)
+    n, base = 2, stem
+    while stem in used:
+        stem, n = f"{base}-{n}", n + 1
+    used.add(stem)
+    return stem

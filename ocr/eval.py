@@ -1,0 +1,99 @@
+"""``python -m ocr.eval DIR``: accuracy and time on every image in DIR that has a ``NAME.gt.txt``.
+
+For each image: plain ``tesseract IMG stdout`` (one thread), this package's default settings, and
+auto-tune; CER and WER with jiwer after normalisation (:mod:`ocr.metrics`), and seconds. Prints the
+table and the means, and writes it as CSV.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from .batch import read_page
+from .decode import load
+from .engine import Engine, plain_tesseract
+from .metrics import cer, ground_truth, wer
+
+METHODS = ("plain", "defaults", "auto")
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".gif", ".pdf"}
+
+
+def images_with_truth(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES
+                  and (p.parent / f"{p.stem}.gt.txt").exists())
+
+
+def read_with(method: str, path: Path, engine: Engine, budget: float) -> str:
+    if method == "plain":
+        return plain_tesseract(path)
+    pages = load(path)
+    texts = []
+    for page in pages:
+        if method == "defaults":
+            texts.append(read_page(page, engine=engine, outputs=()).text)
+        else:
+            from .autotune import autotune
+
+            settings, options, _ = autotune(page, budget_s=budget, engine=engine)
+            texts.append(read_page(page, settings, options, engine=engine, outputs=()).text)
+    return "\n".join(texts)
+
+
+def evaluate(folder: Path, methods=METHODS, budget: float = 20.0, engine: Engine | None = None,
+             progress=None) -> pd.DataFrame:
+    engine = engine or Engine("api")
+    rows = []
+    images = images_with_truth(folder)
+    for i, path in enumerate(images):
+        truth = ground_truth((path.parent / f"{path.stem}.gt.txt").read_text(encoding="utf-8"))
+        row = {"image": path.name}
+        for method in methods:  # interleaved per image, so load on the machine hits all alike
+            start = time.perf_counter()
+            text = read_with(method, path, engine, budget)
+            row[f"{method}_seconds"] = round(time.perf_counter() - start, 3)
+            row[f"{method}_cer"] = round(cer(truth, text), 4)
+            row[f"{method}_wer"] = round(wer(truth, text), 4)
+        rows.append(row)
+        if progress:
+            progress(i + 1, len(images), row)
+    table = pd.DataFrame(rows)
+    return table
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m ocr.eval", description=__doc__.splitlines()[0])
+    p.add_argument("folder", type=Path)
+    p.add_argument("--methods", default=",".join(METHODS), help="comma-separated: plain, defaults, auto")
+    p.add_argument("--budget", type=float, default=20.0, help="auto-tune seconds per page")
+    p.add_argument("--csv", type=Path, default=Path("eval-out/eval.csv"), help="where to write the table")
+    args = p.parse_args(argv)
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    if not set(methods) <= set(METHODS) or not methods:
+        p.error(f"--methods takes some of: {', '.join(METHODS)}")
+    if not args.folder.is_dir() or not images_with_truth(args.folder):
+        p.error(f"{args.folder} holds no image with a NAME.gt.txt beside it")
+    engine = Engine("api")
+    try:
+        table = evaluate(args.folder, methods, args.budget, engine,
+                         progress=lambda i, n, row: print(f"[{i}/{n}] {row['image']}", file=sys.stderr))
+    finally:
+        engine.close()
+    means = table.drop(columns="image").mean().round(4)
+    table = pd.concat([table, pd.DataFrame([{"image": "mean", **means.to_dict()}])], ignore_index=True)
+    columns = ["image"] + [f"{m}_{k}" for k in ("cer", "wer", "seconds") for m in methods]
+    table = table[columns]
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(table.to_string(index=False))
+    args.csv.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(args.csv, index=False)
+    print(f"written: {args.csv}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""`python -m ocr`: output, exit codes, and one plain line per bad file."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from .conftest import ROOT, SAMPLE_TEXT, draw_page, words_of
+
+
+def run(*args, env=None, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "ocr", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd or ROOT, env={**os.environ, **(env or {})}, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("cli")
+    good = d / "good.png"
+    draw_page().save(good)
+    tiff = d / "three.tif"
+    pages = [draw_page([f"Page number {n}"], size=(700, 150)) for n in ("one", "two", "three")]
+    pages[0].save(tiff, save_all=True, append_images=pages[1:])
+    (d / "empty.png").write_bytes(b"")
+    (d / "notes.jpg").write_text("just some text, not a picture\n")
+    data = good.read_bytes()
+    (d / "cut.png").write_bytes(data[: len(data) // 3])
+    return {p.stem: p for p in d.iterdir()}
+
+
+def test_one_file_prints_its_text(files):
+    out = run(files["good"])
+    assert out.returncode == 0, out.stderr
+    assert words_of(out.stdout) == words_of(" ".join(SAMPLE_TEXT))
+    assert out.stderr == ""
+
+
+def test_dev_image_reads(dev_dir):
+    out = run(dev_dir / "lept_italic.png")
+    assert out.returncode == 0 and "remf place indicator" in out.stdout
+
+
+def test_output_folder_gets_one_file_per_page(files, tmp_path):
+    out = run(files["three"], files["good"], "-o", tmp_path, "--format", "json", "--jobs", "2")
+    assert out.returncode == 0, out.stderr
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["good.json", "three-p1.json", "three-p2.json", "three-p3.json"]
+    assert "two" in json.loads((tmp_path / "three-p2.json").read_text())["text"]
+
+
+def test_bad_files_fail_one_line_each_and_the_rest_is_written(files, tmp_path):
+    out = run(files["empty"], files["good"], files["notes"], files["cut"], tmp_path / "missing.png",
+              "-o", tmp_path / "out")
+    assert out.returncode == 1
+    lines = out.stderr.strip().splitlines()
+    assert "Traceback" not in out.stderr
+    assert lines == [
+        "error: empty.png: the file is empty (0 bytes).",
+        "error: notes.jpg: not an image or PDF that this tool reads (PNG, JPEG, TIFF, BMP, WebP, GIF or PDF).",
+        lines[2],
+        "error: missing.png: no such file.",
+    ]
+    assert lines[2].startswith("error: cut.png: the image is damaged")
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["good.txt"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--psm", "99"], "psm"),
+    (["--format", "docx"], "invalid choice"),
+    (["--no-such-flag"], "unrecognized"),
+    (["--lang", "xyz"], "tesseract-ocr-xyz"),
+    (["--jobs", "0"], "--jobs"),
+])
+def test_bad_arguments_exit_2(files, args, message):
+    out = run(files["good"], *args)
+    assert out.returncode == 2 and message in out.stderr and "Traceback" not in out.stderr
+
+
+def test_bad_preset_exits_2(files, tmp_path):
+    preset = tmp_path / "p.json"
+    preset.write_text('{"settings": {"threshold": "purple"}}')
+    out = run(files["good"], "--preset", preset)
+    assert out.returncode == 2 and "threshold" in out.stderr and "Traceback" not in out.stderr
+    out = run(files["good"], "--preset", tmp_path / "absent.json")
+    assert out.returncode == 2 and "cannot be read" in out.stderr
+
+
+def test_preset_settings_are_used(files, tmp_path):
+    preset = tmp_path / "p.json"
+    preset.write_text(json.dumps({"settings": {"threshold": "otsu", "scale": 1.5}, "options": {"psm": 6}}))
+    out = run(files["good"], "--preset", preset, "--format", "json")
+    data = json.loads(out.stdout)
+    assert data["settings"]["threshold"] == "otsu" and data["options"]["psm"] == 6
+    assert words_of(data["text"]) == words_of(" ".join(SAMPLE_TEXT))
+
+
+def test_command_line_backend(files):
+    out = run(files["good"], "--backend", "cli", "--format", "csv")
+    assert out.returncode == 0 and out.stdout.startswith("page,text,conf")
+
+
+def test_missing_tesseract_is_one_line_with_the_fix(files, tmp_path):
+    out = run(files["good"], "--backend", "cli",
+              env={"PATH": str(tmp_path), "TESSDATA_PREFIX": str(tmp_path)})
+    assert out.returncode == 1
+    assert "apt-get install" in out.stderr and "Traceback" not in out.stderr

@@ -1,0 +1,109 @@
+"""Every export is made from a Result and parses back."""
+
+from __future__ import annotations
+
+import io
+import json
+import xml.etree.ElementTree as ET
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pypdfium2 as pdfium
+import pytest
+
+import ocr
+from ocr.errors import OcrError
+
+from .conftest import SAMPLE_TEXT, draw_page, words_of
+
+
+@pytest.fixture(scope="module")
+def results():
+    engine = ocr.Engine("api", workers=2)
+    pages = [np.asarray(draw_page()), np.asarray(draw_page(["Second page here", "with two lines"]))]
+    out = [ocr.recognize(p, engine=engine, outputs=("hocr", "pdf"), name=f"doc.pdf#{i + 1}",
+                         ) for i, p in enumerate(pages)]
+    engine.close()
+    return out
+
+
+def pdf_text(data: bytes) -> list[str]:
+    doc = pdfium.PdfDocument(data)
+    try:
+        return [doc[i].get_textpage().get_text_range() for i in range(len(doc))]
+    finally:
+        doc.close()
+
+
+def test_txt_is_the_text(results):
+    assert ocr.export(results[0], "txt").decode() == results[0].text
+    both = ocr.export(results, "txt").decode()
+    assert "==> doc.pdf#2 <==" in both and "Second page here" in both
+
+
+def test_json_carries_text_words_settings_and_timings(results):
+    data = json.loads(ocr.export(results[0], "json"))
+    assert data["text"] == results[0].text
+    assert [w["text"] for w in data["words"]] == list(results[0].words["text"])
+    assert set(data["words"][0]) >= {"text", "conf", "left", "top", "width", "height", "line"}
+    assert data["options"]["lang"] == "eng" and "recognize" in data["timings"]
+    many = json.loads(ocr.export(results, "json"))
+    assert [p["name"] for p in many["pages"]] == ["doc.pdf#1", "doc.pdf#2"]
+
+
+def test_json_records_the_settings_that_made_it(results):
+    processed = ocr.preprocess(np.asarray(draw_page()), ocr.Settings(threshold="otsu", scale=1.5))
+    result = ocr.recognize(processed, outputs=())
+    data = json.loads(ocr.export(result, "json"))
+    assert ocr.Settings.from_dict(data["settings"]) == ocr.Settings(threshold="otsu", scale=1.5)
+    assert "preprocess: threshold" in data["timings"]
+
+
+def test_csv_reads_back_with_pandas(results):
+    table = pd.read_csv(io.BytesIO(ocr.export(results, "csv")), keep_default_na=False)
+    assert list(table.columns[:3]) == ["page", "text", "conf"]
+    assert len(table) == results[0].word_count + results[1].word_count
+    assert list(table[table["page"] == "doc.pdf#1"]["text"]) == list(results[0].words["text"])
+
+
+def test_hocr_parses_as_xml_with_every_word(results):
+    for data, expected in ((ocr.export(results[0], "hocr"), results[0]), (ocr.export(results, "hocr"), None)):
+        root = ET.fromstring(data)
+        spans = [e for e in root.iter() if e.get("class") == "ocrx_word"]
+        words = ["".join(e.itertext()) for e in spans]
+        if expected is not None:
+            assert words == list(expected.words["text"])
+        else:
+            pages = [e for e in root.iter() if e.get("class") == "ocr_page"]
+            assert len(pages) == 2 and len({e.get("id") for e in spans}) == len(spans)  # ids stay unique
+
+
+def test_pdf_has_a_text_layer(results):
+    [layer] = pdf_text(ocr.export(results[0], "pdf"))
+    assert words_of(layer) == words_of(" ".join(SAMPLE_TEXT))
+    merged = pdf_text(ocr.export(results, "pdf"))
+    assert len(merged) == 2 and "Second" in merged[1]
+
+
+def test_zip_holds_every_format_for_every_page(results):
+    archive = zipfile.ZipFile(io.BytesIO(ocr.export(results, "zip")))
+    names = set(archive.namelist())
+    for stem in ("doc.pdf-p1", "doc.pdf-p2"):
+        assert {f"{stem}.{fmt}" for fmt in ocr.FORMATS} <= names
+    assert "all.txt" in names
+    assert archive.read("doc.pdf-p1.txt").decode() == results[0].text
+
+
+def test_zip_names_are_safe(results):
+    hostile = ocr.Result(text="x", words=results[0].words.iloc[:0], name="../../etc/passwd")
+    names = zipfile.ZipFile(io.BytesIO(ocr.export_zip([hostile]))).namelist()
+    assert all(".." not in n and not n.startswith("/") for n in names)
+
+
+def test_asking_for_what_was_not_rendered_says_so(results):
+    plain = ocr.recognize(np.asarray(draw_page()), outputs=())
+    with pytest.raises(OcrError, match="without PDF"):
+        ocr.export(plain, "pdf")
+    with pytest.raises(OcrError, match="unknown export format"):
+        ocr.export(plain, "docx")
