@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Union
 
-from .decode import Page, load
+from .decode import DEFAULT_MAX_PIXELS, Page, load
 from .engine import Engine, default_engine
 from .errors import OcrError
 from .preprocessing import preprocess
@@ -59,7 +59,7 @@ def read_page(
     return recognize(processed, options, outputs=outputs, engine=engine, name=page.name)
 
 
-def open_files(files: Iterable[FileLike]) -> list[Outcome]:
+def open_files(files: Iterable[FileLike], max_pixels: int = DEFAULT_MAX_PIXELS) -> list[Outcome]:
     """Decode every file; pages come back without results, unreadable files with their error."""
     outcomes = []
     for item in files:
@@ -68,7 +68,7 @@ def open_files(files: Iterable[FileLike]) -> list[Outcome]:
             continue
         name, data = (item if isinstance(item, tuple) else (Path(item).name, Path(item)))
         try:
-            pages = load(data, name)
+            pages = load(data, name, max_pixels=max_pixels)
         except Exception as e:  # one sentence for this file; the others go on
             outcomes.append(Outcome(name, name, error=describe_error(e)))
             continue
@@ -87,6 +87,7 @@ def read_files(
     backend: str = "api",
     tune: Tuner | None = None,
     progress: Callable[[int, int, Outcome], None] | None = None,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> list[Outcome]:
     """Read every page of every file, ``jobs`` pages at a time (default: one per core), in order.
 
@@ -94,7 +95,7 @@ def read_files(
     called in the calling thread as each page finishes, with (done, total, outcome).
     """
     engine = engine or default_engine(backend)
-    outcomes = open_files(files)
+    outcomes = open_files(files, max_pixels)
     todo = [o for o in outcomes if o.page is not None]
     done = 0
     total = len(outcomes)

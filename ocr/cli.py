@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from .batch import Outcome, read_files
+from .decode import DEFAULT_MAX_PIXELS
 from .engine import BACKENDS, Engine, check_languages
 from .errors import LanguageMissingError, MissingDependencyError, OcrError, SettingsError
 from .exports import FORMATS, export, safe_name
@@ -29,6 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--oem", type=int, help="engine mode 0-3 (default 3)")
     p.add_argument("--dpi", type=int, help="resolution to tell Tesseract (default: the file's, else 300)")
     p.add_argument("--timeout", type=float, help="seconds per page (default 60)")
+    p.add_argument("--max-megapixels", type=float, default=DEFAULT_MAX_PIXELS / 1e6, metavar="MP",
+                   help="refuse images larger than this (default %(default)g)")
     p.add_argument("--format", default="txt", choices=FORMATS, help="output format (default txt)")
     p.add_argument("-o", "--output", metavar="OUTDIR", help="write one output file per page here")
     p.add_argument("--jobs", type=int, help="pages read side by side (default: one per core)")
@@ -59,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         options = _options(args, preset_options)
         if args.jobs is not None and args.jobs < 1:
             raise SettingsError("--jobs must be 1 or more.")
+        if args.max_megapixels <= 0:
+            raise SettingsError("--max-megapixels must be above 0.")
         if args.save_preset and not args.auto:
             raise SettingsError("--save-preset needs --auto.")
         check_languages(options.lang)
@@ -98,14 +103,18 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         outcomes = read_files(args.files, settings, options, jobs=args.jobs, outputs=outputs, engine=engine,
-                              tune=tune, progress=finished)
+                              tune=tune, progress=finished, max_pixels=int(args.max_megapixels * 1e6))
         for w in engine.warnings:
             print(f"warning: {w}", file=sys.stderr)
         results = [o for o in outcomes if o.result is not None]
         if outdir:
             for o in results:
                 path = outdir / f"{_stem(o, written)}.{args.format}"
-                path.write_bytes(export(o.result, args.format))
+                try:
+                    path.write_bytes(export(o.result, args.format))
+                except OSError as e:
+                    failed += 1
+                    print(f"error: {o.name}: cannot write {path} ({e.strerror or e}).", file=sys.stderr)
         elif results:
             sys.stdout.buffer.write(export([o.result for o in results], args.format))
             sys.stdout.flush()
@@ -117,6 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except Exception as e:  # a bug of ours: still one line, never a traceback
+        print(f"error: unexpected {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
     finally:
         engine.close()
     return 1 if failed else 0

@@ -109,7 +109,7 @@ def _load_image(data: bytes, name: str, max_pixels: int) -> list[Page]:
     except UnidentifiedImageError:
         raise NotAnImageError(f"not an image or PDF that this tool reads ({READABLE}).") from None
     except Image.DecompressionBombError:
-        raise TooLargeError(f"the image is over the limit of {max_pixels / 1e6:.0f} megapixels.") from None
+        raise TooLargeError(f"the image is over the limit of {max_pixels / 1e6:g} megapixels.") from None
     except Exception as e:  # a header Pillow recognises but cannot parse
         raise DamagedFileError(f"the file looks like an image but its header is damaged ({e}).") from None
     kind = im.format or "image"
@@ -122,8 +122,8 @@ def _load_image(data: bytes, name: str, max_pixels: int) -> list[Page]:
             w, h = frame.size
             if w * h > max_pixels:
                 raise TooLargeError(
-                    f"{'the image' if count == 1 else f'frame {index + 1}'} is {w}x{h} pixels ({w * h / 1e6:.0f} megapixels), "
-                    f"over the limit of {max_pixels / 1e6:.0f} megapixels."
+                    f"{'the image' if count == 1 else f'frame {index + 1}'} is {w}x{h} pixels ({w * h / 1e6:.1f} megapixels), "
+                    f"over the limit of {max_pixels / 1e6:g} megapixels."
                 )
             if w == 0 or h == 0:
                 raise DamagedFileError("the image is empty (0 pixels).")
@@ -148,7 +148,7 @@ def _load_image(data: bytes, name: str, max_pixels: int) -> list[Page]:
     except (TooLargeError, DamagedFileError):
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise TooLargeError(f"the image is over the limit of {max_pixels / 1e6:.0f} megapixels.") from None
+        raise TooLargeError(f"the image is over the limit of {max_pixels / 1e6:g} megapixels.") from None
     except (OSError, ValueError, SyntaxError, EOFError, IndexError) as e:
         raise DamagedFileError(f"the image is damaged and cannot be decoded ({e}).") from None
     return pages

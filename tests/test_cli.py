@@ -76,6 +76,7 @@ def test_bad_files_fail_one_line_each_and_the_rest_is_written(files, tmp_path):
     (["--no-such-flag"], "unrecognized"),
     (["--lang", "xyz"], "tesseract-ocr-xyz"),
     (["--jobs", "0"], "--jobs"),
+    (["--max-megapixels", "-1"], "--max-megapixels"),
 ])
 def test_bad_arguments_exit_2(files, args, message):
     out = run(files["good"], *args)
@@ -110,3 +111,17 @@ def test_missing_tesseract_is_one_line_with_the_fix(files, tmp_path):
               env={"PATH": str(tmp_path), "TESSDATA_PREFIX": str(tmp_path)})
     assert out.returncode == 1
     assert "apt-get install" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_pixel_limit_is_configurable(files):
+    out = run(files["good"], "--max-megapixels", "0.1")
+    assert out.returncode == 1 and "0.4 megapixels), over the limit of 0.1 megapixels" in out.stderr
+    assert out.stderr.startswith("error: good.png: the image is 1000x400 pixels")
+
+
+def test_unwritable_output_is_one_line(files, tmp_path):
+    blocker = tmp_path / "out"
+    blocker.mkdir()
+    (blocker / "good.txt").mkdir()  # a folder where the output file should go
+    out = run(files["good"], "-o", blocker)
+    assert out.returncode == 1 and "cannot write" in out.stderr and "Traceback" not in out.stderr
