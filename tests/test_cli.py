@@ -125,3 +125,14 @@ def test_unwritable_output_is_one_line(files, tmp_path):
     (blocker / "good.txt").mkdir()  # a folder where the output file should go
     out = run(files["good"], "-o", blocker)
     assert out.returncode == 1 and "cannot write" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_a_page_over_its_time_out_is_one_line_and_the_rest_reads(files, tmp_path):
+    from .test_engine import big_slow_page
+
+    slow = tmp_path / "slow.png"
+    Image.fromarray(big_slow_page()).save(slow)
+    out = run(slow, files["good"], "--timeout", "1", "-o", tmp_path / "out")
+    assert out.returncode == 1
+    assert out.stderr.strip() == "error: slow.png: Tesseract gave up after its time-out of 1 s."
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["good.txt"]
