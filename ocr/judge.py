@@ -1,0 +1,167 @@
+"""How well did Tesseract read a page, judged without knowing the true text.
+
+Tesseract's own mean confidence is a poor judge on its own: a reading that finds three words with high
+confidence beats one that finds the whole page. The score here counts *characters that look right*
+and subtracts characters that look wrong, so that it grows with what was read correctly (fewer
+deletions) and shrinks with invented text (insertions) and garbled words (substitutions):
+
+* a word whose letters form a word of the language's own dictionary (Tesseract's word list, four
+  letters or more: shorter strings are nearly all in that list, so they prove nothing) counts its
+  length, a little less when Tesseract itself doubted it;
+* a well-formed number, price, date, time or code (``12.50``, ``22/04/2022``, ``14:18``, ``A4``) counts
+  its length when read with some confidence;
+* a word not in the dictionary counts by Tesseract's confidence, from minus its length to plus half of
+  it (names, places and foreign words are often read right; at low confidence they are usually not);
+* short words count little, and never much more than their confidence says;
+* symbol soup -- a token with more punctuation than letters, or punctuation inside letters -- counts
+  minus its length.
+
+``score`` returns the total and the parts it came from. Scores are in characters, so readings of the
+same page at different scales, thresholds or page segmentations can be compared directly.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import pandas as pd
+
+# Edges of a token that are punctuation rather than part of the word.
+_EDGE = "\"'`.,;:!?()[]{}<>«»“”‘’*_"
+_NUMBER = re.compile(
+    r"^[-+(]?(?:[$€£¥]|rm|rs|usd|eur)?\s?"  # sign and currency
+    r"(?:\d[\d,.]*(?:[.:/-]\d+)*)"  # 12, 1,234.50, 22/04/2022, 14:18, 2020-01-31
+    r"(?:%|[a-z]{1,3})?[)]?$",  # percent or a short unit: 5kg, 500ml, 12pc, 3rd
+    re.I,
+)
+_CODE = re.compile(r"^(?=.*\d)(?=.*[a-z])[a-z0-9]+(?:[-/.][a-z0-9]+)*$", re.I)  # A4, C40260, SN-12/B
+_SPLIT = re.compile(r"[-/']|\u2019")
+
+
+@dataclass(frozen=True)
+class Weights:
+    """The judge's few numbers. Defaults were chosen on drawn pages and the dev set, then checked on
+    drawn pages of other text (see docs/accuracy.md)."""
+
+    dict_low_conf: float = 0.6  # credit for a dictionary word Tesseract gave under 50 %
+    number_min_conf: float = 50.0  # a number below this confidence counts as unsure
+    short_credit: float = 0.5  # at most this credit per character for words of 1-3 letters
+    unknown_min: float = -1.0  # credit per character of an unknown word at confidence 0 ...
+    unknown_max: float = 0.5  # ... and at confidence 100
+    garbage: float = -1.0  # credit per character of symbol soup
+
+
+DEFAULT_WEIGHTS = Weights()
+
+
+@dataclass
+class Judgement:
+    """The score of one reading and the counts it was made from."""
+
+    score: float = 0.0
+    words: int = 0
+    chars: int = 0
+    dictionary: int = 0  # characters in dictionary words of 4+ letters
+    numbers: int = 0  # characters in numbers and codes
+    unknown: int = 0  # characters in other words
+    garbage: int = 0  # characters in symbol soup
+    mean_conf: float = 0.0
+
+    def as_dict(self) -> dict:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+def load_words(lang: str) -> frozenset[str]:
+    """The dictionary of each language in ``lang`` (``"eng+deu"``), joined; cached per process."""
+    return _load_words(lang)
+
+
+@lru_cache(maxsize=8)
+def _load_words(lang: str) -> frozenset[str]:
+    from .engine import wordlist
+
+    words: set[str] = set()
+    for part in lang.split("+"):
+        try:
+            words |= wordlist(part)
+        except Exception:  # no dictionary for this language: the judge leans on confidence
+            pass
+    return frozenset(w for w in words if any(ch.isalpha() for ch in w))
+
+
+def _letters(core: str) -> int:
+    return sum(ch.isalpha() for ch in core)
+
+
+def _in_dictionary(core: str, words: frozenset[str]) -> bool:
+    low = core.lower()
+    if low in words:
+        return True
+    if low.endswith(("'s", "\u2019s")) and low[:-2] in words:
+        return True
+    parts = [p for p in _SPLIT.split(low) if p]
+    return len(parts) > 1 and all(p in words for p in parts) and sum(len(p) >= 3 for p in parts) >= 1
+
+
+def _is_garbage(token: str, core: str) -> bool:
+    if not core:
+        return True
+    letters, digits = _letters(core), sum(ch.isdigit() for ch in core)
+    symbols = len(core) - letters - digits
+    if symbols > letters + digits:
+        return True
+    # punctuation wedged between letters, other than hyphen, apostrophe, slash and dot
+    if re.search(r"[^\W\d_][^\w\s'\u2019./&-]+[^\W\d_]", core):
+        return True
+    # cAsE jumbles: lower then upper inside a word of letters (not McDonald, iPhone-like single hump)
+    if letters == len(core) and len(re.findall(r"[a-z][A-Z]", core)) >= 2:
+        return True
+    return False
+
+
+def word_credit(token: str, conf: float, words: frozenset[str], w: Weights = DEFAULT_WEIGHTS) -> tuple[str, int, float]:
+    """(kind, characters, credit) of one token as Tesseract read it."""
+    token = unicodedata.normalize("NFKC", token.strip())
+    core = token.strip(_EDGE)
+    n = len(core)
+    if not core:
+        return ("garbage", max(1, len(token)), w.garbage * max(1, len(token)))
+    p = max(0.0, min(1.0, conf / 100.0))
+    if _NUMBER.match(core) or (_CODE.match(core) and n >= 2):
+        sure = conf >= w.number_min_conf
+        return ("numbers", n, n * (1.0 if sure else 0.5 * p))
+    if _is_garbage(token, core):
+        return ("garbage", len(token), w.garbage * len(token))
+    letters = _letters(core)
+    if letters >= 4 and words and _in_dictionary(core, words):
+        return ("dictionary", n, n * (1.0 if conf >= 50 else w.dict_low_conf))
+    unknown = n * (w.unknown_min + (w.unknown_max - w.unknown_min) * p)
+    if letters <= 3:
+        # too short for the dictionary to say anything: confidence alone, capped
+        return ("unknown", n, min(unknown, n * w.short_credit * p))
+    return ("unknown", n, unknown)
+
+
+def score(words: pd.DataFrame, lang: str = "eng", *, dictionary: frozenset[str] | None = None,
+          weights: Weights = DEFAULT_WEIGHTS) -> Judgement:
+    """Judge a reading from its words table (``Result.words``: columns ``text`` and ``conf``)."""
+    dictionary = load_words(lang) if dictionary is None else dictionary
+    out = Judgement()
+    if words is None or len(words) == 0:
+        return out
+    confs = []
+    for token, conf in zip(words["text"].astype(str), words["conf"].astype(float)):
+        if not token.strip():
+            continue
+        kind, n, credit = word_credit(token, conf, dictionary, weights)
+        out.words += 1
+        out.chars += n
+        setattr(out, kind, getattr(out, kind) + n)
+        out.score += credit
+        confs.append(max(conf, 0.0))
+    out.mean_conf = float(sum(confs) / len(confs)) if confs else 0.0
+    out.score = round(out.score, 3)
+    return out

@@ -1,0 +1,226 @@
+"""Auto-tune: the contract the app codes against, the judge, the CLI flags and the evaluation."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+
+import cv2
+import numpy as np
+import pandas as pd
+import pytest
+
+import ocr
+from ocr import judge
+from ocr.autotune import autotune
+from ocr.metrics import cer
+from ocr.settings import Options, Settings, parse_preset
+
+from .conftest import ROOT, SAMPLE_TEXT, SERIF, draw_page, words_of
+
+TEXT = [
+    "Nothing is more useful than a page",
+    "that reads the same however it was",
+    "printed, photographed or scanned,",
+    "and nothing harder to promise.",
+]
+TRUTH = " ".join(TEXT)
+COLUMNS = ["candidate", "stage", "settings", "psm", "score", "seconds", "chosen"]
+
+
+@pytest.fixture(scope="module")
+def engine():
+    e = ocr.Engine("api", workers=2)
+    yield e
+    e.close()
+
+
+def page_of(array: np.ndarray, dpi: float | None = 300) -> ocr.Page:
+    return ocr.Page(name="drawn.png", dpi=dpi, _image=array)
+
+
+def read(page, settings, options, engine) -> str:
+    return ocr.read_page(page, settings, options, engine=engine, outputs=()).text
+
+
+@pytest.fixture(scope="module")
+def clean() -> np.ndarray:
+    return np.asarray(draw_page(TEXT, size=(1000, 330), font_size=34, font=SERIF))
+
+
+def shaded(clean: np.ndarray) -> np.ndarray:
+    """Faint ink under a strong shadow from one corner: one global threshold cannot split it."""
+    h, w = clean.shape
+    yy, xx = np.mgrid[0:h, 0:w]
+    light = 0.25 + 0.75 * np.clip((xx / w + yy / h) / 1.4, 0, 1)
+    ink = 150 + clean.astype(np.float64) * (90 / 255)
+    return np.clip(ink * light, 0, 255).astype(np.uint8)
+
+
+# -- the contract -------------------------------------------------------------------------------------
+
+
+def test_contract_on_a_clean_page(clean, engine):
+    calls = []
+    caller = threading.get_ident()
+    settings, options, trace = autotune(page_of(clean), budget_s=15,
+                                        progress=lambda f, m: calls.append((f, m, threading.get_ident())),
+                                        engine=engine)
+    assert isinstance(settings, Settings) and isinstance(options, Options)
+    assert settings.crop is None
+    assert isinstance(trace, pd.DataFrame) and set(COLUMNS) <= set(trace.columns)
+    assert trace["chosen"].sum() == 1
+    assert trace["candidate"].tolist() == list(range(len(trace)))
+    assert trace["stage"].iloc[0] == "plain" and trace["settings"].iloc[0] == "plain"
+    assert len(trace) > 5, "the search tried only plain"
+    assert trace["chosen"].dtype == bool and trace["psm"].dtype.kind == "i"
+    # a clean page is read perfectly both ways: plain stays (nothing beats it by the margin)
+    assert trace.loc[trace["chosen"], "settings"].item() == "plain" or cer(TRUTH, read(page_of(clean), settings, options, engine)) == 0
+    assert words_of(read(page_of(clean), settings, options, engine)) == words_of(TRUTH)
+    # progress: only from the calling thread, rising fractions within [0, 1], ending at 1
+    assert calls and all(t == caller for _, _, t in calls)
+    fractions = [f for f, _, _ in calls]
+    assert all(0 <= f <= 1 for f in fractions) and fractions[-1] == 1.0
+    assert fractions == sorted(fractions)
+    assert all(isinstance(m, str) and m for _, m, _ in calls)
+
+
+def test_keeps_the_callers_options(clean, engine):
+    base = Options(lang="eng", timeout=30, preserve_spaces=True)
+    _, options, _ = autotune(page_of(clean), budget_s=4, options=base, engine=engine)
+    assert options.lang == "eng" and options.timeout == 30 and options.preserve_spaces
+
+
+def test_array_input_with_dpi_and_processed_input_keeps_its_crop(clean, engine):
+    settings, _, trace = autotune(clean, budget_s=4, engine=engine, dpi=300)
+    assert settings.crop is None and trace["chosen"].sum() == 1
+    crop = (0, 0, 700, 330)
+    processed = ocr.preprocess(page_of(clean), Settings(crop=crop))
+    settings, options, _ = autotune(processed, budget_s=4, engine=engine)
+    assert settings.crop == crop
+    text = read(page_of(clean), settings, options, engine)
+    assert "Nothing is more useful" in text
+
+
+def test_turns_a_page_upside_down_back(engine):
+    page = np.asarray(draw_page(SAMPLE_TEXT * 2, size=(1000, 560)))
+    upside = np.ascontiguousarray(np.rot90(page, 2))
+    settings, options, trace = autotune(page_of(upside), budget_s=20, engine=engine)
+    assert settings.rotate == 180, trace.to_string()
+    assert words_of(read(page_of(upside), settings, options, engine)) == words_of(" ".join(SAMPLE_TEXT * 2))
+
+
+def test_reads_a_shaded_faint_page_better_than_plain(clean, engine):
+    page = page_of(shaded(clean))
+    plain = cer(TRUTH, read(page, Settings(), Options(), engine))
+    settings, options, trace = autotune(page, budget_s=20, engine=engine)
+    tuned = cer(TRUTH, read(page, settings, options, engine))
+    assert plain > 0.1, "the drawn page should defeat plain Tesseract"
+    assert tuned < plain / 2, trace.to_string()
+    assert settings.describe() != "plain"
+
+
+def test_light_text_on_dark_is_read(engine):
+    page = np.asarray(draw_page(TEXT, size=(1000, 330), font_size=34, ink=235, paper=40))
+    settings, options, trace = autotune(page_of(page), budget_s=20, engine=engine)
+    assert cer(TRUTH, read(page_of(page), settings, options, engine)) < 0.05, trace.to_string()
+
+
+def test_large_page_is_judged_reduced_and_the_scale_reproduces_it(engine):
+    page = np.asarray(draw_page(TEXT * 6, size=(1600, 2300), font_size=60))
+    settings, options, trace = autotune(page_of(page), budget_s=20, engine=engine)
+    assert settings.scale < 1, "a page of 3.7 million pixels is judged on a reduced copy"
+    assert words_of(read(page_of(page), settings, options, engine)) == words_of(" ".join(TEXT * 6))
+
+
+def test_one_dev_image(dev_dir, engine):
+    """The phone photo of a screen: plain Tesseract reads nothing of it."""
+    page = ocr.load(dev_dir / "lept_underline1.jpg")[0]
+    truth = (dev_dir / "lept_underline1.gt.txt").read_text(encoding="utf-8")
+    settings, options, trace = autotune(page, budget_s=20, engine=engine)
+    assert cer(truth, read(page, settings, options, engine)) < 0.5, trace.to_string()
+
+
+# -- the judge ---------------------------------------------------------------------------------------
+
+
+def words(*pairs) -> pd.DataFrame:
+    return pd.DataFrame({"text": [t for t, _ in pairs], "conf": [float(c) for _, c in pairs]})
+
+
+def test_judge_prefers_the_whole_page_to_a_confident_fragment():
+    whole = words(("The", 80), ("quick", 75), ("brown", 70), ("fox", 72), ("jumps", 70), ("over", 71), ("lazy", 69), ("dogs", 70))
+    fragment = words(("quick", 96), ("brown", 96))
+    assert judge.score(whole).score > judge.score(fragment).score
+    assert judge.score(fragment).mean_conf > judge.score(whole).mean_conf  # what fooled confidence alone
+
+
+def test_judge_punishes_symbol_soup_and_invented_words():
+    good = words(("Total", 90), ("12.50", 88), ("cash", 85))
+    soup = words(("Total", 90), ("12.50", 88), ("cash", 85), ("~—=|;", 40), ("%*'", 30), ("qxzvk", 20))
+    assert judge.score(soup).score < judge.score(good).score
+    assert judge.score(soup).garbage >= 8
+
+
+def test_judge_credits_numbers_dates_and_codes():
+    j = judge.score(words(("22/04/2022", 90), ("14:18", 90), ("$1,234.50", 85), ("A4", 80), ("5kg", 80)))
+    assert j.numbers == len("22/04/2022") + len("14:18") + len("$1,234.50") + len("A4") + len("5kg")
+    assert j.score == j.numbers
+
+
+def test_judge_of_nothing_is_zero():
+    assert judge.score(words()).score == 0
+    assert judge.score(None).score == 0
+
+
+def test_judge_without_a_dictionary_leans_on_confidence():
+    sure = words(("reading", 95), ("carefully", 95))
+    unsure = words(("reading", 20), ("carefully", 20))
+    empty = frozenset()
+    assert judge.score(sure, dictionary=empty).score > judge.score(unsure, dictionary=empty).score
+
+
+# -- command line and evaluation ----------------------------------------------------------------------
+
+
+def run(*args, cwd=ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *map(str, args)], capture_output=True, text=True, cwd=cwd,
+                          env={**os.environ}, timeout=300)
+
+
+def test_cli_auto_reads_and_saves_a_preset(tmp_path, clean):
+    path = tmp_path / "dark.png"
+    cv2.imwrite(str(path), 255 - clean)
+    preset = tmp_path / "found.json"
+    out = run("-m", "ocr", path, "--auto", "--auto-budget", "8", "--save-preset", preset)
+    assert out.returncode == 0, out.stderr
+    assert words_of(out.stdout) == words_of(TRUTH)
+    settings, options = parse_preset(preset.read_text())
+    assert isinstance(settings, Settings) and options is not None
+    assert json.loads(preset.read_text())["options"]["psm"] == options.psm
+
+
+def test_cli_save_preset_needs_auto(tmp_path, clean):
+    path = tmp_path / "page.png"
+    cv2.imwrite(str(path), clean)
+    out = run("-m", "ocr", path, "--save-preset", tmp_path / "x.json")
+    assert out.returncode == 2 and "--auto" in out.stderr
+    assert not (tmp_path / "x.json").exists()
+
+
+def test_eval_writes_the_table(tmp_path, clean):
+    (tmp_path / "page.png").write_bytes(cv2.imencode(".png", shaded(clean))[1].tobytes())
+    (tmp_path / "page.gt.txt").write_text("\n".join(TEXT) + "\n", encoding="utf-8")
+    (tmp_path / "nogt.png").write_bytes(cv2.imencode(".png", clean)[1].tobytes())
+    csv = tmp_path / "out.csv"
+    out = run("-m", "ocr.eval", tmp_path, "--methods", "defaults,auto", "--budget", "8", "--csv", csv)
+    assert out.returncode == 0, out.stderr
+    table = pd.read_csv(csv)
+    assert table["image"].tolist() == ["page.png", "mean"]
+    for column in ("defaults_cer", "auto_cer", "defaults_wer", "auto_wer", "defaults_seconds", "auto_seconds"):
+        assert column in table.columns
+    assert table.loc[0, "auto_cer"] < table.loc[0, "defaults_cer"]
+    assert "page.png" in out.stdout and "mean" in out.stdout
