@@ -1,17 +1,23 @@
-"""OCR Workbench: placeholder page until the full app lands (upload an image, see its text)."""
+"""OCR Workbench: the frame and router. Each page in ``pages/`` lays out widgets and calls ``ocr``;
+``pages/state.py`` names every session-state key."""
 
 import streamlit as st
 
-import ocr
+from pages import state
 
-st.set_page_config(page_title="OCR Workbench", layout="wide")
-st.title("OCR Workbench")
-upload = st.file_uploader("Image or PDF")
-if upload is not None:
-    outcomes = ocr.read_files([(upload.name, upload.getvalue())])
-    for outcome in outcomes:
-        if outcome.error:
-            st.error(f"{outcome.name}: {outcome.error}")
-        else:
-            st.text_area(outcome.name, outcome.result.text, height=300)
-            st.download_button("Download .txt", ocr.export(outcome.result, "txt"), file_name="text.txt")
+st.set_page_config(page_title="OCR Workbench", page_icon=":material/document_scanner:", layout="wide")
+state.init()
+state.engine()  # start Tesseract now, so the first page is read quickly
+
+navigation = st.navigation(
+    [
+        st.Page("pages/upload.py", title="1 · Upload", icon=":material/upload_file:", default=True),
+        st.Page("pages/tune.py", title="2 · Tune", icon=":material/tune:"),
+        st.Page("pages/extract.py", title="3 · Extract", icon=":material/text_snippet:"),
+        st.Page("pages/history.py", title="History", icon=":material/history:"),
+    ],
+    position="top",
+)
+state.show_notices()
+navigation.run()
+state.write_url()

@@ -1,0 +1,188 @@
+"""Extract: read the current page or every page; original | processed | text; downloads; accuracy."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pandas as pd
+import streamlit as st
+
+import ocr
+from ocr import overlay
+from ocr.exports import safe_name
+from ocr.metrics import cer, wer
+from pages import state
+
+ss = st.session_state
+LEGEND = "Word confidence: " + " ".join(
+    f':color[&nbsp;{label}&nbsp;]{{background="#{r:02x}{g:02x}{b:02x}" foreground="white"}}'
+    for _, (r, g, b), label in overlay.BANDS)
+
+
+def read(keys: list[str]) -> None:
+    """OCR these pages at full size with the current settings: a progress bar and a line per page."""
+    pages = [state.page_ref(k)[1] for k in keys]
+    total = len(pages)
+    bar = st.progress(0.0, text=f"Reading {total} page{'s' if total > 1 else ''}…")
+    rows = []
+    with st.status(f"Reading {total} page{'s' if total > 1 else ''}…", expanded=True) as status:
+
+        def progress(done: int, total: int, outcome: ocr.Outcome) -> None:
+            bar.progress(done / total, text=f"{done} of {total} read")
+            if outcome.ok:
+                r = outcome.result
+                st.text(f"✓ {outcome.name}: {r.word_count} words, mean confidence {r.mean_conf:.0f}, "
+                        f"{r.timings.get('total', 0):.1f} s")
+            else:
+                st.text(f"✗ {outcome.name}: {outcome.error}")
+
+        outcomes = ocr.read_files(pages, state.settings(), state.options(), engine=state.engine(),
+                                  outputs=("hocr", "pdf"), progress=progress)
+        for key, outcome in zip(keys, outcomes):
+            if outcome.ok:
+                state.record(key, outcome.result)
+            r = outcome.result
+            rows.append({"page": state.page_label(key), "status": "read" if outcome.ok else "failed",
+                         "words": r.word_count if r else None, "mean confidence": r.mean_conf if r else None,
+                         "seconds": round(r.timings.get("total", 0), 2) if r else None,
+                         "problem": outcome.error or ""})
+        failed = sum(1 for row in rows if row["status"] == "failed")
+        status.update(label=f"Read {total - failed} of {total} page{'s' if total > 1 else ''}"
+                      + (f"; {failed} could not be read" if failed else ""),
+                      state="error" if failed else "complete", expanded=bool(failed))
+    bar.empty()
+    ss[state.BATCH] = rows
+
+
+def last_run() -> None:
+    rows = ss[state.BATCH]
+    if not rows:
+        return
+    for row in rows:
+        if row["status"] == "failed":
+            state.file_problem("This page could not be read; the other pages were.", row["page"], row["problem"])
+    if len(rows) > 1:
+        with st.expander(f"Last run: {len(rows)} pages", icon=":material/checklist:"):
+            st.dataframe(pd.DataFrame(rows), hide_index=True)
+
+
+def pictures(key: str, result: ocr.Result | None) -> None:
+    entry, page = state.page_ref(key)
+    s = (result.settings or ocr.Settings()) if result else state.settings()
+    original, processed, text = st.columns(3, gap="medium")
+    with original:
+        st.markdown("**Original**")
+        state.show_image(state.original(entry.sha, page.index, s.crop, entry), page.size, "JPEG")
+    with processed:
+        st.markdown("**Processed**")
+        shown = state.preview(entry.sha, page.index, state.settings_key(s), entry)
+        if shown.error:
+            st.error("These settings cannot be applied to this page:")
+            st.text(shown.error)
+        elif result is not None and st.toggle("Show word boxes", value=True, key=state.W_BOXES):
+            w, h = result.size
+            scale = (shown.image.shape[1] / max(1, w), shown.image.shape[0] / max(1, h))
+            state.show_image(overlay.encode(overlay.draw_words(shown.image, result.words, scale), "png"),
+                             shown.image.shape[1::-1])
+            st.markdown(LEGEND)
+        else:
+            state.show_image(shown.png, shown.image.shape[1::-1])
+    with text:
+        st.markdown("**Text**")
+        if result is None:
+            st.info("Not read yet: press **Extract text**.", icon=":material/text_snippet:")
+            return
+        ss[state.W_TEXT] = state.edited(key)  # a new run shows its own text, never the last run's
+        st.text_area("The text (edit it before downloading if you like)", key=state.W_TEXT, height=520,
+                     on_change=state.save_edit, args=(key,), label_visibility="collapsed")
+        st.caption("Edit freely; your edits go into the .txt, .json and .zip downloads.")
+
+
+def downloads(key: str, result: ocr.Result) -> None:
+    entry, page = state.page_ref(key)
+    stem = safe_name(page.name).rsplit(".", 1)[0] if "." in page.name else safe_name(page.name)
+    text = state.edited(key)
+    final = replace(result, text=text)
+    with st.container(horizontal=True):
+        st.download_button("Download text (.txt)", text.encode("utf-8"), file_name=f"{stem}.txt", mime="text/plain",
+                           type="primary", icon=":material/download:", on_click="ignore", key="dl_txt")
+        st.download_button(".json", ocr.export(final, "json"), file_name=f"{stem}.json", mime="application/json",
+                           on_click="ignore", key="dl_json", help="Text, every word with its box and confidence, settings, timings.")
+        st.download_button(".csv (words)", ocr.export(result, "csv"), file_name=f"{stem}.csv", mime="text/csv",
+                           on_click="ignore", key="dl_csv", help="One row per word: its box and confidence.")
+        if result.hocr:
+            st.download_button(".hocr", ocr.export(result, "hocr"), file_name=f"{stem}.hocr", mime="text/html",
+                               on_click="ignore", key="dl_hocr", help="Tesseract's hOCR: words, lines and boxes as HTML.")
+        if result.pdf:
+            st.download_button("Searchable .pdf", ocr.export(result, "pdf"), file_name=f"{stem}.pdf",
+                               mime="application/pdf", on_click="ignore", key="dl_pdf",
+                               help="The processed page with its text invisible on top: select and search it.")
+        done = [replace(state.results()[k], text=state.edited(k)) for k in state.page_keys() if k in state.results()]
+        st.download_button(f"Everything (.zip, {len(done)} page{'s' if len(done) > 1 else ''})",
+                           lambda: ocr.export_zip(done),  # made on the click, from this run's results
+                           file_name="ocr-results.zip", mime="application/zip", on_click="ignore", key="dl_zip",
+                           icon=":material/folder_zip:", help="Every page read so far, in every format.")
+
+
+def details(key: str, result: ocr.Result) -> None:
+    entry, page = state.page_ref(key)
+    a, b, c, d = st.columns(4)
+    a.metric("Mean confidence", f"{result.mean_conf:.0f}", help="Tesseract's confidence in each word, 0-100, averaged.")
+    b.metric("Words", result.word_count)
+    c.metric("Time", f"{result.timings.get('total', 0):.1f} s", help="Preprocessing and recognition, full size.")
+    d.metric("Read at", f"{result.size[0]}×{result.size[1]}", help="The size of the processed page Tesseract read.")
+    for warning in result.warnings:
+        st.warning(warning)
+    words = result.words.sort_values("conf").reset_index(drop=True)
+    with st.expander(f"Words ({len(words)}), least sure first; click a column to sort", icon=":material/table:"):
+        st.dataframe(words, hide_index=True, height=320, column_order=["text", "conf", "line", "block", "left", "top", "width", "height"],
+                     column_config={"conf": st.column_config.ProgressColumn("confidence", min_value=0, max_value=100, format="%.0f")})
+    with st.expander("Timings", icon=":material/timer:"):
+        timings = pd.DataFrame({"part": list(result.timings), "seconds": [round(v, 3) for v in result.timings.values()]})
+        st.dataframe(timings, hide_index=True)
+        st.bar_chart(timings[timings["part"] != "total"], x="part", y="seconds", horizontal=True, height=200)
+    with st.expander("Check the accuracy against the true text", icon=":material/fact_check:"):
+        truth = entry.truth if page.index == 0 else None
+        upload = st.file_uploader("The true text as a .txt file", type=["txt"], key=f"{state.W_TRUTH_FILE}{key}")
+        if upload is not None:
+            truth = upload.getvalue().decode("utf-8", errors="replace")
+        typed = st.text_area("…or paste it here", value=truth or "", key=f"{state.W_TRUTH}{key}", height=150)
+        if typed.strip():
+            x, y = st.columns(2)
+            x.metric("Character error rate (CER)", f"{cer(typed, result.text):.1%}", help="0% is perfect.")
+            y.metric("Word error rate (WER)", f"{wer(typed, result.text):.1%}", help="0% is perfect.")
+            st.caption("Of the text as read (before your edits), after normalising spaces, quotes and dashes.")
+
+
+st.title("Extract the text")
+key = state.page_picker("extract")
+if key is None:
+    state.no_files("extract the text")
+    st.stop()
+
+keys = state.page_keys()
+todo: list[str] = []
+if ss.pop(state.AUTORUN, False):
+    todo = [k for k in keys if not state.up_to_date(k)]
+with st.container(horizontal=True, vertical_alignment="center"):
+    if st.button("Extract text" if len(keys) == 1 else "Extract text from this page", type="primary",
+                 icon=":material/text_snippet:", key="extract_one"):
+        todo = [key]
+    if len(keys) > 1 and st.button(f"Extract all {len(keys)} pages", icon=":material/library_books:", key="extract_all"):
+        todo = keys
+    options = state.options()
+    st.caption(f"Settings: {state.settings().describe()} · page layout {options.psm} · language {options.lang}")
+    st.page_link("pages/tune.py", label="Change them", icon=":material/tune:")
+
+if todo:
+    read(todo)
+last_run()
+
+result = state.results().get(key)
+if result is not None and not state.up_to_date(key):
+    st.info("The settings have changed since this page was read: extract again to use them.", icon=":material/info:")
+if result is not None:
+    downloads(key, result)
+pictures(key, result)
+if result is not None:
+    details(key, result)
