@@ -86,14 +86,16 @@ def pictures(key: str, result: ocr.Result | None) -> None:
                              shown.image.shape[1::-1])
             st.markdown(LEGEND)
         else:
-            state.show_image(shown.png, shown.image.shape[1::-1])
+            state.show_image(shown.data, shown.image.shape[1::-1], shown.fmt)
     with text:
         st.markdown("**Text**")
         if result is None:
             st.info("Not read yet: press **Extract text**.", icon=":material/text_snippet:")
             return
-        ss[state.W_TEXT] = state.edited(key)  # a new run shows its own text, never the last run's
-        st.text_area("The text (edit it before downloading if you like)", key=state.W_TEXT, height=520,
+        text = ss[state.W_TEXT] = state.edited(key)  # a new run shows its own text, never the last run's
+        lines = sum(1 + len(line) // 60 for line in text.splitlines())
+        st.text_area("The text (edit it before downloading if you like)", key=state.W_TEXT,
+                     height=min(640, max(200, 24 * lines + 40)),
                      on_change=state.save_edit, args=(key,), label_visibility="collapsed")
         st.caption("Edit freely; your edits go into the .txt, .json and .zip downloads.")
 

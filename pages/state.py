@@ -247,9 +247,10 @@ def original(sha: str, index: int, crop: tuple[int, int, int, int] | None, _entr
 
 @dataclass
 class Preview:
-    image: np.ndarray | None  # the processed page, display-sized
-    png: bytes = b""
-    factor: float = 1.0  # of the full-size processed page
+    image: np.ndarray | None  # the processed page, display-sized (at most about a megapixel)
+    data: bytes = b""  # encoded for the browser
+    fmt: str = "PNG"  # PNG for black and white (sharp), JPEG for greys (small)
+    factor: float = 1.0  # size of ``image`` relative to the full-size processed page
     seconds: float = 0.0  # preprocessing of the preview
     steps: list | None = None  # (step, seconds, what it did)
     skew: float = 0.0
@@ -259,16 +260,21 @@ class Preview:
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def preview(sha: str, index: int, settings_json: str, _entry: FileEntry) -> Preview:
-    """The processed page at display size: the whole pipeline on a copy reduced to about a megapixel."""
+    """The processed page at display size: the whole pipeline on a reduced copy of the page, reduced
+    further when the settings enlarge it, so that the result is about a megapixel whatever the scale."""
     page = pages_of(_entry)[index]
+    s = ocr.Settings.from_dict(json.loads(settings_json))
+    enlarge = s.target_dpi / (page.dpi or 300) if s.target_dpi else s.scale
     try:
-        processed = ocr.preprocess(page, ocr.Settings.from_dict(json.loads(settings_json)),
-                                   max_pixels=overlay.DISPLAY_PIXELS, orient=engine().orientation)
+        processed = ocr.preprocess(page, s, max_pixels=int(overlay.DISPLAY_PIXELS / max(1.0, enlarge) ** 2),
+                                   orient=engine().orientation)
     except Exception as e:
         return Preview(image=None, error=describe_error(e))
+    image, shrink = overlay.fit(processed.image)
+    fmt = "PNG" if s.threshold != "none" else "JPEG"
     return Preview(
-        image=processed.image, png=overlay.encode(processed.image, "png"), factor=processed.factor,
-        seconds=processed.seconds, steps=[(s.name, s.seconds, s.detail) for s in processed.steps],
+        image=image, data=overlay.encode(image, fmt.lower()), fmt=fmt, factor=processed.factor * shrink,
+        seconds=processed.seconds, steps=[(step.name, step.seconds, step.detail) for step in processed.steps],
         skew=processed.skew, warnings=list(processed.warnings),
     )
 

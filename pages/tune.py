@@ -200,16 +200,15 @@ def workbench(key: str) -> None:
             st.error("These settings cannot be applied to this page:")
             st.text(shown.error)
         else:
-            state.show_image(shown.png, shown.image.shape[1::-1])
+            state.show_image(shown.data, shown.image.shape[1::-1], shown.fmt)
             facts = [f"preview {shown.image.shape[1]}×{shown.image.shape[0]}", f"made in {shown.seconds * 1000:.0f} ms"]
             if s.deskew:
                 facts.append(f"straightened by {shown.skew:+.1f}°")
             st.caption(" · ".join(facts) + " · text is read from the full-size page")
             for warning in shown.warnings or []:
                 st.warning(warning)
-            with st.expander("What each step did"):
-                st.dataframe(pd.DataFrame(shown.steps, columns=["step", "seconds", "detail"]), hide_index=True,
-                             column_config={"seconds": st.column_config.NumberColumn(format="%.3f")})
+            steps = [f"{name} ({detail})" if detail else name for name, _, detail in shown.steps if name != "preview"]
+            st.caption("Steps: " + (" → ".join(steps) if steps else "none"))
     with left:
         st.download_button("Download these settings (.json)", ocr.preset_json(s, state.options()),
                            file_name="ocr-settings.json", mime="application/json", icon=":material/download:",
