@@ -19,5 +19,6 @@ navigation = st.navigation(
     position="top",
 )
 state.show_notices()
-navigation.run()
 state.write_url()
+navigation.run()
+state.write_url()  # the page may have changed the settings

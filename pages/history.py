@@ -88,16 +88,17 @@ else:
     st.dataframe(differences, hide_index=True)
 
 left_text, right_text = side_by_side(a["text"], b["text"])
+height = min(480, 40 + 21 * max(left_text.count("\n"), right_text.count("\n"), 1))
 col_a, col_b = st.columns(2)
 with col_a:
     st.text(f"Run {a['run']}: {a['words']} words, mean confidence {a['mean_conf']:.0f}")
-    st.code(left_text, language="diff", wrap_lines=True, height=420)
+    st.code(left_text, language="diff", wrap_lines=True, height=height)
     if st.button(f"Use run {a['run']}'s settings", icon=":material/settings_backup_restore:", key="restore_a"):
         restore(a)
         st.switch_page("pages/tune.py")
 with col_b:
     st.text(f"Run {b['run']}: {b['words']} words, mean confidence {b['mean_conf']:.0f}")
-    st.code(right_text, language="diff", wrap_lines=True, height=420)
+    st.code(right_text, language="diff", wrap_lines=True, height=height)
     if st.button(f"Use run {b['run']}'s settings", icon=":material/settings_backup_restore:", key="restore_b"):
         restore(b)
         st.switch_page("pages/tune.py")

@@ -99,8 +99,9 @@ def pull_from_widgets(size) -> None:
     changes = {}
     for field, value in shown.items():
         key = state.w(field)
-        if key in ss and ss[key] != value and to_widget(field, ss[key], size) != value:
-            changes[field] = ss[key]
+        moved = tuple(ss[key]) if isinstance(ss.get(key), list) else ss.get(key)  # range sliders
+        if key in ss and moved != value and to_widget(field, moved, size) != value:
+            changes[field] = moved
     if not changes:
         return
     xs, ys = changes.pop(CROP_X, shown[CROP_X]), changes.pop(CROP_Y, shown[CROP_Y])

@@ -147,7 +147,7 @@ def letter(rng: np.random.Generator) -> Path:
 
 
 def notice(rng: np.random.Generator) -> Path:
-    """A notice scanned crooked on a dusty scanner: turned 4 degrees, specks, a dark scanner border."""
+    """A notice scanned crooked on a dusty scanner: turned 4 degrees, specks, a dark scanner edge."""
     page = _draw(NOTICE, size=(900, 640), font="DejaVuSans.ttf", font_size=30, origin=(60, 50),
                  ink=20, paper=250, bold_first="DejaVuSans-Bold.ttf")
     turned = page.rotate(4, resample=Image.BICUBIC, expand=True, fillcolor=250)
@@ -156,9 +156,8 @@ def notice(rng: np.random.Generator) -> Path:
     specks = rng.random(a.shape)
     a[specks < 0.004] = 40
     a[specks > 0.998] = 255
-    # the scanner lid's dark edge along the left and bottom
+    # the scanner lid's dark edge along the left side
     a[:, :18] = 25
-    a[-14:, :] = 30
     out = Image.fromarray(a.astype(np.uint8))
     return _save(out, "notice-skewed.png", optimize=True)
 
