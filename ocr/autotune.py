@@ -44,9 +44,9 @@ SAMPLE_PIXELS = 3_000_000  # pages larger than this are judged on a reduced copy
 MAX_PIXELS = 24_000_000  # no candidate enlarges the page beyond this
 TEXT_HEIGHT = 36.0  # pixels: word-box height (ascender to descender) Tesseract reads best at
 MARGIN_CHARS = 4.0  # a candidate must beat plain by this many characters of score ...
-MARGIN_SHARE = 0.05  # ... and by this share of plain's score
+MARGIN_SHARE = 0.10  # ... and by this share of plain's score
 OSD_MIN_CONF = 1.5  # orientation detection below this confidence is not acted on
-PSMS = (3, 4, 6, 11)
+PSMS = (3, 4, 6)  # 11 (sparse text) reads columns and tables out of order: judged well, scored badly
 
 
 @dataclass
@@ -59,6 +59,7 @@ class Candidate:
     seconds: float = 0.0
     error: str = ""
     height: float = 0.0  # median word height in the image Tesseract read, pixels
+    full: bool = False  # read from the page at full size, not from the reduced copy
 
     @property
     def score(self) -> float:
@@ -77,13 +78,16 @@ class _Search:
     tried: list[Candidate] = field(default_factory=list)
     seen: set = field(default_factory=set)
     unit: float = 0.5  # seconds a plain run took (predicts the others)
+    full_image: np.ndarray | None = None  # the page at full size when ``image`` is a reduced copy
+    full_dpi: float | None = None
+    shrink: float = 1.0
 
     def left(self) -> float:
         return self.budget - (time.perf_counter() - self.start)
 
     def cost(self, c: Candidate) -> float:
         """Predicted seconds of one candidate: the plain run's time, by the pixels it reads."""
-        scale = c.settings.scale
+        scale = c.settings.scale / (self.shrink if c.full else 1.0)
         extra = 1.3 if c.settings.denoise == "nlmeans" else 1.0
         return self.unit * max(0.25, scale * scale) * extra + 0.05
 
@@ -92,8 +96,9 @@ class _Search:
             fraction = min(0.99, max(0.0, 1 - self.left() / self.budget))
             self.progress(fraction, message)
 
-    def best(self, stages: tuple[str, ...] | None = None) -> Candidate:
-        pool = [c for c in self.tried if c.judgement and (stages is None or c.stage in stages)]
+    def best(self) -> Candidate:
+        """The best candidate read from the working copy."""
+        pool = [c for c in self.tried if c.judgement and not c.full]
         return max(pool, key=lambda c: c.score) if pool else self.tried[0]
 
     def run(self, candidates: list[Candidate], reserve: float) -> list[Candidate]:
@@ -101,7 +106,7 @@ class _Search:
         slot; progress is reported here, in the calling thread."""
         todo = []
         for c in candidates:
-            key = (c.settings, c.psm)
+            key = (c.settings, c.psm, c.full)
             if key not in self.seen:
                 self.seen.add(key)
                 todo.append(c)
@@ -132,7 +137,8 @@ class _Search:
     def _read(self, c: Candidate, timeout: float) -> None:
         t0 = time.perf_counter()
         try:
-            processed = preprocess(self.image, c.settings, dpi=self.dpi, orient=self.engine.orientation)
+            image, dpi = (self.full_image, self.full_dpi) if c.full else (self.image, self.dpi)
+            processed = preprocess(image, c.settings, dpi=dpi, orient=self.engine.orientation)
             options = self.options.replace(psm=c.psm, timeout=min(self.options.timeout, max(1.0, timeout)))
             result = recognize(processed, options, engine=self.engine, outputs=())
             c.judgement = judge_score(result.words, self.options.lang)
@@ -243,23 +249,26 @@ def autotune(
         work = rescale(pixels_in, shrink)
     work_dpi = (dpi or DEFAULT_DPI) * shrink
 
-    search = _Search(image=work, dpi=work_dpi, options=options, engine=engine, budget=budget_s, progress=progress)
+    search = _Search(image=work, dpi=work_dpi, options=options, engine=engine, budget=budget_s, progress=progress,
+                     full_image=pixels_in, full_dpi=dpi, shrink=shrink)
     load_words(options.lang)  # the dictionary, before the clock matters
     search.report("reading the page as it is")
 
-    # 1. plain, with orientation detection beside it
-    plain = Candidate(Settings(), options.psm, "plain")
+    # 1. plain, with orientation detection beside it; on a large page plain is read at full size (the
+    #    reading the answer must beat) and on the reduced copy (the baseline of the search)
+    plain = Candidate(Settings(), options.psm, "plain", full=shrink < 1)
+    reduced = Candidate(Settings(), options.psm, "plain") if shrink < 1 else plain
     with ThreadPoolExecutor(max_workers=1) as side:
         osd = side.submit(_orientation, engine, work, work_dpi, min(30.0, budget_s / 2))
-        search.run([plain], reserve=0.0)
+        search.run([plain, reduced], reserve=0.0)
         found = osd.result()
-    search.unit = max(0.05, plain.seconds)
+    search.unit = max(0.05, reduced.seconds)
     reserve = search.unit * 1.2 + 0.2  # what the caller's final read will take
     base = Settings()
     if found and found[0] and found[1] >= OSD_MIN_CONF:
         turned = Candidate(Settings(rotate=found[0]), options.psm, "orientation")
         search.run([turned], reserve)
-        if turned.score > plain.score:
+        if turned.score > reduced.score:
             base = turned.settings
     best = search.best()
 
@@ -277,7 +286,7 @@ def autotune(
     search.run(cleanups, reserve)
 
     # 5. page segmentation for the best two
-    ranked = sorted((c for c in search.tried if c.judgement), key=lambda c: -c.score)
+    ranked = sorted((c for c in search.tried if c.judgement and not c.full), key=lambda c: -c.score)
     leaders = []
     for c in ranked:
         if c.settings not in [x.settings for x in leaders]:
@@ -297,10 +306,17 @@ def autotune(
     if not plain.judgement:  # plain failed (time-out): take the best that worked
         chosen = top
 
+    # 7. a last look at full size when the page was judged reduced and the choice keeps it reduced
+    if shrink < 1 and chosen is not plain and chosen.settings.scale * shrink < 1:
+        full = Candidate(chosen.settings.replace(scale=1.0), chosen.psm, "full size", full=True)
+        search.run([full], reserve / shrink ** 2)
+        if full.judgement and full.score > chosen.score:
+            chosen = full
+
     search.report(f"chose {chosen.settings.describe()}, psm {chosen.psm}")
     if progress:
         progress(1.0, f"done: {chosen.settings.describe()}, page segmentation {chosen.psm}")
-    settings = _final(chosen.settings, shrink, kept)
+    settings = _final(chosen.settings, 1.0 if chosen.full else shrink, kept)
     return settings, options.replace(psm=chosen.psm), _trace(search.tried, chosen, shrink, kept)
 
 
@@ -336,7 +352,7 @@ def _trace(tried: list[Candidate], chosen: Candidate, shrink: float, kept: Setti
         rows.append({
             "candidate": c.index,
             "stage": c.stage,
-            "settings": _final(c.settings, shrink, kept).describe(),
+            "settings": _final(c.settings, 1.0 if c.full else shrink, kept).describe(),
             "psm": c.psm,
             "score": c.score if c.judgement else float("nan"),
             "seconds": round(c.seconds, 3),

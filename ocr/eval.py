@@ -28,20 +28,22 @@ def images_with_truth(folder: Path) -> list[Path]:
                   and (p.parent / f"{p.stem}.gt.txt").exists())
 
 
-def read_with(method: str, path: Path, engine: Engine, budget: float) -> str:
+def read_with(method: str, path: Path, engine: Engine, budget: float) -> tuple[str, str]:
+    """The text ``method`` reads from the file, and a note (for auto-tune: what it chose)."""
     if method == "plain":
-        return plain_tesseract(path)
+        return plain_tesseract(path), ""
     pages = load(path)
-    texts = []
+    texts, notes = [], []
     for page in pages:
         if method == "defaults":
             texts.append(read_page(page, engine=engine, outputs=()).text)
         else:
             from .autotune import autotune
 
-            settings, options, _ = autotune(page, budget_s=budget, engine=engine)
+            settings, options, trace = autotune(page, budget_s=budget, engine=engine)
             texts.append(read_page(page, settings, options, engine=engine, outputs=()).text)
-    return "\n".join(texts)
+            notes.append(f"{settings.describe()}; psm {options.psm}; {len(trace)} tried")
+    return "\n".join(texts), " | ".join(notes)
 
 
 def evaluate(folder: Path, methods=METHODS, budget: float = 20.0, engine: Engine | None = None,
@@ -54,8 +56,10 @@ def evaluate(folder: Path, methods=METHODS, budget: float = 20.0, engine: Engine
         row = {"image": path.name}
         for method in methods:  # interleaved per image, so load on the machine hits all alike
             start = time.perf_counter()
-            text = read_with(method, path, engine, budget)
+            text, note = read_with(method, path, engine, budget)
             row[f"{method}_seconds"] = round(time.perf_counter() - start, 3)
+            if note:
+                row[f"{method}_choice"] = note
             row[f"{method}_cer"] = round(cer(truth, text), 4)
             row[f"{method}_wer"] = round(wer(truth, text), 4)
         rows.append(row)
@@ -83,11 +87,12 @@ def main(argv: list[str] | None = None) -> int:
                          progress=lambda i, n, row: print(f"[{i}/{n}] {row['image']}", file=sys.stderr))
     finally:
         engine.close()
-    means = table.drop(columns="image").mean().round(4)
-    table = pd.concat([table, pd.DataFrame([{"image": "mean", **means.to_dict()}])], ignore_index=True)
     columns = ["image"] + [f"{m}_{k}" for k in ("cer", "wer", "seconds") for m in methods]
-    table = table[columns]
-    with pd.option_context("display.width", 200, "display.max_columns", 20):
+    notes = [c for c in table.columns if c.endswith("_choice")]
+    means = table[columns[1:]].mean().round(4)
+    table = pd.concat([table, pd.DataFrame([{"image": "mean", **means.to_dict()}])], ignore_index=True)
+    table = table[columns + notes]
+    with pd.option_context("display.width", 250, "display.max_columns", 30, "display.max_colwidth", 60):
         print(table.to_string(index=False))
     args.csv.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.csv, index=False)

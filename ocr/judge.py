@@ -46,8 +46,9 @@ class Weights:
     """The judge's few numbers. Defaults were chosen on drawn pages and the dev set, then checked on
     drawn pages of other text (see docs/accuracy.md)."""
 
-    dict_low_conf: float = 0.6  # credit for a dictionary word Tesseract gave under 50 %
-    number_min_conf: float = 50.0  # a number below this confidence counts as unsure
+    dict_low_conf: float = 0.8  # credit for a dictionary word Tesseract gave under 50 %
+    number_min: float = 0.0  # credit per character of a number or code at confidence 0 ...
+    number_max: float = 1.0  # ... and at confidence 100
     short_credit: float = 0.5  # at most this credit per character for words of 1-3 letters
     unknown_min: float = -1.0  # credit per character of an unknown word at confidence 0 ...
     unknown_max: float = 0.5  # ... and at confidence 100
@@ -131,8 +132,7 @@ def word_credit(token: str, conf: float, words: frozenset[str], w: Weights = DEF
         return ("garbage", max(1, len(token)), w.garbage * max(1, len(token)))
     p = max(0.0, min(1.0, conf / 100.0))
     if _NUMBER.match(core) or (_CODE.match(core) and n >= 2):
-        sure = conf >= w.number_min_conf
-        return ("numbers", n, n * (1.0 if sure else 0.5 * p))
+        return ("numbers", n, n * (w.number_min + (w.number_max - w.number_min) * p))
     if _is_garbage(token, core):
         return ("garbage", len(token), w.garbage * len(token))
     letters = _letters(core)

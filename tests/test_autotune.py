@@ -132,7 +132,10 @@ def test_light_text_on_dark_is_read(engine):
 def test_large_page_is_judged_reduced_and_the_scale_reproduces_it(engine):
     page = np.asarray(draw_page(TEXT * 6, size=(1600, 2300), font_size=60))
     settings, options, trace = autotune(page_of(page), budget_s=20, engine=engine)
-    assert settings.scale < 1, "a page of 3.7 million pixels is judged on a reduced copy"
+    reduced = trace[trace["settings"].str.match(r"x0\.\d")]
+    assert len(reduced) >= 3, "a page of 3.7 million pixels is judged on a reduced copy"
+    assert (trace["stage"] == "plain").sum() == 2, "plain is read at full size and reduced"
+    assert trace.loc[trace["chosen"], "settings"].item() in ("plain", settings.describe())
     assert words_of(read(page_of(page), settings, options, engine)) == words_of(" ".join(TEXT * 6))
 
 
@@ -166,9 +169,11 @@ def test_judge_punishes_symbol_soup_and_invented_words():
 
 
 def test_judge_credits_numbers_dates_and_codes():
-    j = judge.score(words(("22/04/2022", 90), ("14:18", 90), ("$1,234.50", 85), ("A4", 80), ("5kg", 80)))
-    assert j.numbers == len("22/04/2022") + len("14:18") + len("$1,234.50") + len("A4") + len("5kg")
-    assert j.score == j.numbers
+    read = [("22/04/2022", 90), ("14:18", 90), ("$1,234.50", 85), ("A4", 80), ("5kg", 80)]
+    j = judge.score(words(*read))
+    assert j.numbers == sum(len(t) for t, _ in read) and j.garbage == j.unknown == j.dictionary == 0
+    assert j.score == pytest.approx(sum(len(t) * c / 100 for t, c in read), abs=0.01)
+    assert judge.score(words(("12.50", 95))).score > judge.score(words(("12.50", 30))).score
 
 
 def test_judge_of_nothing_is_zero():
