@@ -67,6 +67,9 @@ def last_run() -> None:
 
 
 def pictures(key: str, result: ocr.Result | None) -> None:
+    if problem := state.page_problem(key):
+        state.file_problem("This page cannot be shown.", state.page_label(key), problem)
+        return
     entry, page = state.page_ref(key)
     s = (result.settings or ocr.Settings()) if result else state.settings()
     original, processed, text = st.columns(3, gap="medium")

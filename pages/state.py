@@ -174,6 +174,7 @@ def add_file(name: str, data: bytes, truth: str | None = None) -> str | None:
         return f"it is already open as {files()[sha].name}."
     try:
         pages = _decode(sha, name, data)
+        pages[0].image  # a PDF's first page is drawn now: a page that cannot be drawn is said here
     except Exception as e:  # one sentence for this file; every other file goes on
         return describe_error(e)
     files()[sha] = FileEntry(name=name, sha=sha, data=data, kind=pages[0].kind, count=len(pages), truth=truth)
@@ -207,6 +208,15 @@ def page_ref(key: str | None) -> tuple[FileEntry, ocr.Page] | None:
     if entry is None or not index.isdigit() or int(index) >= entry.count:
         return None
     return entry, pages_of(entry)[int(index)]
+
+
+def page_problem(key: str) -> str | None:
+    """Why a page cannot be shown (a PDF page that cannot be drawn), or None when it can."""
+    try:
+        page_ref(key)[1].image
+    except Exception as e:
+        return describe_error(e)
+    return None
 
 
 def page_label(key: str) -> str:

@@ -278,6 +278,9 @@ key = state.page_picker("tune")
 if key is None:
     state.no_files("tune the clean-up")
     st.stop()
+if problem := state.page_problem(key):
+    state.file_problem("This page cannot be shown; choose another.", state.page_label(key), problem)
+    st.stop()
 
 with st.container(horizontal=True, vertical_alignment="center"):
     try:

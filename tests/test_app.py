@@ -113,13 +113,15 @@ def test_upload_page_offers_files_camera_and_samples():
 
 def test_each_refused_file_gets_its_own_sentence_and_the_good_ones_open():
     hostile = "![pic](http://example.com/x.png) notes.png"
+    huge = png(Image.new("1", (9_500, 9_000), 1))  # 85.5 megapixels, a few kilobytes
     at = upload(ok(start()), ("page.png", GOOD), ("notes.txt", b"just some text, not an image"),
-                ("empty.jpg", b""), (hostile, b"\x89PNG\r\n\x1a\n broken"), ("misnamed.pdf", OTHER))
+                ("empty.jpg", b""), (hostile, b"\x89PNG\r\n\x1a\n broken"), ("misnamed.pdf", OTHER), ("huge.png", huge))
     shown = texts(at)
     assert any(t.startswith("notes.txt: not an image or PDF") for t in shown)
     assert "empty.jpg: the file is empty (0 bytes)." in shown
     assert any(t.startswith(hostile + ": ") for t in shown)
-    assert len(at.error) == 3
+    assert any(t.startswith("huge.png: the image is 9500x9000 pixels") for t in shown)
+    assert len(at.error) == 4
     assert "example.com" not in markdown_everywhere(at)  # names never go through Markdown
     names = [e.name for e in at.session_state["files"].values()]
     assert names == ["page.png", "misnamed.pdf"]  # a PNG named .pdf is still a PNG
@@ -147,6 +149,34 @@ def test_a_multipage_pdf_counts_its_pages():
     entry = next(iter(at.session_state["files"].values()))
     assert (entry.kind, entry.count) == ("PDF", 2)
     assert any("2 pages" in c.value for c in at.caption)
+
+
+def test_a_pdf_page_that_cannot_be_drawn_fails_alone(monkeypatch):
+    import ocr.decode
+
+    drawn = ocr.decode._pdf_renderer
+
+    def renderer(data, index, dpi):
+        if index == 1:
+            def broken():
+                raise ocr.decode.DamagedFileError("the page cannot be rasterised (test).")
+            return broken
+        return drawn(data, index, dpi)
+
+    monkeypatch.setattr(ocr.decode, "_pdf_renderer", renderer)
+    images = [draw_page(["A first page that draws"]), draw_page(["A second page that does not"])]
+    buffer = io.BytesIO()
+    images[0].convert("RGB").save(buffer, format="PDF", save_all=True, append_images=[images[1].convert("RGB")])
+    at = upload(ok(start()), ("half.pdf", buffer.getvalue()))
+    sha = next(iter(at.session_state["files"]))
+    ok(at.switch_page("pages/extract.py").run())
+    ok(at.button(key="extract_all").click().run())
+    assert "half.pdf (page 2 of 2): the page cannot be rasterised (test)." in texts(at)
+    assert list(at.session_state["results"]) == [f"{sha}:0"]
+    assert "first" in words_of(at.session_state["results"][f"{sha}:0"].text)
+    at.session_state["current"] = f"{sha}:1"
+    ok(at.switch_page("pages/tune.py").run())
+    assert any("cannot be shown" in e.value for e in at.error) and not at.slider
 
 
 def test_camera_photo_and_sample_open():
