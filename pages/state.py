@@ -420,9 +420,9 @@ def width(size: tuple[int, int], max_height: int = 760) -> int | str:
 
 
 def show_image(data: bytes, size: tuple[int, int], fmt: str = "PNG") -> None:
-    """Encoded image bytes as they are (no second encoding), at most ``max_height`` tall on screen."""
-    wide = width(size)
-    with st.container(width=wide) if isinstance(wide, int) else st.container():
+    """Encoded image bytes as they are (no second encoding), framed (a white page on a white screen has
+    no edge otherwise), and not much taller than the screen."""
+    with st.container(width=width(size), border=True):
         st.image(data, output_format=fmt, width="stretch")
 
 
