@@ -58,9 +58,10 @@ def last_run() -> None:
     rows = ss[state.BATCH]
     if not rows:
         return
+    others = " The other pages were read." if any(row["status"] == "read" for row in rows) else ""
     for row in rows:
         if row["status"] == "failed":
-            state.file_problem("This page could not be read; the other pages were.", row["page"], row["problem"])
+            state.file_problem("This page could not be read." + others, row["page"], row["problem"])
     if len(rows) > 1:
         with st.expander(f"Last run: {len(rows)} pages", icon=":material/checklist:"):
             st.dataframe(pd.DataFrame(rows), hide_index=True)

@@ -19,7 +19,9 @@ Plain keys                                     holds
 ``trace``      TRACE     dict page key -> the last auto-tune trace (a DataFrame)
 ``url_read``   URL_READ  True once the link's settings were read (first run of a session)
 ``notice``     NOTICE    list of (message, detail) to show once at the top of the next page
-``upload_round``, ``camera_seen``, ``preset_seen``: which upload, photo and preset were already taken in
+``upload_round`` UPLOAD_ROUND  counts uploads: part of the drop zone's key, so it empties after each
+``camera_seen``  CAMERA_SEEN   the id of the last camera photo taken in
+``preset_seen``  PRESET_SEEN   the id of the last preset file applied
 """
 
 from __future__ import annotations

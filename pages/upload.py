@@ -18,10 +18,13 @@ uploads = st.file_uploader(
 )
 if uploads:
     refused = []
-    for upload in uploads:
+    bar = st.progress(0.0, text="Opening the files…") if len(uploads) > 1 else None
+    for n, upload in enumerate(uploads):
         problem = state.add_file(upload.name, upload.getvalue())
         if problem:
             refused.append((upload.name, problem))
+        if bar:
+            bar.progress((n + 1) / len(uploads), text=f"Opened {n + 1} of {len(uploads)} files")
     ss[state.REFUSED] = refused
     ss[state.UPLOAD_ROUND] += 1  # a fresh, empty drop zone: the files are listed below
     st.rerun()
