@@ -34,7 +34,7 @@ import pandas as pd
 from .engine import Engine, default_engine
 from .errors import OcrError
 from .judge import Judgement, load_words, score as judge_score
-from .preprocessing import DEFAULT_DPI, Processed, is_dark, preprocess, to_gray
+from .preprocessing import DEFAULT_DPI, Processed, is_dark, preprocess, reduce, rotate, to_gray
 from .recognition import recognize
 from .settings import Options, Settings
 
@@ -59,7 +59,8 @@ class Candidate:
     seconds: float = 0.0
     error: str = ""
     height: float = 0.0  # median word height in the image Tesseract read, pixels
-    full: bool = False  # read from the page at full size, not from the reduced copy
+    view: str = "work"  # what it reads: "work" (the page, reduced when large), "full", "sample" (a band)
+    shown: Settings | None = None  # for a sample: the settings it stands for on the whole page
 
     @property
     def score(self) -> float:
@@ -78,18 +79,16 @@ class _Search:
     tried: list[Candidate] = field(default_factory=list)
     seen: set = field(default_factory=set)
     unit: float = 0.5  # seconds a plain run took (predicts the others)
-    full_image: np.ndarray | None = None  # the page at full size when ``image`` is a reduced copy
-    full_dpi: float | None = None
-    shrink: float = 1.0
+    views: dict = field(default_factory=dict)  # view -> (pixels, dpi, cost relative to the working copy)
 
     def left(self) -> float:
         return self.budget - (time.perf_counter() - self.start)
 
     def cost(self, c: Candidate) -> float:
         """Predicted seconds of one candidate: the plain run's time, by the pixels it reads."""
-        scale = c.settings.scale / (self.shrink if c.full else 1.0)
+        relative = self.views[c.view][2] if c.view in self.views else 1.0
         extra = 1.3 if c.settings.denoise == "nlmeans" else 1.0
-        return self.unit * max(0.25, scale * scale) * extra + 0.05
+        return self.unit * relative * max(0.25, c.settings.scale ** 2) * extra + 0.05
 
     def report(self, message: str) -> None:
         if self.progress:
@@ -98,15 +97,17 @@ class _Search:
 
     def best(self) -> Candidate:
         """The best candidate read from the working copy."""
-        pool = [c for c in self.tried if c.judgement and not c.full]
+        pool = [c for c in self.tried if c.judgement and c.view == "work"]
         return max(pool, key=lambda c: c.score) if pool else self.tried[0]
 
-    def run(self, candidates: list[Candidate], reserve: float) -> list[Candidate]:
-        """Run what fits in the time left (keeping ``reserve`` seconds), two at a time per worker
-        slot; progress is reported here, in the calling thread."""
+    def run(self, candidates: list[Candidate], reserve: float,
+            skip: Callable[[Candidate], bool] | None = None) -> list[Candidate]:
+        """Run what fits in the time left (keeping ``reserve`` seconds), one per worker at a time,
+        in order; ``skip`` drops a candidate that what has finished shows not worth its time.
+        Progress is reported here, in the calling thread."""
         todo = []
         for c in candidates:
-            key = (c.settings, c.psm, c.full)
+            key = (c.settings, c.psm, c.view)
             if key not in self.seen:
                 self.seen.add(key)
                 todo.append(c)
@@ -117,11 +118,13 @@ class _Search:
             while todo or running:
                 while todo and len(running) < workers:
                     c = todo.pop(0)
-                    if self.cost(c) > self.left() - reserve:
-                        continue  # does not fit: skipped, not tried
+                    if self.cost(c) > self.left() - reserve or (skip and skip(c)):
+                        continue  # does not fit, or not worth it: skipped, not tried
                     c.index = len(self.tried)
                     self.tried.append(c)
-                    running[pool.submit(self._read, c, max(1.0, self.left()))] = c
+                    # a run far slower than predicted is reading noise: cut it off, and never past the budget
+                    limit = max(1.0, min(self.left() - reserve, 3 * self.cost(c) + 0.5))
+                    running[pool.submit(self._read, c, limit)] = c
                 if not running:
                     break
                 finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
@@ -137,9 +140,12 @@ class _Search:
     def _read(self, c: Candidate, timeout: float) -> None:
         t0 = time.perf_counter()
         try:
-            image, dpi = (self.full_image, self.full_dpi) if c.full else (self.image, self.dpi)
+            image, dpi, _ = self.views.get(c.view, (self.image, self.dpi, 1.0))
             processed = preprocess(image, c.settings, dpi=dpi, orient=self.engine.orientation)
-            options = self.options.replace(psm=c.psm, timeout=min(self.options.timeout, max(1.0, timeout)))
+            left = timeout - (time.perf_counter() - t0)  # preprocessing counts too
+            if left < 0.5:
+                raise OcrError("no time left to read it")
+            options = self.options.replace(psm=c.psm, timeout=min(self.options.timeout, max(1.0, left)))
             result = recognize(processed, options, engine=self.engine, outputs=())
             c.judgement = judge_score(result.words, self.options.lang)
             letters = result.words[result.words["text"].str.contains(r"[A-Za-z0-9]{2,}", regex=True)]
@@ -180,24 +186,26 @@ def _scales(height: float, pixels: int) -> list[float]:
 
 def _cleanups(gray: np.ndarray) -> list[dict]:
     dark = is_dark(gray)
-    base = [
+    base = [  # single steps first, so that combinations can be skipped when a step of theirs fails
         dict(threshold="otsu"),
         dict(background="blur"),
-        dict(background="blur", threshold="otsu"),
         dict(threshold="adaptive_gaussian"),
         dict(threshold="sauvola"),
-        dict(denoise="median", threshold="otsu"),
         dict(clahe=True),
+        dict(background="blur", threshold="otsu"),
+        dict(denoise="median", threshold="otsu"),
         dict(background="blur", deskew=True),
+        dict(threshold="otsu", border=True),
     ]
-    if dark:
-        base = [dict(invert="yes")] + [dict(k, invert="yes") for k in base[:3]] + base
-    else:
-        base.append(dict(invert="yes"))
-    return base
+    singles, combinations = base[:5], base[5:]
+    inverted = [dict(invert="yes")] + [dict(k, invert="yes") for k in (base[0], base[1], base[5])]
+    if dark:  # light print on a dark ground: the inverted ones first
+        return inverted[:1] + singles + inverted[1:] + combinations
+    return singles + inverted[:1] + combinations
 
 
-def _refinements(s: Settings) -> list[dict]:
+def _refinements(s: Settings, height: float) -> list[dict]:
+    """Small steps around ``s``, whose reading had words ``height`` pixels tall."""
     out: list[dict] = []
     if s.threshold in ("adaptive_gaussian", "adaptive_mean"):
         out += [dict(block_size=15), dict(block_size=61), dict(c=5.0), dict(c=20.0)]
@@ -211,7 +219,10 @@ def _refinements(s: Settings) -> list[dict]:
         out += [dict(background="blur")]
     if not s.deskew:
         out.append(dict(deskew=True))
-    out += [dict(scale=round(s.scale * 1.5, 2)), dict(scale=round(s.scale * 0.75, 2))]
+    if height * 1.5 <= 3 * TEXT_HEIGHT:
+        out.append(dict(scale=round(s.scale * 1.5, 2)))
+    if height * 0.75 >= 0.8 * TEXT_HEIGHT:  # smaller only while the print stays large enough
+        out.append(dict(scale=round(s.scale * 0.75, 2)))
     return out
 
 
@@ -244,26 +255,24 @@ def autotune(
     work = pixels_in
     if h * w > SAMPLE_PIXELS:
         shrink = math.sqrt(SAMPLE_PIXELS / (h * w))
-        from .preprocessing import rescale
-
-        work = rescale(pixels_in, shrink)
+        work = reduce(pixels_in, shrink)
     work_dpi = (dpi or DEFAULT_DPI) * shrink
 
-    search = _Search(image=work, dpi=work_dpi, options=options, engine=engine, budget=budget_s, progress=progress,
-                     full_image=pixels_in, full_dpi=dpi, shrink=shrink)
+    search = _Search(image=work, dpi=work_dpi, options=options, engine=engine, budget=budget_s, progress=progress)
+    search.views = {"work": (work, work_dpi, 1.0), "full": (pixels_in, dpi, 1.0 / shrink ** 2)}
     load_words(options.lang)  # the dictionary, before the clock matters
     search.report("reading the page as it is")
 
     # 1. plain, with orientation detection beside it; on a large page plain is read at full size (the
     #    reading the answer must beat) and on the reduced copy (the baseline of the search)
-    plain = Candidate(Settings(), options.psm, "plain", full=shrink < 1)
+    plain = Candidate(Settings(), options.psm, "plain", view="full" if shrink < 1 else "work")
     reduced = Candidate(Settings(), options.psm, "plain") if shrink < 1 else plain
     with ThreadPoolExecutor(max_workers=1) as side:
         osd = side.submit(_orientation, engine, work, work_dpi, min(30.0, budget_s / 2))
         search.run([plain, reduced], reserve=0.0)
         found = osd.result()
     search.unit = max(0.05, reduced.seconds)
-    reserve = search.unit * 1.2 + 0.2  # what the caller's final read will take
+    reserve = 1.5 * max(plain.seconds, search.unit) + 0.5  # what the caller's final read will take
     base = Settings()
     if found and found[0] and found[1] >= OSD_MIN_CONF:
         turned = Candidate(Settings(rotate=found[0]), options.psm, "orientation")
@@ -272,22 +281,51 @@ def autotune(
             base = turned.settings
     best = search.best()
 
-    # 3. scale (and the one-block segmentation beside it)
-    height = best.height
-    sizes = [Candidate(base.replace(scale=s), options.psm, "scale") for s in _scales(height, work.size // (work.shape[2] if work.ndim == 3 else 1))]
+    # 2. scale (and the one-block segmentation beside it)
+    sizes = [Candidate(base.replace(scale=f), options.psm, "scale") for f in _scales(best.height, work.shape[0] * work.shape[1])]
     sizes += [Candidate(c.settings, 6, "scale") for c in [best] + sizes if c.psm != 6]
     search.run(sizes, reserve)
     top = search.best()
     scale, psm = top.settings.scale, top.psm
 
-    # 4. clean-up at that scale
-    gray = to_gray(work)
-    cleanups = [Candidate(base.replace(scale=scale, **kw), psm, "clean-up") for kw in _cleanups(gray)]
-    search.run(cleanups, reserve)
+    # 3. clean-up at that scale. A combination is skipped when one of its steps alone read clearly
+    #    worse than no clean-up. When they would not all fit comfortably: successive halving, all of
+    #    them on a sample (the page at half size, or a band across its middle when the print is
+    #    small), then the best three on the page.
+    steps = _cleanups(to_gray(work))
+    cleanups = [base.replace(scale=scale, **kw) for kw in steps]
+    predicted = sum(search.cost(Candidate(c, psm, "")) for c in cleanups) / max(1, engine.workers)
+    if predicted > 0.4 * (search.left() - reserve):
+        upright = rotate(work, base.rotate)
+        if top.height * 0.5 >= 14:
+            sample, share = reduce(upright, 0.5), 0.25
+        else:
+            y0, band_h = upright.shape[0] // 3, max(1, upright.shape[0] // 3)
+            sample, share = np.ascontiguousarray(upright[y0:y0 + band_h]), 1 / 3
+        shown = [c.replace(rotate=0) for c in [top.settings] + cleanups]
+        search.views["sample"] = (sample, work_dpi * (0.5 if share == 0.25 else 1.0), share)
+        sampled = search.run([Candidate(x, psm, "clean-up (sample)", view="sample", shown=c)
+                              for x, c in zip(shown, [top.settings] + cleanups)], reserve)
+        sampled.sort(key=lambda c: -c.score)
+        cleanups = [c.shown for c in sampled[:3] if c.judgement]
+    reference = top
 
-    # 5. page segmentation for the best two
-    ranked = sorted((c for c in search.tried if c.judgement and not c.full), key=lambda c: -c.score)
-    leaders = []
+    def worse_step(c: Candidate) -> bool:
+        """A combination one of whose single steps, tried alone, read clearly worse than none."""
+        changed = c.settings.changes()
+        for other in search.tried:
+            if other.stage == "clean-up" and other.view == "work" and other.psm == c.psm:
+                alone = other.settings.changes()
+                if len(alone) < len(changed) and alone.items() <= changed.items() and len(alone) > len(base.replace(scale=scale).changes()):
+                    if not other.judgement or other.score < reference.score - max(20.0, 0.5 * abs(reference.score)):
+                        return True
+        return False
+
+    search.run([Candidate(c, psm, "clean-up") for c in cleanups], reserve, skip=worse_step)
+
+    # 4. page segmentation for the best two
+    ranked = sorted((c for c in search.tried if c.judgement and c.view == "work"), key=lambda c: -c.score)
+    leaders: list[Candidate] = []
     for c in ranked:
         if c.settings not in [x.settings for x in leaders]:
             leaders.append(c)
@@ -295,10 +333,10 @@ def autotune(
             break
     search.run([Candidate(c.settings, p, "segmentation") for c in leaders for p in PSMS], reserve)
 
-    # 6. refine around the best
+    # 5. refine around the best
     top = search.best()
-    search.run([Candidate(_safe_replace(top.settings, kw), top.psm, "refine") for kw in _refinements(top.settings)
-                if _safe_replace(top.settings, kw) is not None], reserve)
+    refined = [_safe_replace(top.settings, kw) for kw in _refinements(top.settings, top.height)]
+    search.run([Candidate(r, top.psm, "refine") for r in refined if r is not None], reserve)
 
     # decision: plain unless something beats it clearly
     top = search.best()
@@ -306,17 +344,17 @@ def autotune(
     if not plain.judgement:  # plain failed (time-out): take the best that worked
         chosen = top
 
-    # 7. a last look at full size when the page was judged reduced and the choice keeps it reduced
+    # 6. a last look at full size when the page was judged reduced and the choice keeps it reduced
     if shrink < 1 and chosen is not plain and chosen.settings.scale * shrink < 1:
-        full = Candidate(chosen.settings.replace(scale=1.0), chosen.psm, "full size", full=True)
-        search.run([full], reserve / shrink ** 2)
+        full = Candidate(chosen.settings.replace(scale=1.0), chosen.psm, "full size", view="full")
+        search.run([full], reserve)
         if full.judgement and full.score > chosen.score:
             chosen = full
 
     search.report(f"chose {chosen.settings.describe()}, psm {chosen.psm}")
     if progress:
         progress(1.0, f"done: {chosen.settings.describe()}, page segmentation {chosen.psm}")
-    settings = _final(chosen.settings, 1.0 if chosen.full else shrink, kept)
+    settings = _final(chosen, shrink, kept)
     return settings, options.replace(psm=chosen.psm), _trace(search.tried, chosen, shrink, kept)
 
 
@@ -338,10 +376,11 @@ def _orientation(engine: Engine, image: np.ndarray, dpi: float, timeout: float):
         return None
 
 
-def _final(s: Settings, shrink: float, kept: Settings) -> Settings:
+def _final(c: Candidate, shrink: float, kept: Settings) -> Settings:
     """Settings for the page as given: the reduction folded into the scale, the input's crop and
     rotation kept."""
-    scale = round(s.scale * shrink, 4)
+    s = c.shown or c.settings
+    scale = round(s.scale * (1.0 if c.view == "full" else shrink), 4)
     return s.replace(crop=kept.crop, rotate=(kept.rotate + s.rotate) % 360, scale=max(0.1, scale))
 
 
@@ -352,7 +391,7 @@ def _trace(tried: list[Candidate], chosen: Candidate, shrink: float, kept: Setti
         rows.append({
             "candidate": c.index,
             "stage": c.stage,
-            "settings": _final(c.settings, 1.0 if c.full else shrink, kept).describe(),
+            "settings": _final(c, shrink, kept).describe(),
             "psm": c.psm,
             "score": c.score if c.judgement else float("nan"),
             "seconds": round(c.seconds, 3),
@@ -361,9 +400,10 @@ def _trace(tried: list[Candidate], chosen: Candidate, shrink: float, kept: Setti
             "mean_conf": round(j.mean_conf, 1),
             "dictionary": j.dictionary,
             "garbage": j.garbage,
+            "view": c.view,
             "error": c.error,
         })
     columns = ["candidate", "stage", "settings", "psm", "score", "seconds", "chosen", "words", "mean_conf",
-               "dictionary", "garbage", "error"]
+               "dictionary", "garbage", "view", "error"]
     table = pd.DataFrame(rows, columns=columns)
     return table.astype({"candidate": int, "psm": int, "score": float, "seconds": float, "chosen": bool})
