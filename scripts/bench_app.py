@@ -89,6 +89,8 @@ def serve() -> tuple[subprocess.Popen, str]:
 
 
 def slider_times(page, url: str, path: Path, moves: int = 8) -> list[float]:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page.goto(url)
     page.get_by_role("heading", name="Get the text out of a photo or scan").wait_for()
     page.locator('input[type="file"]').first.set_input_files(str(path))
@@ -100,9 +102,15 @@ def slider_times(page, url: str, path: Path, moves: int = 8) -> list[float]:
     times = []
     for _ in range(moves):  # each move a new value: no cache hits
         old = page.locator('[data-testid="stImage"] img').nth(1).get_attribute("src")
+        value = slider.get_attribute("aria-valuetext")
         slider.focus()
         start = time.perf_counter()
         page.keyboard.press("ArrowRight")
+        try:
+            page.wait_for_function("([el, old]) => el.getAttribute('aria-valuetext') !== old",
+                                   arg=[slider.element_handle(), value], timeout=2_000)
+        except PlaywrightTimeout:  # the key was lost (a rerun re-rendered the slider): not a measurement
+            continue
         page.wait_for_function(
             """old => { const im = document.querySelectorAll('[data-testid="stImage"] img')[1];
                         return im && im.src !== old && im.complete && im.naturalWidth > 0; }""", arg=old)
