@@ -70,6 +70,12 @@ def test_deskew_finds_the_angle_and_straightens(gray, angle):
     assert "degrees" in out.steps[-1].detail
 
 
+def test_deskew_is_not_fooled_by_a_dark_scanner_border(gray):
+    turned = np.asarray(Image.fromarray(gray).rotate(4.0, expand=True, fillcolor=255, resample=Image.BICUBIC)).copy()
+    turned[-40:, :] = 20  # a dark band along the bottom edge
+    assert abs(pp.find_skew(turned) + 4.0) <= 0.3
+
+
 def test_deskew_leaves_a_straight_page_alone(gray):
     out = ocr.preprocess(gray, ocr.Settings(deskew=True))
     assert out.skew == 0.0 and out.image.shape == gray.shape
