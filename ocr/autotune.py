@@ -41,11 +41,13 @@ from .settings import Options, Settings
 Progress = Callable[[float, str], None]
 
 SAMPLE_PIXELS = 3_000_000  # pages larger than this are judged on a reduced copy
+SAMPLE_MIN_PIXELS = 1_500_000  # clean-ups are first judged on a sample only for pages larger than this
 MAX_PIXELS = 24_000_000  # no candidate enlarges the page beyond this
 TEXT_HEIGHT = 36.0  # pixels: word-box height (ascender to descender) Tesseract reads best at
 MARGIN_CHARS = 4.0  # a candidate must beat plain by this many characters of score ...
 MARGIN_SHARE = 0.10  # ... and by this share of plain's score
 OSD_MIN_CONF = 1.5  # orientation detection below this confidence is not acted on
+_COARSE = (dict(background="blur"), dict(denoise="median"))  # clean-ups tried at every scale
 PSMS = (3, 4, 6)  # 11 (sparse text) reads columns and tables out of order: judged well, scored badly
 
 
@@ -59,6 +61,7 @@ class Candidate:
     seconds: float = 0.0
     error: str = ""
     height: float = 0.0  # median word height in the image Tesseract read, pixels
+    middle: float = 0.5  # where its words are: median of their centres, as a share of the page's height
     view: str = "work"  # what it reads: "work" (the page, reduced when large), "full", "sample" (a band)
     shown: Settings | None = None  # for a sample: the settings it stands for on the whole page
 
@@ -150,6 +153,9 @@ class _Search:
             c.judgement = judge_score(result.words, self.options.lang)
             letters = result.words[result.words["text"].str.contains(r"[A-Za-z0-9]{2,}", regex=True)]
             c.height = float(letters["height"].median()) if len(letters) else 0.0
+            if len(letters):
+                centres = (letters["top"] + letters["height"] / 2) / max(1, result.size[1])
+                c.middle = float(centres.median())
         except (OcrError, ValueError, MemoryError) as e:
             c.error = str(e) or type(e).__name__
         c.seconds = time.perf_counter() - t0
@@ -192,13 +198,15 @@ def _cleanups(gray: np.ndarray) -> list[dict]:
         dict(threshold="adaptive_gaussian"),
         dict(threshold="sauvola"),
         dict(clahe=True),
+        dict(denoise="median"),
         dict(background="blur", threshold="otsu"),
+        dict(background="blur", denoise="median"),
         dict(denoise="median", threshold="otsu"),
         dict(background="blur", deskew=True),
         dict(threshold="otsu", border=True),
     ]
-    singles, combinations = base[:5], base[5:]
-    inverted = [dict(invert="yes")] + [dict(k, invert="yes") for k in (base[0], base[1], base[5])]
+    singles, combinations = base[:6], base[6:]
+    inverted = [dict(invert="yes")] + [dict(k, invert="yes") for k in (base[0], base[1], base[6])]
     if dark:  # light print on a dark ground: the inverted ones first
         return inverted[:1] + singles + inverted[1:] + combinations
     return singles + inverted[:1] + combinations
@@ -281,9 +289,12 @@ def autotune(
             base = turned.settings
     best = search.best()
 
-    # 2. scale (and the one-block segmentation beside it)
-    sizes = [Candidate(base.replace(scale=f), options.psm, "scale") for f in _scales(best.height, work.shape[0] * work.shape[1])]
+    # 2. scale, judged with the page as it is and with two common clean-ups (when noise or shading hide
+    #    the print, the size alone says little), and the one-block segmentation beside it
+    factors = [1.0] + _scales(best.height, work.shape[0] * work.shape[1])
+    sizes = [Candidate(base.replace(scale=f), options.psm, "scale") for f in factors[1:]]
     sizes += [Candidate(c.settings, 6, "scale") for c in [best] + sizes if c.psm != 6]
+    sizes += [Candidate(base.replace(scale=f, **kw), options.psm, "scale") for kw in _COARSE for f in factors]
     search.run(sizes, reserve)
     top = search.best()
     scale, psm = top.settings.scale, top.psm
@@ -295,12 +306,14 @@ def autotune(
     steps = _cleanups(to_gray(work))
     cleanups = [base.replace(scale=scale, **kw) for kw in steps]
     predicted = sum(search.cost(Candidate(c, psm, "")) for c in cleanups) / max(1, engine.workers)
-    if predicted > 0.4 * (search.left() - reserve):
+    pixels = work.shape[0] * work.shape[1] * scale * scale
+    if pixels > SAMPLE_MIN_PIXELS and predicted > 0.4 * (search.left() - reserve):
         upright = rotate(work, base.rotate)
         if top.height * 0.5 >= 14:
             sample, share = reduce(upright, 0.5), 0.25
-        else:
-            y0, band_h = upright.shape[0] // 3, max(1, upright.shape[0] // 3)
+        else:  # a third of the page, across where the words are
+            band_h = max(1, upright.shape[0] // 3)
+            y0 = int(min(max(0, top.middle * upright.shape[0] - band_h / 2), upright.shape[0] - band_h))
             sample, share = np.ascontiguousarray(upright[y0:y0 + band_h]), 1 / 3
         shown = [c.replace(rotate=0) for c in [top.settings] + cleanups]
         search.views["sample"] = (sample, work_dpi * (0.5 if share == 0.25 else 1.0), share)

@@ -39,6 +39,8 @@ _NUMBER = re.compile(
 )
 _CODE = re.compile(r"^(?=.*\d)(?=.*[a-z])[a-z0-9]+(?:[-/.][a-z0-9]+)*$", re.I)  # A4, C40260, SN-12/B
 _SPLIT = re.compile(r"[-/']|\u2019")
+_INSIDE = re.compile(r"[^\w'\u2019-]+")  # punctuation that splits a token into words
+_ODD = set("|~^{}<>=_*#@\\\u00a2\u00a7\u2122\u00ae\u00a9")  # symbols ordinary text hardly has
 
 
 @dataclass(frozen=True)
@@ -107,42 +109,50 @@ def _in_dictionary(core: str, words: frozenset[str]) -> bool:
     return len(parts) > 1 and all(p in words for p in parts) and sum(len(p) >= 3 for p in parts) >= 1
 
 
-def _is_garbage(token: str, core: str) -> bool:
-    if not core:
-        return True
-    letters, digits = _letters(core), sum(ch.isdigit() for ch in core)
-    symbols = len(core) - letters - digits
-    if symbols > letters + digits:
-        return True
-    # punctuation wedged between letters, other than hyphen, apostrophe, slash and dot
-    if re.search(r"[^\W\d_][^\w\s'\u2019./&-]+[^\W\d_]", core):
-        return True
-    # cAsE jumbles: lower then upper inside a word of letters (not McDonald, iPhone-like single hump)
-    if letters == len(core) and len(re.findall(r"[a-z][A-Z]", core)) >= 2:
-        return True
-    return False
+def _case_jumble(part: str) -> bool:
+    """Lower then upper case twice inside one word of letters ("tHe qUicK"): OCR noise, not a name."""
+    return len(re.findall(r"[a-z][A-Z]", part)) >= 2
 
 
-def word_credit(token: str, conf: float, words: frozenset[str], w: Weights = DEFAULT_WEIGHTS) -> tuple[str, int, float]:
-    """(kind, characters, credit) of one token as Tesseract read it."""
+def word_credit(token: str, conf: float, words: frozenset[str], w: Weights = DEFAULT_WEIGHTS) -> list[tuple[str, int, float]]:
+    """The (kind, characters, credit) parts of one token as Tesseract read it.
+
+    A token is split at punctuation inside it (``islice(iterable,`` is two words, ``wo|rd`` two short
+    ones); the punctuation itself counts nothing, except the symbols ordinary text hardly has
+    (``| ~ ^ { } < > = _ * #``...), which count as garbage.
+    """
     token = unicodedata.normalize("NFKC", token.strip())
     core = token.strip(_EDGE)
-    n = len(core)
     if not core:
-        return ("garbage", max(1, len(token)), w.garbage * max(1, len(token)))
+        return [("garbage", max(1, len(token)), w.garbage * max(1, len(token)))]
     p = max(0.0, min(1.0, conf / 100.0))
+    n = len(core)
     if _NUMBER.match(core) or (_CODE.match(core) and n >= 2):
-        return ("numbers", n, n * (w.number_min + (w.number_max - w.number_min) * p))
-    if _is_garbage(token, core):
-        return ("garbage", len(token), w.garbage * len(token))
-    letters = _letters(core)
-    if letters >= 4 and words and _in_dictionary(core, words):
-        return ("dictionary", n, n * (1.0 if conf >= 50 else w.dict_low_conf))
-    unknown = n * (w.unknown_min + (w.unknown_max - w.unknown_min) * p)
-    if letters <= 3:
-        # too short for the dictionary to say anything: confidence alone, capped
-        return ("unknown", n, min(unknown, n * w.short_credit * p))
-    return ("unknown", n, unknown)
+        return [("numbers", n, n * (w.number_min + (w.number_max - w.number_min) * p))]
+    letters, digits = _letters(core), sum(ch.isdigit() for ch in core)
+    if n - letters - digits > letters + digits:  # symbol soup
+        return [("garbage", len(token), w.garbage * len(token))]
+    out: list[tuple[str, int, float]] = []
+    odd = sum(ch in _ODD for ch in token)
+    if odd:
+        out.append(("garbage", odd, w.garbage * odd))
+    for part in _INSIDE.split(core):
+        part = part.strip("'\u2019-")
+        if not part:
+            continue
+        m = len(part)
+        if _NUMBER.match(part) or (_CODE.match(part) and m >= 2):
+            out.append(("numbers", m, m * (w.number_min + (w.number_max - w.number_min) * p)))
+        elif _case_jumble(part):
+            out.append(("garbage", m, w.garbage * m))
+        elif _letters(part) >= 4 and words and _in_dictionary(part, words):
+            out.append(("dictionary", m, m * (1.0 if conf >= 50 else w.dict_low_conf)))
+        else:
+            unknown = m * (w.unknown_min + (w.unknown_max - w.unknown_min) * p)
+            if _letters(part) <= 3:  # too short for the dictionary to say anything: confidence alone, capped
+                unknown = min(unknown, m * w.short_credit * p)
+            out.append(("unknown", m, unknown))
+    return out
 
 
 def score(words: pd.DataFrame, lang: str = "eng", *, dictionary: frozenset[str] | None = None,
@@ -156,11 +166,11 @@ def score(words: pd.DataFrame, lang: str = "eng", *, dictionary: frozenset[str] 
     for token, conf in zip(words["text"].astype(str), words["conf"].astype(float)):
         if not token.strip():
             continue
-        kind, n, credit = word_credit(token, conf, dictionary, weights)
         out.words += 1
-        out.chars += n
-        setattr(out, kind, getattr(out, kind) + n)
-        out.score += credit
+        for kind, n, credit in word_credit(token, conf, dictionary, weights):
+            out.chars += n
+            setattr(out, kind, getattr(out, kind) + n)
+            out.score += credit
         confs.append(max(conf, 0.0))
     out.mean_conf = float(sum(confs) / len(confs)) if confs else 0.0
     out.score = round(out.score, 3)
