@@ -104,7 +104,7 @@ class _Search:
         return max(pool, key=lambda c: c.score) if pool else self.tried[0]
 
     def run(self, candidates: list[Candidate], reserve: float,
-            skip: Callable[[Candidate], bool] | None = None) -> list[Candidate]:
+            skip: Callable[[Candidate], bool] | None = None, always: bool = False) -> list[Candidate]:
         """Run what fits in the time left (keeping ``reserve`` seconds), one per worker at a time,
         in order; ``skip`` drops a candidate that what has finished shows not worth its time.
         Progress is reported here, in the calling thread."""
@@ -121,7 +121,7 @@ class _Search:
             while todo or running:
                 while todo and len(running) < workers:
                     c = todo.pop(0)
-                    if self.cost(c) > self.left() - reserve or (skip and skip(c)):
+                    if not always and (self.cost(c) > self.left() - reserve or (skip and skip(c))):
                         continue  # does not fit, or not worth it: skipped, not tried
                     c.index = len(self.tried)
                     self.tried.append(c)
@@ -266,9 +266,9 @@ def autotune(
         work = reduce(pixels_in, shrink)
     work_dpi = (dpi or DEFAULT_DPI) * shrink
 
+    load_words(options.lang)  # the dictionary (extracted once per machine, then cached)
     search = _Search(image=work, dpi=work_dpi, options=options, engine=engine, budget=budget_s, progress=progress)
     search.views = {"work": (work, work_dpi, 1.0), "full": (pixels_in, dpi, 1.0 / shrink ** 2)}
-    load_words(options.lang)  # the dictionary, before the clock matters
     search.report("reading the page as it is")
 
     # 1. plain, with orientation detection beside it; on a large page plain is read at full size (the
@@ -277,7 +277,7 @@ def autotune(
     reduced = Candidate(Settings(), options.psm, "plain") if shrink < 1 else plain
     with ThreadPoolExecutor(max_workers=1) as side:
         osd = side.submit(_orientation, engine, work, work_dpi, min(30.0, budget_s / 2))
-        search.run([plain, reduced], reserve=0.0)
+        search.run([plain, reduced], reserve=0.0, always=True)  # plain is always a candidate
         found = osd.result()
     search.unit = max(0.05, reduced.seconds)
     reserve = 1.5 * max(plain.seconds, search.unit) + 0.5  # what the caller's final read will take

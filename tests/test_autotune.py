@@ -77,6 +77,8 @@ def test_contract_on_a_clean_page(clean, engine):
     assert trace["stage"].iloc[0] == "plain" and trace["settings"].iloc[0] == "plain"
     assert len(trace) > 5, "the search tried only plain"
     assert trace["chosen"].dtype == bool and trace["psm"].dtype.kind == "i"
+    row = trace[trace["chosen"]].iloc[0]
+    assert row["settings"] == settings.describe() and row["psm"] == options.psm
     # a clean page is read perfectly both ways: plain stays (nothing beats it by the margin)
     assert trace.loc[trace["chosen"], "settings"].item() == "plain" or cer(TRUTH, read(page_of(clean), settings, options, engine)) == 0
     assert words_of(read(page_of(clean), settings, options, engine)) == words_of(TRUTH)
@@ -92,6 +94,13 @@ def test_keeps_the_callers_options(clean, engine):
     base = Options(lang="eng", timeout=30, preserve_spaces=True)
     _, options, _ = autotune(page_of(clean), budget_s=4, options=base, engine=engine)
     assert options.lang == "eng" and options.timeout == 30 and options.preserve_spaces
+
+
+def test_a_tiny_budget_still_answers_with_plain_tried(clean, engine):
+    settings, options, trace = autotune(page_of(shaded(clean)), budget_s=0.2, engine=engine)
+    assert trace["stage"].iloc[0] == "plain" and trace["chosen"].sum() == 1
+    row = trace[trace["chosen"]].iloc[0]
+    assert row["settings"] == settings.describe() and row["psm"] == options.psm
 
 
 def test_array_input_with_dpi_and_processed_input_keeps_its_crop(clean, engine):
