@@ -2,22 +2,28 @@
 
 The search runs coarse to fine in stages; each stage's candidates run side by side on the engine's
 loaded workers, and each is judged without the true text by :mod:`ocr.judge` (characters that look
-right minus characters that look wrong):
+right minus characters that look wrong). The stages are the ``stage`` column of the trace:
 
 1. ``plain``: the page as it is, with the caller's options, and Tesseract's orientation detection
    beside it. Plain is always a candidate, and the decision rule keeps it unless another candidate
    beats it by a clear margin, so a clean page is not made worse.
 2. ``orientation``: the page turned as the orientation detection says, when it says so.
-3. ``scale``: enlarged (or reduced) so the text reaches the height Tesseract reads best, estimated
-   from the words plain found; with page segmentation "one block" beside "automatic".
-4. ``clean-up``: background normalisation, thresholds (Otsu, adaptive, Sauvola), denoising, contrast,
-   inversion, deskew, at the best scale so far.
-5. ``segmentation``: the best two clean-ups with the other page segmentation modes.
-6. ``refine``: small steps around the best: threshold parameters, scale, background size.
+3. ``scale``: enlarged (or reduced) towards the print height Tesseract reads best, estimated from the
+   words plain found; each factor judged as it is and with two common clean-ups, and with page
+   segmentation "one block" beside "automatic".
+4. ``clean-up``: thresholds (Otsu, adaptive, Sauvola), background normalisation, contrast, median
+   filter, inversion, and combinations with deskew and border removal, at the best scale; a
+   combination is skipped when one of its steps alone read clearly worse than none. On a large page,
+   when they would not all fit, successive halving: all on a sample first (``clean-up (sample)``: the
+   page at half size, or a band across its words), then the best three on the page.
+5. ``segmentation``: the best two with page segmentation 3, 4 and 6.
+6. ``refine``: small steps around the best: threshold parameters, background size, deskew, scale.
 
-Large pages are judged on a reduced copy (the reduction becomes part of the returned ``scale``, so the
-choice is exactly what was judged), with one last look at full size. Candidates that would not fit in
-the time left are not started; each Tesseract run is given a time-out that ends with the budget.
+Pages over :data:`SAMPLE_PIXELS` are judged on a reduced copy (the reduction becomes part of the
+returned ``scale``, so the choice is exactly what was judged); plain is read at full size as the
+reading to beat, and a reduced choice gets a last look at full size (``full size``). Candidates that
+would not fit in the time left are not started; each Tesseract run is given a time-out that ends with
+the budget, less what the caller's final read will take.
 """
 
 from __future__ import annotations

@@ -69,12 +69,29 @@ def evaluate(folder: Path, methods=METHODS, budget: float = 20.0, engine: Engine
     return table
 
 
+def markdown(table: pd.DataFrame) -> str:
+    """The table as Markdown (numbers right-aligned, the mean row in bold)."""
+    columns = list(table.columns)
+    lines = ["| " + " | ".join(columns) + " |",
+             "| " + " | ".join("---:" if pd.api.types.is_numeric_dtype(table[c]) else "---" for c in columns) + " |"]
+    for _, row in table.iterrows():
+        cells = []
+        for c in columns:
+            value = row[c]
+            digits = 1 if c.endswith("_seconds") else 3
+            text = "" if pd.isna(value) else f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+            cells.append(f"**{text}**" if row["image"] == "mean" and text else text)
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m ocr.eval", description=__doc__.splitlines()[0])
     p.add_argument("folder", type=Path)
     p.add_argument("--methods", default=",".join(METHODS), help="comma-separated: plain, defaults, auto")
     p.add_argument("--budget", type=float, default=20.0, help="auto-tune seconds per page")
     p.add_argument("--csv", type=Path, default=Path("eval-out/eval.csv"), help="where to write the table")
+    p.add_argument("--markdown", type=Path, help="also write the table as Markdown here")
     args = p.parse_args(argv)
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     if not set(methods) <= set(METHODS) or not methods:
@@ -97,6 +114,10 @@ def main(argv: list[str] | None = None) -> int:
     args.csv.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.csv, index=False)
     print(f"written: {args.csv}", file=sys.stderr)
+    if args.markdown:
+        args.markdown.parent.mkdir(parents=True, exist_ok=True)
+        args.markdown.write_text(markdown(table), encoding="utf-8")
+        print(f"written: {args.markdown}", file=sys.stderr)
     return 0
 
 

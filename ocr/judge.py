@@ -27,6 +27,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 
 # Edges of a token that are punctuation rather than part of the word.
@@ -55,6 +56,7 @@ class Weights:
     unknown_min: float = -1.0  # credit per character of an unknown word at confidence 0 ...
     unknown_max: float = 0.5  # ... and at confidence 100
     garbage: float = -1.0  # credit per character of symbol soup
+    stray: float = -1.0  # credit per character of a word split off from its row into a block of its own
 
 
 DEFAULT_WEIGHTS = Weights()
@@ -71,6 +73,7 @@ class Judgement:
     numbers: int = 0  # characters in numbers and codes
     unknown: int = 0  # characters in other words
     garbage: int = 0  # characters in symbol soup
+    stray: int = 0  # characters of words split off from their row (read out of order)
     mean_conf: float = 0.0
 
     def as_dict(self) -> dict:
@@ -155,6 +158,33 @@ def word_credit(token: str, conf: float, words: frozenset[str], w: Weights = DEF
     return out
 
 
+def _strays(words: pd.DataFrame) -> int:
+    """Characters of words that Tesseract put alone on a line of their own block while they sit on the
+    same row as words of another block: a column of prices cut off from its items, read after them.
+    Real columns of text have lines of many words and are not counted. Needs the word boxes."""
+    needed = {"block", "par", "line", "top", "height", "text"}
+    if not needed <= set(words.columns) or len(words) < 2:
+        return 0
+    w = words[words["text"].astype(str).str.strip() != ""]
+    key = list(zip(w["block"], w["par"], w["line"]))
+    counts = pd.Series(key).value_counts()
+    alone = np.array([counts[k] == 1 for k in key])
+    if not alone.any():
+        return 0
+    top = w["top"].to_numpy(float)
+    bottom = top + w["height"].to_numpy(float)
+    block = w["block"].to_numpy()
+    texts = w["text"].astype(str).to_numpy()
+    total = 0
+    for i in np.flatnonzero(alone):
+        overlap = np.minimum(bottom, bottom[i]) - np.maximum(top, top[i])
+        shorter = np.minimum(bottom - top, bottom[i] - top[i])
+        beside = (block != block[i]) & (overlap >= 0.5 * np.maximum(shorter, 1))
+        if beside.any():
+            total += len(texts[i].strip())
+    return total
+
+
 def score(words: pd.DataFrame, lang: str = "eng", *, dictionary: frozenset[str] | None = None,
           weights: Weights = DEFAULT_WEIGHTS) -> Judgement:
     """Judge a reading from its words table (``Result.words``: columns ``text`` and ``conf``)."""
@@ -173,5 +203,7 @@ def score(words: pd.DataFrame, lang: str = "eng", *, dictionary: frozenset[str] 
             out.score += credit
         confs.append(max(conf, 0.0))
     out.mean_conf = float(sum(confs) / len(confs)) if confs else 0.0
+    out.stray = _strays(words)
+    out.score += weights.stray * out.stray
     out.score = round(out.score, 3)
     return out

@@ -230,7 +230,8 @@ def test_eval_writes_the_table(tmp_path, clean):
     (tmp_path / "page.gt.txt").write_text("\n".join(TEXT) + "\n", encoding="utf-8")
     (tmp_path / "nogt.png").write_bytes(cv2.imencode(".png", clean)[1].tobytes())
     csv = tmp_path / "out.csv"
-    out = run("-m", "ocr.eval", tmp_path, "--methods", "defaults,auto", "--budget", "8", "--csv", csv)
+    md = tmp_path / "table.md"
+    out = run("-m", "ocr.eval", tmp_path, "--methods", "defaults,auto", "--budget", "8", "--csv", csv, "--markdown", md)
     assert out.returncode == 0, out.stderr
     table = pd.read_csv(csv)
     assert table["image"].tolist() == ["page.png", "mean"]
@@ -238,3 +239,5 @@ def test_eval_writes_the_table(tmp_path, clean):
         assert column in table.columns
     assert table.loc[0, "auto_cer"] < table.loc[0, "defaults_cer"]
     assert "page.png" in out.stdout and "mean" in out.stdout
+    lines = md.read_text().splitlines()
+    assert lines[0].startswith("| image | defaults_cer | auto_cer |") and lines[-1].startswith("| **mean** | **")
