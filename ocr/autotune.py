@@ -162,7 +162,7 @@ class _Search:
             if len(letters):
                 centres = (letters["top"] + letters["height"] / 2) / max(1, result.size[1])
                 c.middle = float(centres.median())
-        except (OcrError, ValueError, MemoryError) as e:
+        except Exception as e:  # this candidate's failure (a time-out, a crash): recorded, the search goes on
             c.error = str(e) or type(e).__name__
         c.seconds = time.perf_counter() - t0
 
@@ -170,9 +170,9 @@ class _Search:
 def _as_image(image, dpi: float | None) -> tuple[np.ndarray, float | None, Settings]:
     """The pixels to tune on, their resolution, and the settings the answer must keep (a crop)."""
     if isinstance(image, Processed):
-        kept = Settings()
+        kept = Settings(rotate=image.orientation % 360)  # its turns, by hand and by orientation detection
         if image.settings is not None:
-            kept = Settings(crop=image.settings.crop, rotate=image.settings.rotate)
+            kept = kept.replace(crop=image.settings.crop)
         return image.image, dpi or image.dpi, kept
     if isinstance(image, np.ndarray):
         return image, dpi, Settings()

@@ -9,12 +9,16 @@ deletions) and shrinks with invented text (insertions) and garbled words (substi
   letters or more: shorter strings are nearly all in that list, so they prove nothing) counts its
   length, a little less when Tesseract itself doubted it;
 * a well-formed number, price, date, time or code (``12.50``, ``22/04/2022``, ``14:18``, ``A4``) counts
-  its length when read with some confidence;
+  its length times Tesseract's confidence (no dictionary can check it);
 * a word not in the dictionary counts by Tesseract's confidence, from minus its length to plus half of
   it (names, places and foreign words are often read right; at low confidence they are usually not);
 * short words count little, and never much more than their confidence says;
-* symbol soup -- a token with more punctuation than letters, or punctuation inside letters -- counts
-  minus its length.
+* symbol soup -- a token with more punctuation than letters -- counts minus its length; a token is
+  split at punctuation inside it, and symbols ordinary text hardly has (``| ~ ^ { } < > = _ * #``)
+  count minus one each;
+* a word Tesseract put alone on a line of its own block while it sits on the row of another block's
+  words (a column of prices cut off from its items, to be read after all of them) counts minus its
+  length: the judge cannot read the order of a text, but this is the way columns go wrong.
 
 ``score`` returns the total and the parts it came from. Scores are in characters, so readings of the
 same page at different scales, thresholds or page segmentations can be compared directly.

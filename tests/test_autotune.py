@@ -185,6 +185,25 @@ def test_judge_credits_numbers_dates_and_codes():
     assert judge.score(words(("12.50", 95))).score > judge.score(words(("12.50", 30))).score
 
 
+def test_judge_counts_a_price_column_read_apart_from_its_items_against_the_reading():
+    def boxes(rows):
+        names = ["text", "conf", "left", "top", "width", "height", "block", "par", "line", "word"]
+        return pd.DataFrame(rows, columns=names)
+
+    # "Tea 5 x 38.96 194.80" and "Sugar 4 x 7.02 28.08" on two rows, read in one block, line by line
+    together = boxes([("Tea", 90, 10, 10, 40, 20, 1, 1, 1, 1), ("38.96", 90, 60, 10, 60, 20, 1, 1, 1, 2),
+                      ("194.80", 90, 300, 10, 70, 20, 1, 1, 1, 3), ("Sugar", 90, 10, 40, 60, 20, 1, 1, 2, 1),
+                      ("7.02", 90, 80, 40, 50, 20, 1, 1, 2, 2), ("28.08", 90, 300, 40, 60, 20, 1, 1, 2, 3)])
+    # the same words, the prices on the right split off into a block of their own, one per line
+    apart = together.copy()
+    apart.loc[[2, 5], "block"] = 2
+    apart.loc[[2, 5], "line"] = [1, 2]
+    apart.loc[[0, 1, 3, 4], "line"] = [1, 1, 2, 2]
+    assert judge.score(together).stray == 0
+    assert judge.score(apart).stray == len("194.80") + len("28.08")
+    assert judge.score(apart).score < judge.score(together).score
+
+
 def test_judge_of_nothing_is_zero():
     assert judge.score(words()).score == 0
     assert judge.score(None).score == 0
