@@ -90,6 +90,14 @@ def test_contract_on_a_clean_page(clean, engine):
     assert all(isinstance(m, str) and m for _, m, _ in calls)
 
 
+def test_ocr_autotune_is_callable_even_after_the_module_is_imported_by_name(clean, engine):
+    import ocr.autotune as module
+
+    assert callable(ocr.autotune) and callable(module)
+    settings, _, trace = ocr.autotune(page_of(clean), budget_s=2, engine=engine)
+    assert isinstance(settings, Settings) and trace["chosen"].sum() == 1
+
+
 def test_keeps_the_callers_options(clean, engine):
     base = Options(lang="eng", timeout=30, preserve_spaces=True)
     _, options, _ = autotune(page_of(clean), budget_s=4, options=base, engine=engine)
