@@ -25,7 +25,7 @@ _EXPORTS = {
     "export": "exports", "export_zip": "exports", "FORMATS": "exports",
     "Engine": "engine", "default_engine": "engine", "languages": "engine",
     "read_files": "batch", "read_page": "batch", "Outcome": "batch",
-    "autotune": "autotune",
+    "autotune": "tuning",
     "OcrError": "errors", "InputError": "errors", "MissingDependencyError": "errors",
     "TesseractError": "errors", "EngineTimeoutError": "errors", "EngineCrashError": "errors",
     "SettingsError": "errors",
@@ -43,7 +43,7 @@ def __getattr__(name: str):
 
 
 if TYPE_CHECKING:  # for editors and type checkers
-    from .autotune import autotune
+    from .tuning import autotune
     from .batch import Outcome, read_files, read_page
     from .engine import Engine, default_engine, languages
     from .errors import (EngineCrashError, EngineTimeoutError, InputError, MissingDependencyError, OcrError,

@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     engine = Engine(args.backend, workers=args.jobs)
     tune, tuned = None, []
     if args.auto:
-        from .autotune import autotune
+        from .tuning import autotune
 
         def tune(page):
             found_settings, found_options, _trace = autotune(page, budget_s=args.auto_budget, options=options, engine=engine)

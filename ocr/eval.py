@@ -38,7 +38,7 @@ def read_with(method: str, path: Path, engine: Engine, budget: float) -> tuple[s
         if method == "defaults":
             texts.append(read_page(page, engine=engine, outputs=()).text)
         else:
-            from .autotune import autotune
+            from .tuning import autotune
 
             settings, options, trace = autotune(page, budget_s=budget, engine=engine)
             texts.append(read_page(page, settings, options, engine=engine, outputs=()).text)

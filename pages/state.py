@@ -323,16 +323,6 @@ def _warm(shared: ocr.Engine) -> None:
         pass
 
 
-def autotuner():
-    """``ocr.autotune``, the function, or None when it is not installed. Taken from its module: once
-    anything has run ``import ocr.autotune``, the package's attribute of that name is the module."""
-    try:
-        from ocr.autotune import autotune
-    except ImportError:
-        return None
-    return autotune
-
-
 # -- OCR runs ------------------------------------------------------------------------------------------
 
 

@@ -246,8 +246,8 @@ def auto_tune(key: str) -> None:
         # the region and the turn chosen here stay; auto-tune looks at that part of the page only
         region = page if current.crop is None and not current.rotate else ocr.preprocess(
             page, ocr.Settings(crop=current.crop, rotate=current.rotate, grayscale=False))
-        found, found_options, trace = state.autotuner()(region, budget_s=20, progress=progress,
-                                                        options=state.options(), engine=state.engine())
+        found, found_options, trace = ocr.autotune(region, budget_s=20, progress=progress,
+                                                   options=state.options(), engine=state.engine())
     except Exception as e:
         bar.empty()
         st.error("Auto-tune could not finish on this page:")
@@ -283,10 +283,8 @@ if problem := state.page_problem(key):
     st.stop()
 
 with st.container(horizontal=True, vertical_alignment="center"):
-    autotune_ready = state.autotuner() is not None
-    clicked = st.button("Auto-tune", icon=":material/auto_awesome:", disabled=not autotune_ready,
-                        help="Tries settings on this page for about 20 seconds and keeps the best."
-                        if autotune_ready else "Auto-tune is not installed in this version.")
+    clicked = st.button("Auto-tune", icon=":material/auto_awesome:",
+                        help="Tries settings on this page for about 20 seconds and keeps the best.")
     st.button("Reset to defaults", icon=":material/restart_alt:", on_click=reset)
     with st.popover("Load settings (.json)", icon=":material/upload:"):
         problem = load_preset(st.file_uploader("A settings file saved from here", type=["json"], key=state.W_PRESET))

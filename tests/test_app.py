@@ -3,7 +3,6 @@ each download carries."""
 
 from __future__ import annotations
 
-import importlib
 import io
 import json
 import zipfile
@@ -450,7 +449,7 @@ def fake_autotune(calls):
 
 def test_auto_tune_moves_the_sliders_and_shows_the_candidates(monkeypatch):
     calls = []
-    monkeypatch.setattr(importlib.import_module("ocr.autotune"), "autotune", fake_autotune(calls))
+    monkeypatch.setattr(ocr, "autotune", fake_autotune(calls))
     at = tune()
     button = next(b for b in at.button if b.label == "Auto-tune")
     assert not button.disabled
@@ -472,11 +471,7 @@ def test_auto_tune_moves_the_sliders_and_shows_the_candidates(monkeypatch):
 
 
 def test_auto_tune_with_the_real_function():
-    """Last: the real ocr.autotune (being written in parallel) on a real page."""
-    try:
-        importlib.import_module("ocr.autotune")
-    except ImportError as e:
-        pytest.skip(f"ocr.autotune has not landed yet ({e}); the button is tested against its contract above")
+    """The real ocr.autotune on a real page."""
     at = tune(("lucasta.jpg", (DEV / "lept_lucasta_frag.jpg").read_bytes()))
     ok(next(b for b in at.button if b.label == "Auto-tune").click().run(timeout=180))
     assert any("candidate" in d.value.columns for d in at.dataframe)

@@ -29,9 +29,7 @@ the budget, less what the caller's final read will take.
 from __future__ import annotations
 
 import math
-import sys
 import time
-import types
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Callable
@@ -428,14 +426,3 @@ def _trace(tried: list[Candidate], chosen: Candidate, shrink: float, kept: Setti
                "dictionary", "garbage", "view", "error"]
     table = pd.DataFrame(rows, columns=columns)
     return table.astype({"candidate": int, "psm": int, "score": float, "seconds": float, "chosen": bool})
-
-
-class _CallableModule(types.ModuleType):
-    """Once this module is imported by name (``import ocr.autotune``), Python makes ``ocr.autotune`` the
-    module rather than the function ``ocr/__init__`` exports; calling it still calls :func:`autotune`."""
-
-    def __call__(self, *args, **kwargs):
-        return autotune(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
