@@ -89,19 +89,14 @@ else:
 
 left_text, right_text = side_by_side(a["text"], b["text"])
 height = min(480, 40 + 21 * max(left_text.count("\n"), right_text.count("\n"), 1))
-col_a, col_b = st.columns(2)
-with col_a:
-    st.text(f"Run {a['run']}: {a['words']} words, mean confidence {a['mean_conf']:.0f}")
-    st.code(left_text, language="diff", wrap_lines=True, height=height)
-    if st.button(f"Use run {a['run']}'s settings", icon=":material/settings_backup_restore:", key="restore_a"):
-        restore(a)
-        st.switch_page("pages/tune.py")
-with col_b:
-    st.text(f"Run {b['run']}: {b['words']} words, mean confidence {b['mean_conf']:.0f}")
-    st.code(right_text, language="diff", wrap_lines=True, height=height)
-    if st.button(f"Use run {b['run']}'s settings", icon=":material/settings_backup_restore:", key="restore_b"):
-        restore(b)
-        st.switch_page("pages/tune.py")
+for column, run, text, side in zip(st.columns(2), (a, b), (left_text, right_text), "ab"):
+    with column:
+        st.text(f"Run {run['run']}: {run['words']} words, mean confidence {run['mean_conf']:.0f}")
+        st.code(text, language="diff", wrap_lines=True, height=height)
+        if st.button(f"Use run {run['run']}'s settings", icon=":material/settings_backup_restore:",
+                     key=f"restore_{side}"):
+            restore(run)
+            st.switch_page("pages/tune.py")
 if a["text"].strip() or b["text"].strip():
     st.caption(f"The texts differ by {cer(a['text'], b['text']):.1%} of their characters "
                "(character error rate of run B against run A).")
