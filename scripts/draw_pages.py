@@ -2,13 +2,16 @@
 
     .venv/bin/python scripts/draw_pages.py OUTDIR --seed 7 --count 40 --text docstrings
     .venv/bin/python -m ocr.eval OUTDIR
+    .venv/bin/python scripts/draw_pages.py OUTDIR --seed 4242 --count 20 --kinds skew,skewmix --skew 2,10
 
 Held-out data for auto-tune's judge: text it was not built on (Python's own docstrings, or the licence
 texts in /usr/share/common-licenses), DejaVu fonts, and one degradation each, drawn at random: shadows
 and uneven light, low contrast, blur, noise, JPEG artefacts, small print scanned at low resolution,
 skew, 90/180/270-degree turns, light text on dark, coloured type on coloured paper, moire, a mix, a
 photograph of the page on a desk, and thermal-receipt-like narrow columns with stains. The same seed
-draws the same pages (the docstrings follow the Python version).
+draws the same pages (the docstrings follow the Python version). ``--kinds`` draws only the degradations
+named (``skewmix``, skew with one other degradation, only when asked for) and ``--skew`` sets the range
+of skew angles; without them the draws are as they always were.
 """
 
 from __future__ import annotations
@@ -131,8 +134,14 @@ def jpeg(img_u8, rng):
     buf = io.BytesIO(); Image.fromarray(img_u8).save(buf, 'JPEG', quality=rng.randint(12, 35)); buf.seek(0)
     return np.asarray(Image.open(buf)).astype(np.float64)
 
+SKEW = (2.0, 9.0)  # degrees, either way; --skew changes it
+SKEWED = None  # the angle the last skew turned by (printed with the page's name)
+
+
 def skew(a, rng):
-    ang = rng.choice([-1, 1]) * rng.uniform(2, 9)
+    global SKEWED
+    ang = rng.choice([-1, 1]) * rng.uniform(*SKEW)
+    SKEWED = ang
     h, w = a.shape[:2]
     m = cv2.getRotationMatrix2D((w / 2, h / 2), ang, 1.0)
     c, s = abs(m[0, 0]), abs(m[0, 1])
@@ -161,6 +170,7 @@ def stains(a, rng):
 
 KINDS = ['clean', 'shadow', 'lowcontrast', 'blur', 'noise', 'jpeg', 'small', 'skew', 'rot', 'dark', 'receipt', 'color',
          'moire', 'mixed', 'photo']
+EXTRA_KINDS = ['skewmix']  # drawn only when asked for (--kinds), so that the default draws stay as they were
 
 
 def photo(a, rng):
@@ -225,6 +235,9 @@ def make(rng, sources, kinds=None):
         if kind == 'blur': a = blur(a, rng)
         if kind == 'noise': a = noise(a, rng)
         if kind == 'skew': a = skew(a, rng)
+        if kind == 'skewmix':  # skew and one other degradation
+            other = rng.choice([shadow, contrast, blur, noise, 'jpeg'])
+            a = skew(a, rng) if other == 'jpeg' else skew(other(a, rng), rng)
         if kind == 'moire': a = moire(blur(a, rng), rng)
         if kind == 'color': a = shadow(a, rng) if rng.random() < 0.5 else a
         if kind == 'photo':
@@ -239,27 +252,40 @@ def make(rng, sources, kinds=None):
             a = np.rot90(a, rng.choice([1, 2, 3])).copy()
             if rng.random() < 0.5: a = noise(a, rng)
     u8 = np.clip(a, 0, 255).astype(np.uint8)
-    if kind in ('jpeg', 'mixed', 'moire', 'color', 'photo') or rng.random() < 0.3:
+    if kind in ('jpeg', 'mixed', 'moire', 'color', 'photo') or (kind == 'skewmix' and other == 'jpeg') or rng.random() < 0.3:
         u8 = np.clip(jpeg(u8, rng), 0, 255).astype(np.uint8)
     return kind, u8, dpi, truth
 
 def main(argv: list[str] | None = None) -> int:
+    global SKEW, SKEWED
     p = argparse.ArgumentParser(description="Draw degraded pages of known text.")
     p.add_argument("outdir", type=Path)
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--count", type=int, default=40)
     p.add_argument("--text", choices=("docstrings", "licenses"), default="docstrings")
+    p.add_argument("--kinds", default="", help="comma-separated degradations to draw from (default: all of "
+                   "KINDS); 'skewmix' is skew with one other degradation")
+    p.add_argument("--skew", default="", metavar="MIN,MAX", help="skew angle range in degrees, either way "
+                   f"(default {SKEW[0]:g},{SKEW[1]:g})")
     args = p.parse_args(argv)
+    kinds = [k.strip() for k in args.kinds.split(",") if k.strip()] or None
+    unknown = set(kinds or ()) - set(KINDS + EXTRA_KINDS)
+    if unknown:
+        p.error(f"unknown kinds: {', '.join(sorted(unknown))}")
+    if args.skew:
+        SKEW = tuple(float(v) for v in args.skew.split(","))
     rng = random.Random(args.seed)
     sources = license_text() if args.text == "licenses" else doc_text()
     args.outdir.mkdir(parents=True, exist_ok=True)
     for i in range(args.count):
-        kind, u8, dpi, truth = make(rng, sources)
+        SKEWED = None
+        kind, u8, dpi, truth = make(rng, sources, kinds)
         name = f"syn{args.seed}_{i:02d}_{kind}"
         image = Image.fromarray(u8)
         image.save(args.outdir / f"{name}.png", **({"dpi": (dpi, dpi)} if dpi else {}))
         (args.outdir / f"{name}.gt.txt").write_text("\n".join(truth) + "\n", encoding="utf-8")
-        print(name, "x".join(map(str, u8.shape[:2])), dpi or "-", file=sys.stderr)
+        turned = f"skew {SKEWED:+.1f}" if SKEWED is not None else ""
+        print(name, "x".join(map(str, u8.shape[:2])), dpi or "-", turned, file=sys.stderr)
     return 0
 
 
