@@ -8,6 +8,10 @@ right minus characters that look wrong). The stages are the ``stage`` column of 
    beside it. Plain is always a candidate, and the decision rule keeps it unless another candidate
    beats it by a clear margin, so a clean page is not made worse.
 2. ``orientation``: the page turned as the orientation detection says, when it says so.
+   ``deskew``: the page deskewed, when it is measured clearly skewed (:data:`SKEW_CLEAR`). Tesseract
+   cuts the lines of a skewed page into pieces and reads them out of order, which the judge can hardly
+   see (the words are the same); so when the deskewed reading scores at least as well as plain, the
+   search starts from it and it becomes the reading to beat in the decision.
 3. ``scale``: enlarged (or reduced) towards the print height Tesseract reads best, estimated from the
    words plain found; each factor judged as it is and with two common clean-ups, and with page
    segmentation "one block" beside "automatic".
@@ -40,7 +44,7 @@ import pandas as pd
 from .engine import Engine, default_engine
 from .errors import OcrError
 from .judge import Judgement, load_words, score as judge_score
-from .preprocessing import DEFAULT_DPI, Processed, is_dark, preprocess, reduce, rotate, to_gray
+from .preprocessing import DEFAULT_DPI, Processed, find_skew, is_dark, preprocess, reduce, rotate, to_gray
 from .recognition import recognize
 from .settings import Options, Settings
 
@@ -53,6 +57,7 @@ TEXT_HEIGHT = 36.0  # pixels: word-box height (ascender to descender) Tesseract 
 MARGIN_CHARS = 4.0  # a candidate must beat plain by this many characters of score ...
 MARGIN_SHARE = 0.10  # ... and by this share of plain's score
 OSD_MIN_CONF = 1.5  # orientation detection below this confidence is not acted on
+SKEW_CLEAR = 1.5  # degrees: a page measured this skewed is read deskewed beside plain
 _COARSE = (dict(background="blur"), dict(denoise="median"))  # clean-ups tried at every scale
 PSMS = (3, 4, 6)  # 11 (sparse text) reads columns and tables out of order: judged well, scored badly
 
@@ -293,6 +298,18 @@ def autotune(
         search.run([turned], reserve)
         if turned.score > reduced.score:
             base = turned.settings
+
+    # 1b. a clearly skewed page: Tesseract cuts its lines into pieces and reads them out of order, which
+    #     the judge can hardly see (the words are the same). Read it deskewed; when that reads at least
+    #     as well as everything so far, it is where the search starts and the reading to beat.
+    anchor = plain  # the reading the decision keeps unless something beats it clearly
+    angle = find_skew(rotate(to_gray(work), base.rotate))
+    if abs(angle) >= SKEW_CLEAR:
+        straight = Candidate(base.replace(deskew=True), options.psm, "deskew")
+        so_far = max(c.score for c in search.tried)
+        search.run([straight], reserve)
+        if straight.judgement and straight.score >= so_far:
+            base, anchor = straight.settings, straight
     best = search.best()
 
     # 2. scale, judged with the page as it is and with two common clean-ups (when noise or shading hide
@@ -357,10 +374,10 @@ def autotune(
     refined = [_safe_replace(top.settings, kw) for kw in _refinements(top.settings, top.height)]
     search.run([Candidate(r, top.psm, "refine") for r in refined if r is not None], reserve)
 
-    # decision: plain unless something beats it clearly
+    # decision: plain (or the deskewed page) unless something beats it clearly
     top = search.best()
-    chosen = top if top.score >= _needed(plain.score) else plain
-    if not plain.judgement:  # plain failed (time-out): take the best that worked
+    chosen = top if top.score >= _needed(anchor.score) else anchor
+    if not anchor.judgement:  # plain failed (time-out): take the best that worked
         chosen = top
 
     # 6. a last look at full size when the page was judged reduced and the choice keeps it reduced
