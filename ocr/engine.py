@@ -232,6 +232,10 @@ class _Worker:
         self.tmp = tempfile.mkdtemp(prefix="ocr-worker-")
         self.log = Path(self.tmp) / "stderr.txt"
 
+    def load(self, lang: str, oem: int) -> None:
+        """Load a language now (what :meth:`Engine.warm` asks for)."""
+        self.api(lang, oem)
+
     def api(self, lang: str, oem: int):
         key = (lang, oem)
         if key not in self.apis:
@@ -439,14 +443,18 @@ class Engine:
                     return self._call(worker, "orientation", (image, int(dpi)), timeout + GRACE_SECONDS)
             return _cli_orientation(image, int(dpi), timeout)
 
-    def warm(self) -> None:
-        """Start the workers now rather than on the first page."""
+    def warm(self, lang: str = "eng", oem: int = 3) -> None:
+        """Start the workers now, with ``lang`` loaded, rather than on the first page. A language that
+        cannot load is left for the first page to report."""
         if self.backend != "api":
             return
         started = [self._checkout() for _ in range(self.workers)]
         for worker in started:
             if worker is not None:
-                self._idle.put(worker)
+                try:
+                    self._call(worker, "load", (lang, oem), 60.0)
+                except (TesseractError, MissingDependencyError):
+                    pass
 
     def worker_pids(self) -> list[int]:
         with self._lock:

@@ -299,28 +299,8 @@ def engine() -> ocr.Engine:
     """One Tesseract engine for the whole app, its workers started and English loaded in the background
     so that the first page is read as quickly as the later ones."""
     shared = ocr.default_engine()
-    threading.Thread(target=_warm, args=(shared,), daemon=True, name="ocr-warm").start()
+    threading.Thread(target=shared.warm, daemon=True, name="ocr-warm").start()
     return shared
-
-
-def _warm(shared: ocr.Engine) -> None:
-    try:
-        shared.warm()
-        blank = np.full((40, 120), 255, np.uint8)
-
-        def read_blank() -> None:  # loads English into a worker
-            try:
-                ocr.recognize(blank, engine=shared, outputs=())
-            except Exception:
-                pass
-
-        readers = [threading.Thread(target=read_blank, daemon=True) for _ in range(shared.workers)]
-        for t in readers:
-            t.start()
-        for t in readers:
-            t.join()
-    except Exception:  # the first real page will say what is wrong, in its own words
-        pass
 
 
 # -- OCR runs ------------------------------------------------------------------------------------------

@@ -204,3 +204,17 @@ def test_falls_back_to_the_command_line_when_tesserocr_cannot_load(tmp_path, mon
         assert words_of(result.text) == words_of(" ".join(SAMPLE_TEXT))
     finally:
         eng.close()
+
+
+def test_warming_loads_the_language_and_leaves_a_missing_one_to_the_first_page(page_array):
+    eng = Engine("api", workers=1)
+    try:
+        eng.warm(lang="xyz")  # not installed: no error here
+        assert len(eng.worker_pids()) == 1
+        eng.warm()
+        assert len(eng.worker_pids()) == 1  # the same worker, now with English loaded
+        assert ocr.recognize(page_array, engine=eng, outputs=()).word_count == 14
+        with pytest.raises(LanguageMissingError):
+            ocr.recognize(page_array, engine=eng, lang="xyz")
+    finally:
+        eng.close()
