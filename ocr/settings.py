@@ -1,53 +1,76 @@
-"""The one description of a preprocessing pipeline (``Settings``) and of a Tesseract run (``Options``).
+"""The one description of a preprocessing pipeline (``Settings``) and of how a page is read (``Options``).
 
 Both are frozen dataclasses of plain values, so they hash (cache keys), compare, and travel as JSON
-presets, URL query parameters and command-line flags. ``Settings()`` changes nothing that could hurt a
-clean scan; every step is off until asked for.
+presets, URL query parameters and command-line flags. Each field carries a :class:`Spec`: its label and
+help in plain words, its choices or bounds, its unit, the step a control moves by, the group of controls
+it belongs to, and the setting it depends on. Checking a value, the app's controls and the command
+line's help are all made from these specs, so nothing re-declares them.
+
+``Settings()`` changes nothing that could hurt a clean scan; every clean-up step is off until asked for.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, fields, replace
-from typing import Any, get_type_hints
+from collections.abc import Iterator, Mapping
+from dataclasses import Field, asdict, dataclass, field, fields, replace
+from typing import Any, TypeVar, get_type_hints
 
 from .errors import SettingsError
 
-THRESHOLDS = ("none", "fixed", "otsu", "adaptive_mean", "adaptive_gaussian", "sauvola")
-BACKGROUNDS = ("none", "blur", "close")
-DENOISERS = ("none", "median", "nlmeans")
-INVERTS = ("no", "yes", "auto")
-MORPHOLOGIES = ("none", "open", "close", "dilate", "erode")
-ROTATIONS = (0, 90, 180, 270)
+_T = TypeVar("_T", bound="_Plain")
 
-_CHOICES = {
-    "threshold": THRESHOLDS,
-    "background": BACKGROUNDS,
-    "denoise": DENOISERS,
-    "invert": INVERTS,
-    "morphology": MORPHOLOGIES,
-    "rotate": ROTATIONS,
+# Groups of controls, in the order the Tune page shows them: key -> title.
+GROUPS = {
+    "page": "Page: crop, turn, straighten, size",
+    "light": "Light and noise",
+    "ink": "Black and white",
+    "reading": "Reading",
 }
-# (low, high) inclusive bounds for numbers.
-_BOUNDS = {
-    "max_skew": (0.5, 45.0),
-    "scale": (0.1, 8.0),
-    "target_dpi": (0, 1200),
-    "background_size": (0, 1001),
-    "denoise_strength": (1, 50),
-    "clahe_clip": (0.1, 40.0),
-    "clahe_tile": (1, 64),
-    "threshold_value": (0, 255),
-    "block_size": (3, 1001),
-    "c": (-100.0, 100.0),
-    "sauvola_k": (0.0, 1.0),
-    "morph_kernel": (1, 51),
-    "psm": (0, 13),
-    "oem": (0, 3),
-    "dpi": (0, 4800),
-    "timeout": (1.0, 3600.0),
-}
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What one setting means and which values it takes.
+
+    ``choices`` lists the allowed values (``names`` says each in plain words, in the same order);
+    numbers have inclusive ``low``/``high`` bounds and the ``step`` a control moves by; ``unit`` is what
+    the number counts. ``needs`` names another field and the values it must have for this one to matter
+    (the block size matters only for the local thresholds). ``widget`` hints at the control when the
+    type alone does not say (``"segmented"``, ``"number"``, ``"languages"``, ``"text"``).
+    """
+
+    label: str
+    help: str = ""
+    group: str = ""
+    choices: tuple[Any, ...] = ()
+    names: tuple[str, ...] = ()
+    low: float | None = None
+    high: float | None = None
+    step: float | None = None
+    unit: str = ""
+    needs: tuple[str, tuple[Any, ...]] | None = None
+    widget: str = ""
+
+    def name_of(self, value: Any) -> str:
+        """The plain name of a choice (the value itself when it has none)."""
+        if value in self.choices and self.names:
+            return self.names[self.choices.index(value)]
+        return str(value)
+
+    def check(self, name: str, value: Any) -> None:
+        """Raise :class:`SettingsError` when ``value`` is not one of the choices or out of bounds."""
+        if self.choices and value not in self.choices:
+            allowed = ", ".join(str(c) for c in self.choices)
+            raise SettingsError(f"setting {name!r} cannot be {value!r} (one of: {allowed}).")
+        if self.low is not None and self.high is not None and not self.low <= value <= self.high:
+            raise SettingsError(f"setting {name!r} must be between {self.low:g} and {self.high:g}, not {value}.")
+
+
+def _setting(default: Any, label: str, **spec: Any) -> Any:
+    """A dataclass field with its :class:`Spec`."""
+    return field(default=default, metadata={"spec": Spec(label=label, **spec)})
 
 
 def _coerce(name: str, kind: Any, value: Any) -> Any:
@@ -90,45 +113,55 @@ def _coerce(name: str, kind: Any, value: Any) -> Any:
             if len(box) != 4:
                 raise ValueError(value)
             return box
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         pass
     raise SettingsError(f"setting {name!r} cannot be {value!r}.")
 
 
 class _Plain:
-    """Shared behaviour of the two settings dataclasses: checking, dicts, JSON, strings."""
+    """Shared behaviour of the two settings dataclasses: checking, specs, dicts, JSON, strings."""
 
     def __post_init__(self) -> None:
         hints = get_type_hints(type(self))
-        for f in fields(self):
+        for f in fields(self):  # type: ignore[arg-type]
             value = getattr(self, f.name)
             kind = hints[f.name]
             if type(value) is not kind and (value is not None or f.name != "crop"):
                 value = _coerce(f.name, kind, value)
-            if f.name in _CHOICES and value not in _CHOICES[f.name]:
-                allowed = ", ".join(str(c) for c in _CHOICES[f.name])
-                raise SettingsError(f"setting {f.name!r} cannot be {value!r} (one of: {allowed}).")
-            if f.name in _BOUNDS:
-                low, high = _BOUNDS[f.name]
-                if not low <= value <= high:
-                    raise SettingsError(f"setting {f.name!r} must be between {low} and {high}, not {value}.")
+            if "spec" in f.metadata and value is not None:
+                f.metadata["spec"].check(f.name, value)
             object.__setattr__(self, f.name, value)
         self._check()
 
     def _check(self) -> None:
         pass
 
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        if "crop" in data and data["crop"] is not None:
-            data["crop"] = list(data["crop"])
-        return data
+    @classmethod
+    def spec(cls, name: str) -> Spec:
+        """The :class:`Spec` of field ``name``."""
+        for f in fields(cls):  # type: ignore[arg-type]
+            if f.name == name:
+                found: Spec = f.metadata["spec"]
+                return found
+        raise KeyError(name)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]):
-        if not isinstance(data, dict):
+    def specs(cls) -> Iterator[tuple[str, Spec]]:
+        """Every field's name and :class:`Spec`, in the order of the fields."""
+        for f in fields(cls):  # type: ignore[arg-type]
+            yield f.name, f.metadata["spec"]
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)  # type: ignore[call-overload]
+        if "crop" in data and data["crop"] is not None:
+            data["crop"] = list(data["crop"])
+        return dict(data)
+
+    @classmethod
+    def from_dict(cls: type[_T], data: Mapping[str, Any]) -> _T:
+        if not isinstance(data, Mapping):
             raise SettingsError(f"{cls.__name__.lower()} must be a JSON object.")
-        known = {f.name for f in fields(cls)}
+        known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
         unknown = sorted(set(data) - known)
         if unknown:
             raise SettingsError(f"unknown setting {unknown[0]!r}.")
@@ -151,13 +184,16 @@ class _Plain:
         return out
 
     @classmethod
-    def from_strings(cls, data: dict[str, str]):
+    def from_strings(cls: type[_T], data: Mapping[str, str]) -> _T:
         """Read back :meth:`to_strings`; keys that are not fields are ignored (a URL carries others)."""
-        known = {f.name for f in fields(cls)}
+        known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
         return cls(**{k: v for k, v in data.items() if k in known})
 
-    def replace(self, **changes):
-        return replace(self, **changes)
+    def replace(self: _T, **changes: Any) -> _T:
+        return replace(self, **changes)  # type: ignore[type-var]
+
+
+_LOCAL = ("adaptive_mean", "adaptive_gaussian", "sauvola")
 
 
 @dataclass(frozen=True)
@@ -165,34 +201,98 @@ class Settings(_Plain):
     """A preprocessing pipeline. Steps run in the order of the fields; pixel sizes are in pixels of the
     image at that point of the pipeline (after the rescale), crop in pixels of the original."""
 
-    crop: tuple[int, int, int, int] | None = None  # x, y, width, height in original pixels
-    rotate: int = 0  # degrees clockwise, applied before anything else but the crop
-    auto_orient: bool = False  # turn the page upright with Tesseract's orientation detection (OSD)
-    grayscale: bool = True
-    scale: float = 1.0  # resize factor
-    target_dpi: int = 0  # when > 0, resize so the page reaches this resolution instead of using `scale`
-    deskew: bool = False  # find the text's skew angle and straighten it
-    max_skew: float = 15.0  # degrees searched either side
-    background: str = "none"  # none | blur | close: divide by a background estimate (shadows, shading)
-    background_size: int = 0  # pixels; 0 picks about a twentieth of the page's short side
-    denoise: str = "none"  # none | median | nlmeans
-    denoise_strength: int = 3  # median: kernel size in pixels; nlmeans: filter strength h
-    clahe: bool = False  # local contrast equalisation
-    clahe_clip: float = 2.0
-    clahe_tile: int = 8  # tiles per side
-    threshold: str = "none"  # none | fixed | otsu | adaptive_mean | adaptive_gaussian | sauvola
-    threshold_value: int = 128  # fixed threshold, 0-255
-    block_size: int = 31  # adaptive and Sauvola neighbourhood, pixels (odd)
-    c: float = 10.0  # adaptive: subtracted from the local mean
-    sauvola_k: float = 0.2
-    invert: str = "no"  # no | yes | auto (when most of the page is dark)
-    morphology: str = "none"  # on the ink: open removes specks, close fills gaps, dilate thickens, erode thins
-    morph_kernel: int = 2  # pixels
-    border: bool = False  # remove dark regions touching the page edge (scanner borders)
+    crop: tuple[int, int, int, int] | None = _setting(
+        None, "Crop", group="page", unit="pixels", widget="crop",
+        help="The part of the page to read: x, y, width and height in pixels of the original.")
+    rotate: int = _setting(
+        0, "Turn clockwise", group="page", choices=(0, 90, 180, 270), names=("0°", "90°", "180°", "270°"),
+        unit="degrees", widget="segmented", help="Turn the page by a quarter, half or three quarters.")
+    auto_orient: bool = _setting(
+        False, "Turn upright automatically", group="page",
+        help="Finds pages turned by 90, 180 or 270 degrees and turns them upright "
+             "(Tesseract's orientation and script detection, OSD).")
+    grayscale: bool = _setting(
+        True, "Grayscale", group="light", help="Read the page in shades of grey (almost always best).")
+    scale: float = _setting(
+        1.0, "Resize", group="page", low=0.1, high=8.0, step=0.05, unit="×",
+        help="Tesseract reads letters about 20-40 pixels high best: enlarge small print, shrink huge print.")
+    target_dpi: int = _setting(
+        0, "Or resize to a resolution", group="page", low=0, high=1200, step=25, unit="dpi",
+        help="When above 0, the page is resized to reach this resolution, instead of by Resize.")
+    deskew: bool = _setting(
+        False, "Straighten a slanted page", group="page",
+        help="Finds the angle of the text lines and turns them level.")
+    max_skew: float = _setting(
+        15.0, "Look for slants up to", group="page", low=0.5, high=45.0, step=0.5, unit="degrees",
+        needs=("deskew", (True,)), help="How far either way to look for the text's slant.")
+    background: str = _setting(
+        "none", "Flatten shadows", group="light", choices=("none", "blur", "close"),
+        names=("Off", "On", "On, ink lifted first"),
+        help="Divides the page by an estimate of its paper, so shadows, shading and coloured paper go. "
+             "'On' estimates the paper with a median filter, 'ink lifted first' with a morphological closing.")
+    background_size: int = _setting(
+        0, "Shadow size", group="light", low=0, high=1000, step=5, unit="pixels",
+        needs=("background", ("blur", "close")),
+        help="Larger than the letters, smaller than the shadows; 0 picks a twentieth of the page's short side.")
+    denoise: str = _setting(
+        "none", "Remove noise", group="light", choices=("none", "median", "nlmeans"),
+        names=("Off", "Remove specks", "Smooth out grain (slow)"),
+        help="Specks: a median filter. Grain: non-local means denoising.")
+    denoise_strength: int = _setting(
+        3, "Noise filter strength", group="light", low=1, high=50, step=1,
+        needs=("denoise", ("median", "nlmeans")),
+        help="Specks: the filter's width in pixels. Grain: the filter's strength (h).")
+    clahe: bool = _setting(
+        False, "Boost local contrast", group="light",
+        help="Evens out the contrast region by region: faint print and uneven light "
+             "(CLAHE, contrast-limited adaptive histogram equalisation).")
+    clahe_clip: float = _setting(
+        2.0, "Contrast limit", group="light", low=0.1, high=40.0, step=0.1, needs=("clahe", (True,)),
+        help="How far contrast may be raised: higher brings out fainter print, and more noise (the clip limit).")
+    clahe_tile: int = _setting(
+        8, "Regions per side", group="light", low=1, high=64, step=1, needs=("clahe", (True,)),
+        help="The page is evened out in this many regions across and down (CLAHE's tile grid).")
+    threshold: str = _setting(
+        "none", "Black & white", group="ink",
+        choices=("none", "otsu", "adaptive_gaussian", "sauvola", "adaptive_mean", "fixed"),
+        names=("Keep the greys", "Black & white, level found for the page", "Black & white, for uneven light",
+               "Black & white, for stains and fading", "Black & white, for uneven light (plain mean)",
+               "Black & white at a level you set"),
+        help="Turns the page into pure ink and paper. The level for the page is Otsu's method; uneven light "
+             "compares each pixel with its neighbourhood (adaptive threshold, Gaussian or mean); stains and "
+             "fading use Sauvola's method.")
+    threshold_value: int = _setting(
+        128, "Level", group="ink", low=0, high=255, step=1, needs=("threshold", ("fixed",)),
+        help="Lighter than this becomes paper, darker becomes ink (0-255).")
+    block_size: int = _setting(
+        31, "Neighbourhood", group="ink", low=3, high=1001, step=2, unit="pixels", needs=("threshold", _LOCAL),
+        help="The area each pixel is compared with: about twice a letter's height (the block size).")
+    c: float = _setting(
+        10.0, "Offset", group="ink", low=-100.0, high=100.0, step=1.0,
+        needs=("threshold", ("adaptive_mean", "adaptive_gaussian")),
+        help="Subtracted from the neighbourhood's mean: higher keeps less ink (the adaptive threshold's C).")
+    sauvola_k: float = _setting(
+        0.2, "Ink sensitivity", group="ink", low=0.0, high=1.0, step=0.05, needs=("threshold", ("sauvola",)),
+        help="Higher keeps less ink (Sauvola's k).")
+    invert: str = _setting(
+        "no", "Light text on dark", group="ink", choices=("no", "yes", "auto"),
+        names=("No", "Yes", "When the page is mostly dark"),
+        help="Turn light print on a dark ground into dark print on light paper.")
+    morphology: str = _setting(
+        "none", "Shape the ink", group="ink", choices=("none", "open", "close", "dilate", "erode"),
+        names=("Off", "Remove specks", "Fill gaps", "Thicken", "Thin"),
+        help="Acts on the ink: opening removes specks, closing fills gaps, dilation thickens, erosion thins.")
+    morph_kernel: int = _setting(
+        2, "Ink shaping size", group="ink", low=1, high=51, step=1, unit="pixels",
+        needs=("morphology", ("open", "close", "dilate", "erode")),
+        help="The square kernel's side: specks and gaps smaller than this are affected.")
+    border: bool = _setting(
+        False, "Remove dark borders", group="ink",
+        help="Paints dark regions touching the edge (scanner lids, book gutters) the paper's colour.")
 
     def _check(self) -> None:
         if self.block_size % 2 == 0:
-            object.__setattr__(self, "block_size", self.block_size + 1)
+            object.__setattr__(self, "block_size", min(self.block_size + 1, 1001))
         if self.crop is not None:
             x, y, w, h = self.crop
             if x < 0 or y < 0 or w <= 0 or h <= 0:
@@ -210,23 +310,48 @@ class Settings(_Plain):
                 parts.append(f"{key} {value}" if key != "threshold" else str(value))
             elif isinstance(value, bool):
                 parts.append(key.replace("_", "-") if value else f"no {key.replace('_', '-')}")
+            elif isinstance(value, float):
+                parts.append(f"{key.replace('_', ' ')} {value:g}")
             else:
-                parts.append(f"{key.replace('_', ' ')} {value:g}" if isinstance(value, float) else f"{key.replace('_', ' ')} {value}")
+                parts.append(f"{key.replace('_', ' ')} {value}")
         return ", ".join(parts) or "plain"
+
+
+_PSMS = (3, 4, 6, 11, 1, 12, 5, 7, 13, 8, 9, 10)
 
 
 @dataclass(frozen=True)
 class Options(_Plain):
-    """How Tesseract reads a page: language(s), page segmentation and engine mode, characters, DPI."""
+    """How a page is read: language(s), page layout, characters, resolution, time limit."""
 
-    lang: str = "eng"  # installed language data, several joined by "+": "eng+deu"
-    psm: int = 3  # page segmentation mode (3 = automatic, 6 = one block, 11 = sparse text)
-    oem: int = 3  # engine mode (3 = default, 1 = LSTM only)
-    whitelist: str = ""  # only these characters
-    blacklist: str = ""  # never these characters
-    preserve_spaces: bool = False  # keep runs of spaces between words
-    dpi: int = 0  # resolution to tell Tesseract; 0 = the page's own (300 when it has none)
-    timeout: float = 60.0  # seconds per page
+    lang: str = _setting(
+        "eng", "Languages", group="reading", widget="languages",
+        help="The languages of the page; several at once are joined by +, as in eng+deu.")
+    psm: int = _setting(
+        3, "Page layout", group="reading", choices=_PSMS,
+        names=("Automatic", "One column", "One block of text", "Scattered text", "Automatic, with orientation",
+               "Scattered, with orientation", "One vertical block", "One line", "One line, as it is",
+               "One word", "One word in a circle", "One character"),
+        help="How the page is split into blocks and lines (Tesseract's page segmentation mode, psm).")
+    oem: int = _setting(
+        3, "Tesseract engine mode", group="reading", choices=(3, 1, 0, 2),
+        names=("Default", "Neural network only", "Legacy only", "Legacy and neural network"),
+        help="Which of Tesseract's recognisers reads (its OCR engine mode, oem); the legacy one needs data "
+             "that not every installation has.")
+    whitelist: str = _setting(
+        "", "Only these characters", group="reading", widget="text",
+        help="Read only these characters, e.g. 0123456789.,- for figures; empty allows all.")
+    blacklist: str = _setting(
+        "", "Never these characters", group="reading", widget="text",
+        help="Characters never to read, e.g. |~ on a page with ruled lines.")
+    preserve_spaces: bool = _setting(
+        False, "Keep runs of spaces", group="reading", help="For tables and columns of figures.")
+    dpi: int = _setting(
+        0, "Resolution", group="reading", low=0, high=4800, step=1, unit="dpi", widget="number",
+        help="The resolution the page is read at; 0 uses the file's own (300 when it states none).")
+    timeout: float = _setting(
+        60.0, "Time limit per page", group="reading", low=1.0, high=3600.0, step=1.0, unit="seconds",
+        widget="number", help="A page that takes longer is stopped and reported; the others go on.")
 
     def _check(self) -> None:
         lang = self.lang.strip()
@@ -236,7 +361,7 @@ class Options(_Plain):
 
 
 def preset_json(settings: Settings, options: Options | None = None) -> str:
-    """A preset file's text: the settings, and the recognition options when given."""
+    """A preset file's text: the settings, and the reading options when given."""
     data: dict[str, Any] = {"settings": settings.to_dict()}
     if options is not None:
         data["options"] = options.to_dict()
@@ -247,7 +372,7 @@ def parse_preset(text: str | bytes) -> tuple[Settings, Options | None]:
     """Read a preset: ``{"settings": {...}, "options": {...}}``, or a bare settings object."""
     try:
         data = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as e:
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:
         raise SettingsError(f"the preset is not valid JSON ({e}).") from None
     if not isinstance(data, dict):
         raise SettingsError("a preset must be a JSON object.")
