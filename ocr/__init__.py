@@ -1,5 +1,5 @@
-"""OCR Workbench's engine room: read files into pages, clean them up, recognise their text with
-Tesseract, and export the results.
+"""OCR Workbench's engine room: read files into pages, clean them up, recognise their text, and export
+the results.
 
     import ocr
     pages = ocr.load("scan.pdf")
@@ -7,14 +7,14 @@ Tesseract, and export the results.
     result = ocr.recognize(processed, lang="eng", psm=3)
     data = ocr.export(result, "txt")
 
-Names are loaded on first use, so ``import ocr`` stays quick (and a Tesseract worker process starts
+Names are loaded on first use, so ``import ocr`` stays quick (and an engine's worker process starts
 without pulling in pandas).
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
     "load": "decode", "Page": "decode",
@@ -23,10 +23,10 @@ _EXPORTS = {
     "recognize": "recognition",
     "Result": "result",
     "export": "exports", "export_zip": "exports", "FORMATS": "exports",
-    "Engine": "engine", "default_engine": "engine", "languages": "engine",
+    "Engine": "engines", "default_engine": "engines", "languages": "engines",
     "read_files": "batch", "read_page": "batch", "Outcome": "batch",
-    "autotune": "tuning",
-    "OcrError": "errors", "InputError": "errors", "MissingDependencyError": "errors",
+    "autotune": "tuning", "Tuning": "tuning",
+    "OcrError": "errors", "InputError": "errors", "MissingDependencyError": "errors", "EngineError": "errors",
     "TesseractError": "errors", "EngineTimeoutError": "errors", "EngineCrashError": "errors",
     "SettingsError": "errors",
 }
@@ -34,7 +34,7 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     if name in _EXPORTS:
         value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
         globals()[name] = value
@@ -42,15 +42,15 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'ocr' has no attribute {name!r}")
 
 
-if TYPE_CHECKING:  # for editors and type checkers
-    from .tuning import autotune
+if TYPE_CHECKING:  # for editors and type checkers: the same names, imported for real
     from .batch import Outcome, read_files, read_page
-    from .engine import Engine, default_engine, languages
-    from .errors import (EngineCrashError, EngineTimeoutError, InputError, MissingDependencyError, OcrError,
-                         SettingsError, TesseractError)
-    from .export import FORMATS, export, export_zip
     from .decode import Page, load
+    from .engines import Engine, default_engine, languages
+    from .errors import (EngineCrashError, EngineError, EngineTimeoutError, InputError, MissingDependencyError,
+                         OcrError, SettingsError, TesseractError)
+    from .exports import FORMATS, export, export_zip
     from .preprocessing import Processed, preprocess
-    from .recognize import recognize
+    from .recognition import recognize
     from .result import Result
     from .settings import Options, Settings, parse_preset, preset_json
+    from .tuning import Tuning, autotune

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Union
 
 from .decode import DEFAULT_MAX_PIXELS, Page, load
-from .engine import Engine, default_engine
+from .engines import Engine, default_engine
 from .errors import OcrError
 from .preprocessing import preprocess
 from .recognition import recognize

@@ -33,23 +33,27 @@ class TooLargeError(InputError):
 
 
 class MissingDependencyError(OcrError):
-    """Tesseract, or the language data asked for, is not installed."""
+    """An engine, or the language data asked for, is not installed."""
 
 
 class LanguageMissingError(MissingDependencyError):
     """The language data asked for is not installed."""
 
 
-class TesseractError(OcrError):
+class EngineError(OcrError):
+    """An engine could not read this page; the other pages go on."""
+
+
+class TesseractError(EngineError):
     """Tesseract ran but failed on this page."""
 
 
-class EngineTimeoutError(TesseractError):
-    pass
+class EngineTimeoutError(EngineError):
+    """The page took longer than its time limit."""
 
 
-class EngineCrashError(TesseractError):
-    pass
+class EngineCrashError(EngineError):
+    """The engine's process died while reading this page."""
 
 
 class SettingsError(OcrError, ValueError):

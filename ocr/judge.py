@@ -91,7 +91,7 @@ def load_words(lang: str) -> frozenset[str]:
 
 @lru_cache(maxsize=8)
 def _load_words(lang: str) -> frozenset[str]:
-    from .engine import wordlist
+    from .engines import wordlist
 
     words: set[str] = set()
     for part in lang.split("+"):

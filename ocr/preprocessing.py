@@ -17,7 +17,7 @@ from typing import Callable
 import cv2
 import numpy as np
 
-from .errors import SettingsError, TooLargeError
+from .errors import OcrError, SettingsError, TooLargeError
 from .settings import Settings
 
 DEFAULT_DPI = 300  # what Tesseract is told when a file states no resolution
@@ -271,6 +271,25 @@ def remove_border(gray: np.ndarray) -> np.ndarray:
 Orienter = Callable[[np.ndarray, float], "tuple[int, float] | None"]
 
 
+def upright(image: np.ndarray, dpi: float, orient: Orienter | None = None) -> tuple[np.ndarray, int, str, str]:
+    """The page turned upright as ``orient`` (by default Tesseract's orientation detection) finds it:
+    ``(image, degrees turned clockwise, what happened, warning or "")``. When the detection finds too
+    little text, or fails (no orientation data, a time-out), the page is left as it is, with a warning."""
+    if orient is None:
+        from .engines import default_engine
+
+        orient = default_engine().orientation
+    try:
+        found = orient(image, dpi)
+    except OcrError as e:
+        return image, 0, "failed; left as it is", f"Orientation detection failed ({e}); the page was left as it is."
+    if found is None:
+        return (image, 0, "too little text to tell the orientation; left as it is",
+                "Orientation detection found too little text; the page was left as it is.")
+    degrees, confidence = found
+    return rotate(image, degrees), degrees % 360, f"turned {degrees} degrees (confidence {confidence:.1f})", ""
+
+
 def preprocess(
     image,
     settings: Settings | None = None,
@@ -317,20 +336,11 @@ def preprocess(
         return max(low, round(n * preview))
 
     if settings.auto_orient:
-        if orient is None:
-            from .engine import default_engine
-
-            orient = default_engine().orientation
         start = time.perf_counter()
-        found = orient(img, dpi)
-        if found is None:
-            detail = "too little text to tell the orientation; left as it is"
-            out.warnings.append("Orientation detection found too little text; the page was left as it is.")
-        else:
-            degrees, confidence = found
-            img = rotate(img, degrees)
-            out.orientation = (out.orientation + degrees) % 360
-            detail = f"turned {degrees} degrees (confidence {confidence:.1f})"
+        img, degrees, detail, warning = upright(img, dpi, orient)
+        out.orientation = (out.orientation + degrees) % 360
+        if warning:
+            out.warnings.append(warning)
         out.steps.append(Step("auto-orient", time.perf_counter() - start, detail))
 
     if settings.grayscale or _needs_gray(settings):

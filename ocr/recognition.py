@@ -1,17 +1,18 @@
-"""Turning an image into a :class:`~ocr.result.Result`: one Tesseract recognition per page."""
+"""Turning an image into a :class:`~ocr.result.Result`: one recognition per page."""
 
 from __future__ import annotations
 
 import re
 import time
+from typing import Any
 
 import numpy as np
 
-from .engine import Engine, Request, default_engine
 from .decode import Page
+from .engines import Engine, Request, default_engine
 from .preprocessing import DEFAULT_DPI, Processed
-from .result import Result, words_from_tsv
-from .settings import Options
+from .result import Result, words_frame
+from .settings import Options, Settings
 
 # Tesseract log lines worth passing on, and how to say them.
 _LOG = [
@@ -19,10 +20,11 @@ _LOG = [
     (re.compile(r"Too few characters", re.I), "Too little text to tell the page's orientation."),
     (re.compile(r"Image too (small|large)", re.I), "The image is too small or too large for Tesseract to read well."),
 ]
+NO_TEXT = "Tesseract found no text on this page."
 
 
 def recognize(
-    image,
+    image: np.ndarray | Processed | Page,
     options: Options | None = None,
     *,
     dpi: float | None = None,
@@ -30,19 +32,21 @@ def recognize(
     engine: Engine | None = None,
     backend: str = "api",
     name: str = "",
-    **overrides,
+    **overrides: Any,
 ) -> Result:
     """Read the text of ``image``: an array, a :class:`~ocr.preprocessing.Processed` (its settings,
     resolution and step timings are kept) or a :class:`~ocr.decode.Page`.
 
-    ``options`` (or keyword overrides such as ``lang="eng+deu", psm=6``) say how Tesseract reads.
-    The resolution Tesseract is told is ``options.dpi`` when set, else the image's own, else 300.
+    ``options`` (or keyword overrides such as ``lang="eng+deu", psm=6``) say how the page is read.
+    The resolution the engine is told is ``options.dpi`` when set, else the image's own, else 300.
     ``outputs`` names the renderers to run in the same recognition: ``"hocr"``, ``"pdf"``.
     """
     options = options or Options()
     if overrides:
         options = options.replace(**overrides)
-    settings, timings, warnings = None, {}, []
+    settings: Settings | None = None
+    timings: dict[str, float] = {}
+    warnings: list[str] = []
     if isinstance(image, Processed):
         settings, dpi = image.settings, dpi or image.dpi
         timings = {f"preprocess: {s.name}": s.seconds for s in image.steps}
@@ -57,29 +61,21 @@ def recognize(
     tell = options.dpi or round(dpi or DEFAULT_DPI)
     start = time.perf_counter()
     engine = engine or default_engine(backend)
-    answer = engine.run(
-        Request(
-            image=pixels, dpi=tell, lang=options.lang, psm=options.psm, oem=options.oem,
-            whitelist=options.whitelist, blacklist=options.blacklist, preserve_spaces=options.preserve_spaces,
-            timeout=options.timeout, outputs=tuple(outputs),
-        )
-    )
+    answer = engine.run(Request(image=pixels, dpi=tell, options=options, outputs=tuple(outputs)))
     timings["recognize"] = answer.seconds
     timings["total"] = sum(timings.values()) + max(0.0, time.perf_counter() - start - answer.seconds)
     text = answer.text.replace("\f", "")
     for pattern, sentence in _LOG:
-        if pattern.search(answer.log) and sentence not in warnings:
-            if sentence.startswith("Tesseract found no text") and text.strip():
-                continue
+        if pattern.search(answer.log) and sentence not in warnings and not (sentence == NO_TEXT and text.strip()):
             warnings.append(sentence)
-    if not text.strip() and "Tesseract found no text on this page." not in warnings:
-        warnings.append("Tesseract found no text on this page.")
+    if not text.strip() and NO_TEXT not in warnings:
+        warnings.append(NO_TEXT)
     warnings.extend(w for w in engine.warnings if w not in warnings)
     h, w = pixels.shape[:2]
     return Result(
-        text=text, words=words_from_tsv(answer.tsv), name=name, settings=settings, options=options,
-        dpi=float(tell), size=(w, h), timings=timings, warnings=warnings, backend=answer.backend,
-        hocr=answer.hocr, pdf=answer.pdf,
+        text=text, words=words_frame(answer.words), name=name, settings=settings, options=options,
+        dpi=float(tell), size=(w, h), timings=timings, warnings=warnings, engine=answer.engine,
+        backend=answer.backend, hocr=answer.hocr, pdf=answer.pdf,
     )
 
 

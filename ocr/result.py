@@ -1,9 +1,8 @@
-"""The one description of an OCR run: :class:`Result`. Every export is made from it."""
+"""The one description of a reading: :class:`Result`. Every export is made from it."""
 
 from __future__ import annotations
 
-import csv
-import io
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -13,22 +12,11 @@ from .settings import Options, Settings
 WORD_COLUMNS = ["text", "conf", "left", "top", "width", "height", "block", "par", "line", "word"]
 
 
-def words_from_tsv(tsv: str) -> pd.DataFrame:
-    """Tesseract's TSV (level 5 rows are words) as a table with :data:`WORD_COLUMNS`."""
-    names = ["level", "page", "block", "par", "line", "word", "left", "top", "width", "height", "conf", "text"]
-    if tsv.startswith("level"):
-        tsv = tsv.split("\n", 1)[1] if "\n" in tsv else ""
-    rows = pd.read_csv(
-        io.StringIO(tsv), sep="\t", names=names, header=None, quoting=csv.QUOTE_NONE,
-        dtype={"text": str}, keep_default_na=False, na_filter=False, engine="python",
-    ) if tsv.strip() else pd.DataFrame(columns=names)
-    words = rows[(rows["level"].astype(int) == 5) & (rows["text"].str.strip() != "")] if len(rows) else rows
-    words = words[WORD_COLUMNS].copy().reset_index(drop=True)
-    for column in WORD_COLUMNS[2:]:
-        words[column] = words[column].astype(int)
-    words["conf"] = words["conf"].astype(float)
-    words["text"] = words["text"].astype(str)
-    return words
+def words_frame(words: Sequence[tuple[object, ...]]) -> pd.DataFrame:
+    """Words (rows in the order of :data:`WORD_COLUMNS`, e.g. :class:`ocr.engines.Word`) as a table with
+    those columns: text as str, conf as float, the rest as int."""
+    table = pd.DataFrame(list(words), columns=WORD_COLUMNS)
+    return table.astype({"text": str, "conf": float, **{c: int for c in WORD_COLUMNS[2:]}})
 
 
 @dataclass
@@ -42,9 +30,10 @@ class Result:
     settings: Settings | None = None
     options: Options = field(default_factory=Options)
     dpi: float = 0.0
-    size: tuple[int, int] = (0, 0)  # width, height of the image Tesseract read
+    size: tuple[int, int] = (0, 0)  # width, height of the image the engine read
     timings: dict[str, float] = field(default_factory=dict)  # seconds
     warnings: list[str] = field(default_factory=list)
+    engine: str = "tesseract"
     backend: str = ""
     hocr: str = ""
     pdf: bytes | None = None
@@ -58,15 +47,3 @@ class Result:
     @property
     def word_count(self) -> int:
         return len(self.words)
-
-    def summary(self) -> dict:
-        """One row for a history or batch table."""
-        return {
-            "name": self.name,
-            "settings": self.settings.describe() if self.settings else "plain",
-            "psm": self.options.psm,
-            "lang": self.options.lang,
-            "words": self.word_count,
-            "mean_conf": self.mean_conf,
-            "seconds": round(self.timings.get("total", 0.0), 3),
-        }

@@ -350,7 +350,7 @@ class Options(_Plain):
         0, "Resolution", group="reading", low=0, high=4800, step=1, unit="dpi", widget="number",
         help="The resolution the page is read at; 0 uses the file's own (300 when it states none).")
     timeout: float = _setting(
-        60.0, "Time limit per page", group="reading", low=1.0, high=3600.0, step=1.0, unit="seconds",
+        60.0, "Time limit per page", group="reading", low=0.1, high=3600.0, step=1.0, unit="seconds",
         widget="number", help="A page that takes longer is stopped and reported; the others go on.")
 
     def _check(self) -> None:

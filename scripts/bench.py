@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 import pandas as pd  # noqa: E402
 
 import ocr  # noqa: E402
-from ocr.engine import Engine, plain_tesseract  # noqa: E402
+from ocr.engines import Engine, plain_tesseract  # noqa: E402
 
 SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".gif", ".pdf"}
 

@@ -3,19 +3,23 @@ missing language data, orientation detection, and the fallback when tesserocr ca
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
-import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
 import ocr
-from ocr.engine import Engine, Request
+from ocr.engines import Engine, pool
 from ocr.errors import EngineCrashError, EngineTimeoutError, LanguageMissingError
 from ocr.metrics import cer, ground_truth
 
-from .conftest import SAMPLE_TEXT, dev_images, draw_page, words_of
+from .conftest import ROOT, SAMPLE_TEXT, dev_images, draw_page, words_of
 
 # CER of our default settings on each dev image, measured on 2026-11-25 with the API backend
 # (Tesseract 5.5 through tesserocr) and the CLI backend (Tesseract 5.3): the bound is the measured
@@ -119,58 +123,137 @@ def test_the_dpi_is_carried_into_tesseract(page_array):
 
 
 def big_slow_page() -> np.ndarray:
-    """A page that takes Tesseract a few seconds: many lines of small text, repeated."""
+    """A page that takes Tesseract seconds (about 3 s here): many lines of small text."""
     lines = [f"{i:03d} " + " ".join(SAMPLE_TEXT) for i in range(60)]
     return np.asarray(draw_page(lines, size=(2600, 3400), font_size=28, origin=(20, 20)))
 
 
-def test_a_killed_worker_costs_one_page_and_the_next_page_reads(page_array):
+@pytest.fixture
+def hooks(monkeypatch):
+    """Workers started from here on accept the test-only ``hang`` operation."""
+    monkeypatch.setenv("OCR_WORKER_TEST_HOOKS", "1")
+
+
+def test_a_killed_worker_costs_one_page_and_the_next_page_reads(page_array, hooks):
     eng = Engine("api", workers=1)
     try:
-        eng.warm()
-        [pid] = eng.worker_pids()
+        worker = eng._checkout()
         errors = []
 
-        def read_slow():
+        def read():  # the page the worker holds when it is killed (it hangs, as inside a long page)
             try:
-                ocr.recognize(big_slow_page(), engine=eng, outputs=())
+                eng._call(worker, "hang", (600.0,), 600.0, "Tesseract")
             except Exception as e:  # noqa: BLE001 - the test inspects it
                 errors.append(e)
 
-        thread = threading.Thread(target=read_slow)
+        thread = threading.Thread(target=read)
         thread.start()
-        time.sleep(1.0)  # the worker is inside Tesseract now
-        import os
-        import signal
-
-        os.kill(pid, signal.SIGKILL)
+        os.kill(worker.pid, signal.SIGKILL)
         thread.join(60)
         assert len(errors) == 1 and isinstance(errors[0], EngineCrashError)
-        assert "SIGKILL" in str(errors[0])
+        assert "SIGKILL" in str(errors[0]) and "Tesseract crashed" in str(errors[0])
         result = ocr.recognize(page_array, engine=eng, outputs=())  # a fresh worker takes the next page
         assert words_of(result.text) == words_of(" ".join(SAMPLE_TEXT))
-        assert eng.worker_pids() and eng.worker_pids() != [pid]
+        assert eng.worker_pids() and eng.worker_pids() != [worker.pid]
+    finally:
+        eng.close()
+
+
+def test_a_worker_that_died_while_idle_is_replaced_without_costing_a_page(page_array):
+    eng = Engine("api", workers=1)
+    try:
+        eng.warm()
+        [worker] = list(eng._live)
+        os.kill(worker.pid, signal.SIGKILL)  # the out-of-memory killer picks it, say
+        worker.proc.wait(30)
+        result = ocr.recognize(page_array, engine=eng, outputs=())
+        assert words_of(result.text) == words_of(" ".join(SAMPLE_TEXT))
+        assert eng.worker_pids() != [worker.pid] and len(eng.worker_pids()) == 1
+        assert not os.path.exists(worker.folder)
     finally:
         eng.close()
 
 
 def test_a_page_over_its_time_out_fails_alone(engine, page_array):
-    with pytest.raises(EngineTimeoutError, match="time-out"):
-        ocr.recognize(big_slow_page(), engine=engine, outputs=(), timeout=1.0)
+    # 0.1 s for a page that takes Tesseract seconds: it runs out whatever the machine
+    with pytest.raises(EngineTimeoutError, match="time-out of 0.1 s"):
+        ocr.recognize(big_slow_page(), engine=engine, outputs=(), timeout=0.1)
     assert ocr.recognize(page_array, engine=engine, outputs=()).word_count == 14
 
 
-def test_a_hung_worker_is_stopped_at_the_hard_limit(page_array):
+def test_a_failure_that_is_not_a_time_out_says_what_happened_and_keeps_the_worker(page_array):
     eng = Engine("api", workers=1)
     try:
-        worker = eng._checkout()
-        # Tesseract is told 60 s, the parent waits 1 s: as if Tesseract ignored its own time-out
-        with pytest.raises(EngineTimeoutError, match="stopped"):
-            eng._call(worker, "recognize", (Request(image=big_slow_page(), dpi=300, timeout=60.0),), 1.0)
-        assert worker.proc.poll() is not None  # killed
+        eng.warm()
+        before = eng.worker_pids()
+        too_long = np.full((10, 40000), 255, np.uint8)  # Tesseract refuses it at once
+        with pytest.raises(ocr.TesseractError) as failure:
+            ocr.recognize(too_long, engine=eng, outputs=())
+        assert "time-out" not in str(failure.value) and "32767" in str(failure.value)
+        assert not isinstance(failure.value, EngineTimeoutError)
+        assert eng.worker_pids() == before  # the healthy worker goes on; none is leaked
         assert ocr.recognize(page_array, engine=eng, outputs=()).word_count == 14
     finally:
         eng.close()
+
+
+def test_a_hung_worker_is_stopped_at_the_hard_limit(page_array, hooks):
+    eng = Engine("api", workers=1)
+    try:
+        worker = eng._checkout()
+        with pytest.raises(EngineTimeoutError, match="stopped"):
+            eng._call(worker, "hang", (600.0,), 0.5, "Tesseract")  # hangs for good, waited for 0.5 s
+        assert worker.proc.poll() is not None and not os.path.exists(worker.folder)  # killed, cleaned
+        assert ocr.recognize(page_array, engine=eng, outputs=()).word_count == 14
+    finally:
+        eng.close()
+
+
+def test_a_call_interrupted_mid_page_never_hands_its_answer_to_the_next_page(page_array, monkeypatch):
+    eng = Engine("api", workers=1)
+    try:
+        eng.warm()
+        real_recv = pool.recv
+        calls = []
+
+        def interrupted(fd, deadline=None):  # Ctrl-C arrives while the worker reads the first page
+            calls.append(fd)
+            if len(calls) == 1:
+                raise KeyboardInterrupt
+            return real_recv(fd, deadline)
+
+        monkeypatch.setattr(pool, "recv", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            ocr.recognize(page_array, engine=eng, outputs=())
+        second = np.asarray(draw_page(["Second page says hello"]))
+        result = ocr.recognize(second, engine=eng, outputs=())
+        assert words_of(result.text) == ["second", "page", "says", "hello"]
+        assert len(eng.worker_pids()) == 1
+    finally:
+        eng.close()
+
+
+def test_worker_folders_hold_no_page_after_it_is_read_and_go_when_the_engine_closes(page_array):
+    eng = Engine("api", workers=1)
+    ocr.recognize(page_array, engine=eng, outputs=("hocr", "pdf"))
+    [worker] = list(eng._live)
+    assert sorted(p.name for p in Path(worker.folder).iterdir()) == ["stderr.txt"]
+    eng.close()
+    assert not os.path.exists(worker.folder)
+
+
+def test_only_the_workers_get_one_thread_the_caller_keeps_its_environment(tmp_path):
+    script = (
+        "import os, ocr\n"
+        "eng = ocr.Engine('api', workers=1); eng.warm()\n"
+        "[pid] = eng.worker_pids()\n"
+        "child = open(f'/proc/{pid}/environ', 'rb').read().split(b'\\0')\n"
+        "print(os.environ.get('OMP_THREAD_LIMIT'), b'OMP_THREAD_LIMIT=1' in child)\n"
+        "eng.close()\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "OMP_THREAD_LIMIT"}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+    assert out.stdout.split() == ["None", "True"], out.stderr
 
 
 def test_two_pages_read_side_by_side_on_two_workers(page_array):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -199,3 +201,32 @@ def test_preprocess_takes_a_page_and_carries_its_dpi(gray):
     page = ocr.Page(name="p.png", dpi=200, _image=gray)
     out = ocr.preprocess(page, ocr.Settings(scale=0.5))
     assert out.dpi == 100
+
+
+@pytest.mark.parametrize("failure", [ocr.EngineTimeoutError("Tesseract gave up after its time-out of 1 s."),
+                                     ocr.MissingDependencyError("Tesseract's orientation data (osd) is not installed.")])
+def test_orientation_detection_that_fails_leaves_the_page_as_it_is_with_a_warning(page_array, failure):
+    def orient(image, dpi):
+        raise failure
+
+    out = ocr.preprocess(page_array, ocr.Settings(auto_orient=True, threshold="otsu"), orient=orient)
+    assert out.orientation == 0 and out.image.shape == page_array.shape
+    assert any("Orientation detection failed" in w and str(failure) in w for w in out.warnings)
+    assert [s.name for s in out.steps] == ["auto-orient", "grayscale", "threshold"]
+
+
+def test_orientation_without_osd_data_reads_the_page_as_it_is(page_array, tmp_path, monkeypatch):
+    from ocr.engines import Engine, install
+
+    (tmp_path / "eng.traineddata").symlink_to(Path(install.tessdata_dir()) / "eng.traineddata")
+    monkeypatch.setenv("TESSDATA_PREFIX", str(tmp_path))
+    install.tessdata_dir.cache_clear()
+    engine = Engine("api", workers=1)
+    try:
+        out = ocr.preprocess(page_array, ocr.Settings(auto_orient=True), orient=engine.orientation)
+        assert out.orientation == 0 and any("osd" in w for w in out.warnings)
+        assert ocr.recognize(out, engine=engine, outputs=()).word_count == 14
+    finally:
+        engine.close()
+        monkeypatch.delenv("TESSDATA_PREFIX")
+        install.tessdata_dir.cache_clear()

@@ -1,0 +1,129 @@
+"""What is installed: Tesseract's language data, its word lists, its version.
+
+Nothing here loads an engine; these answers are cheap and cached, so the app and the command line can
+ask them before any page is read.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+from ..errors import LanguageMissingError, MissingDependencyError
+
+INSTALL_HINT = "install it with `sudo apt-get install tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd` (or run `make run`)"
+
+
+@lru_cache(maxsize=1)
+def tessdata_dir() -> str:
+    """The folder holding ``*.traineddata``: ``TESSDATA_PREFIX`` when set, else the one the installed
+    ``tesseract`` names, else a usual place."""
+    env = os.environ.get("TESSDATA_PREFIX")
+    if env:
+        path = Path(env)
+        if not any(path.glob("*.traineddata")) and (path / "tessdata").is_dir():
+            path = path / "tessdata"
+        return str(path) + os.sep
+    exe = shutil.which("tesseract")
+    if exe:
+        try:
+            out = subprocess.run([exe, "--list-langs"], capture_output=True, text=True, timeout=30)
+            found = re.search(r'"([^"]+)"', out.stdout + out.stderr)
+            if found and Path(found.group(1)).is_dir():
+                return str(Path(found.group(1))) + os.sep
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+    for guess in sorted(Path("/usr/share/tesseract-ocr").glob("*/tessdata"), reverse=True) + [
+        Path("/usr/share/tessdata"),
+        Path("/usr/local/share/tessdata"),
+    ]:
+        if any(guess.glob("*.traineddata")):
+            return str(guess) + os.sep
+    raise MissingDependencyError(f"Tesseract's language data was not found: {INSTALL_HINT}.")
+
+
+def languages() -> list[str]:
+    """Installed language data, e.g. ``['eng', 'osd']``."""
+    return sorted(p.stem for p in Path(tessdata_dir()).glob("*.traineddata"))
+
+
+def language_package(lang: str) -> str:
+    """The Debian/Ubuntu package that brings one language's data: ``deu`` -> ``tesseract-ocr-deu``."""
+    return "tesseract-ocr-" + lang.lower().replace("_", "-")
+
+
+def check_languages(lang: str) -> None:
+    """Raise :class:`LanguageMissingError` naming the package to install when a language is missing."""
+    have = languages()
+    for part in lang.split("+"):
+        if part not in have:
+            raise LanguageMissingError(
+                f"the language data for {part!r} is not installed (installed: {', '.join(have) or 'none'}); "
+                f"install it with `sudo apt-get install {language_package(part)}`."
+            )
+
+
+def tesseract_version() -> str:
+    """The first line of ``tesseract --version``, or "not installed"."""
+    exe = shutil.which("tesseract")
+    if not exe:
+        return "not installed"
+    try:
+        out = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    lines = (out.stdout or out.stderr).splitlines()
+    return lines[0] if lines else "unknown"
+
+
+def wordlist(lang: str = "eng") -> frozenset[str]:
+    """The words in a language's own dictionary (its traineddata's word list), lower-cased.
+
+    Extracted once with Tesseract's ``combine_tessdata`` and ``dawg2wordlist`` and cached under
+    ``~/.cache/ocr-workbench``. Empty when the tools or the dictionary are missing.
+    """
+    return _wordlist(tessdata_dir(), lang)
+
+
+@lru_cache(maxsize=8)
+def _wordlist(folder: str, lang: str) -> frozenset[str]:
+    source = Path(folder) / f"{lang}.traineddata"
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ocr-workbench"
+    target = cache / f"{lang}-{int(source.stat().st_mtime) if source.exists() else 0}.words"
+    if not target.exists():
+        if not source.exists() or not shutil.which("combine_tessdata") or not shutil.which("dawg2wordlist"):
+            return frozenset()
+        _extract_wordlist(source, lang, target)
+        if not target.exists():
+            return frozenset()
+    return frozenset(w.lower() for w in target.read_text(encoding="utf-8").split())
+
+
+def _extract_wordlist(source: Path, lang: str, target: Path) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp) / lang
+        shutil.copy(source, f"{base}.traineddata")
+        subprocess.run(["combine_tessdata", "-u", f"{base}.traineddata", f"{base}."], capture_output=True, timeout=120)
+        for prefix in ("lstm-", ""):
+            unicharset, dawg = Path(f"{base}.{prefix}unicharset"), Path(f"{base}.{prefix}word-dawg")
+            if unicharset.exists() and dawg.exists():
+                out = Path(tmp) / "words.txt"
+                subprocess.run(["dawg2wordlist", str(unicharset), str(dawg), str(out)], capture_output=True, timeout=120)
+                if out.exists():
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    partial = target.with_suffix(".part")
+                    partial.write_text(out.read_text(encoding="utf-8", errors="replace"), encoding="utf-8")
+                    partial.replace(target)
+                    return
+
+
+def child_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment an engine's process runs with: ours, plus one thread for OpenMP (Debian's
+    Tesseract uses it; on two cores it made one page ten times slower) and for ONNX Runtime's own pools.
+    Only children get this; the calling process's environment is never changed."""
+    return {**os.environ, "OMP_THREAD_LIMIT": "1", "OMP_NUM_THREADS": "1", **(extra or {})}

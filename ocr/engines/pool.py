@@ -1,0 +1,265 @@
+"""A pool of engine worker processes, shared by threads: :class:`Engine`.
+
+At most ``workers`` pages are read at once, each in its own process with one thread. A worker is
+handed out only when it is alive, and put back only after a clean reply: a crash, a hang past its
+limit, or an interruption while it was reading (its answer could still be on its way) costs that one
+page, and the worker is stopped and replaced. Each worker's private folder is removed when it stops.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from ..errors import EngineCrashError, EngineTimeoutError, MissingDependencyError, OcrError
+from . import cli
+from .install import INSTALL_HINT, check_languages, child_environment
+from .protocol import Answer, Request, recv, send
+
+BACKENDS = ("api", "cli")
+GRACE_SECONDS = 10.0  # beyond an engine's own time-out, before its worker is killed
+START_SECONDS = 60.0  # a worker that has not said hello by then is given up
+
+
+class WorkerProcess:
+    """The parent's handle on one worker process."""
+
+    def __init__(self) -> None:
+        self.folder = tempfile.mkdtemp(prefix="ocr-worker-")
+        package_root = str(Path(__file__).resolve().parent.parent.parent)
+        path = os.pathsep.join([package_root, *filter(None, [os.environ.get("PYTHONPATH")])])
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "ocr.engines.worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=child_environment({"PYTHONPATH": path, "OCR_WORKER_DIR": self.folder}),
+            start_new_session=True,  # a Ctrl-C in a terminal reaches the parent, which then stops us
+        )
+        try:
+            hello = recv(self._out.fileno(), time.monotonic() + START_SECONDS)
+        except TimeoutError:
+            hello = None
+        if not hello or hello[0] != "ok":
+            self.stop()
+            raise RuntimeError(hello[1] if hello else "the worker did not start")
+
+    @property
+    def _in(self) -> IO[bytes]:
+        assert self.proc.stdin is not None
+        return self.proc.stdin
+
+    @property
+    def _out(self) -> IO[bytes]:
+        assert self.proc.stdout is not None
+        return self.proc.stdout
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def call(self, op: str, payload: tuple[Any, ...], limit: float, who: str = "the engine") -> Any:
+        """Ask for one operation and wait at most ``limit`` seconds. The worker's own error for the
+        request comes out as a :class:`WorkerError` (the worker stays usable); a crash or a hang raises
+        our error, naming ``who`` was reading."""
+        try:
+            send(self._in.fileno(), (op, payload))
+            reply = recv(self._out.fileno(), time.monotonic() + limit)
+        except TimeoutError:
+            raise EngineTimeoutError(f"{who} did not answer within {limit:g} s and was stopped.") from None
+        except OSError:  # a broken pipe: it died
+            reply = None
+        if reply is None:
+            raise EngineCrashError(f"{who} crashed on this page ({self._death()}); it was restarted.")
+        status, value = reply
+        if status == "error":
+            raise WorkerError(value)
+        return value
+
+    def _death(self) -> str:
+        try:
+            code = self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            return "it stopped answering"
+        return f"signal {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
+
+    def stop(self) -> None:
+        """Kill the process (if alive), close its pipes, remove its folder."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        for stream in (self.proc.stdin, self.proc.stdout):
+            if stream is not None:
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class WorkerError(Exception):
+    """Carries a worker's own error for a request out of :meth:`WorkerProcess.call` (the worker is fine)."""
+
+    def __init__(self, error: OcrError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class Engine:
+    """A pool of engine workers. Thread-safe: call :meth:`run` from as many threads as you like; at most
+    ``workers`` pages are read at once.
+
+    ``backend="api"`` reads in worker processes (Tesseract's library kept loaded); ``"cli"`` runs the
+    ``tesseract`` command per page, and is also where the pool falls back when the library cannot load.
+    """
+
+    def __init__(self, backend: str = "api", workers: int | None = None) -> None:
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, not {backend!r}")
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        self.backend = backend
+        self.warnings: list[str] = []
+        self._idle: queue.LifoQueue[WorkerProcess] = queue.LifoQueue()
+        self._slots = threading.BoundedSemaphore(self.workers)
+        self._live: set[WorkerProcess] = set()
+        self._lock = threading.Lock()
+        self._closed = False
+        if backend == "cli" and not shutil.which("tesseract"):
+            raise MissingDependencyError(f"the `tesseract` command is not installed: {INSTALL_HINT}.")
+
+    # public ------------------------------------------------------------------------------------------
+
+    def run(self, req: Request) -> Answer:
+        """Read one page. Raises an :class:`~ocr.errors.EngineError` (time-out, crash, failure) or
+        :class:`MissingDependencyError` for this page alone."""
+        check_languages(req.options.lang)
+        with self._slots:
+            if self.backend == "api":
+                worker = self._checkout()
+                if worker is not None:
+                    answer: Answer = self._call(worker, "recognize", (req,), req.options.timeout + GRACE_SECONDS,
+                                                "Tesseract")
+                    return answer
+            return cli.recognize(req)
+
+    def orientation(self, image: np.ndarray, dpi: float, timeout: float = 60.0) -> tuple[int, float] | None:
+        """``(degrees clockwise to turn the page upright, confidence)``, or None when the orientation
+        detection finds too little text."""
+        with self._slots:
+            if self.backend == "api":
+                worker = self._checkout()
+                if worker is not None:
+                    found: tuple[int, float] | None = self._call(
+                        worker, "orientation", (image, int(dpi)), timeout + GRACE_SECONDS, "Orientation detection")
+                    return found
+            return cli.orientation(image, int(dpi), timeout)
+
+    def warm(self, lang: str = "eng", oem: int = 3) -> None:
+        """Start the workers now, with ``lang`` loaded, rather than on the first page. A language that
+        cannot load is left for the first page to report."""
+        if self.backend != "api":
+            return
+        started = [self._checkout() for _ in range(self.workers)]
+        for worker in started:
+            if worker is not None:
+                try:
+                    self._call(worker, "load", (lang, oem), START_SECONDS)
+                except OcrError:
+                    pass
+
+    def worker_pids(self) -> list[int]:
+        with self._lock:
+            return [w.pid for w in self._live]
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            live, self._live = list(self._live), set()
+        for worker in live:
+            worker.stop()
+
+    # inside ------------------------------------------------------------------------------------------
+
+    def _checkout(self) -> WorkerProcess | None:
+        """A live idle worker, else a new one; None when the library cannot load (then: the command)."""
+        while True:
+            try:
+                worker = self._idle.get_nowait()
+            except queue.Empty:
+                break
+            if worker.alive():
+                return worker
+            self._retire(worker)  # died while idle (the out-of-memory killer, say): no page pays for it
+        try:
+            worker = WorkerProcess()
+        except RuntimeError as e:
+            with self._lock:
+                if self.backend == "api":
+                    self.backend = "cli"
+                    self.warnings.append(f"tesserocr could not load ({e}); using the tesseract command instead.")
+            return None
+        with self._lock:
+            self._live.add(worker)
+        return worker
+
+    def _retire(self, worker: WorkerProcess) -> None:
+        with self._lock:
+            self._live.discard(worker)
+        worker.stop()
+
+    def _call(self, worker: WorkerProcess, op: str, payload: tuple[Any, ...], limit: float,
+              who: str = "the engine") -> Any:
+        """One operation on a checked-out worker. It goes back to the pool only after a clean reply
+        (an answer, or its own error for the request); anything else (a crash, a hang, an interruption
+        while it was reading) stops it, so no later page can receive this page's answer."""
+        clean = False
+        try:
+            value = worker.call(op, payload, limit, who)
+            clean = True
+            return value
+        except WorkerError as e:
+            clean = True
+            raise e.error from None
+        finally:
+            if clean and not self._closed:
+                self._idle.put(worker)
+            else:
+                self._retire(worker)
+
+
+# -- one shared engine per process -------------------------------------------------------------------
+
+_DEFAULT: dict[str, Engine] = {}
+_DEFAULT_LOCK = threading.Lock()
+
+
+def default_engine(backend: str = "api") -> Engine:
+    """The process's shared engine for a backend, created on first use and closed at exit."""
+    with _DEFAULT_LOCK:
+        if backend not in _DEFAULT:
+            _DEFAULT[backend] = Engine(backend)
+        return _DEFAULT[backend]
+
+
+@atexit.register
+def _close_all() -> None:
+    for engine in list(_DEFAULT.values()):
+        engine.close()

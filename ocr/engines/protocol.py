@@ -1,0 +1,98 @@
+"""What travels between the app's process and an engine's worker process, and how.
+
+A :class:`Request` is one page and the :class:`~ocr.settings.Options` it is read with; an :class:`Answer`
+is what an engine made of it, in terms that do not depend on the engine: the text in reading order and
+every word with its box, confidence and place (block, paragraph, line). Messages are pickled and framed by
+their length over a pipe; :func:`recv` can wait with a deadline, so a hung engine is noticed.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import select
+import struct
+import time
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from ..settings import Options
+
+
+class Word(NamedTuple):
+    """One word as read: its text, confidence (0-100; -1 when the engine gave none), box in pixels of the
+    image read, and its place: block, paragraph, line (from 1 within the paragraph) and word (from 1)."""
+
+    text: str
+    conf: float
+    left: int
+    top: int
+    width: int
+    height: int
+    block: int
+    par: int
+    line: int
+    word: int
+
+
+@dataclass
+class Request:
+    """One page for an engine: its pixels (uint8 gray or RGB), the resolution to tell the engine, how to
+    read it, and the extra renderings to make in the same run (``"hocr"``, ``"pdf"``: Tesseract only)."""
+
+    image: np.ndarray
+    dpi: int
+    options: Options = field(default_factory=Options)
+    outputs: tuple[str, ...] = ()
+
+
+@dataclass
+class Answer:
+    """What an engine made of one page."""
+
+    text: str
+    words: list[Word]
+    engine: str = "tesseract"
+    backend: str = ""  # "api" (a worker process) or "cli" (the tesseract command)
+    seconds: float = 0.0
+    hocr: str = ""  # Tesseract's hOCR page <div>, when asked for
+    pdf: bytes | None = None  # Tesseract's one-page searchable PDF, when asked for
+    log: str = ""  # what the engine printed while reading
+
+
+# -- framing ----------------------------------------------------------------------------------------
+
+
+def send(fd: int, obj: Any) -> None:
+    """Write one message: its length (8 bytes, big-endian), then the pickle."""
+    data = pickle.dumps(obj, protocol=5)
+    view = memoryview(struct.pack("!Q", len(data)) + data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _read_exact(fd: int, n: int, deadline: float | None) -> bytes | None:
+    chunks, left = [], n
+    while left:
+        if deadline is not None:
+            wait = deadline - time.monotonic()
+            if wait <= 0 or not select.select([fd], [], [], wait)[0]:
+                raise TimeoutError
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def recv(fd: int, deadline: float | None = None) -> Any:
+    """Read one message; None when the other end closed the pipe. Raises TimeoutError past ``deadline``
+    (a ``time.monotonic()`` value)."""
+    head = _read_exact(fd, 8, deadline)
+    if head is None:
+        return None
+    body = _read_exact(fd, struct.unpack("!Q", head)[0], deadline)
+    return None if body is None else pickle.loads(body)
