@@ -12,10 +12,11 @@ from pathlib import Path
 
 from .batch import Outcome, read_files
 from .decode import DEFAULT_MAX_PIXELS
-from .engine import BACKENDS, Engine, check_languages
+from .engines import BACKENDS, Engine, check_languages
 from .errors import LanguageMissingError, MissingDependencyError, OcrError, SettingsError
 from .exports import FORMATS, export, safe_name
 from .settings import Options, Settings, parse_preset, preset_json
+from .tuning import DEFAULT_EFFORT, autotune
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,7 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", default="api", choices=BACKENDS,
                    help="api: Tesseract's library in worker processes (default); cli: the tesseract command")
     p.add_argument("--auto", action="store_true", help="auto-tune the settings for each page")
-    p.add_argument("--auto-budget", type=float, default=20.0, metavar="SECONDS", help="auto-tune time per page")
+    p.add_argument("--auto-effort", type=float, default=DEFAULT_EFFORT, metavar="N",
+                   help="auto-tune work per page, in readings of the page (default %(default)g); the same page "
+                        "and effort give the same choice on any machine")
+    p.add_argument("--auto-limit", type=float, metavar="SECONDS",
+                   help="stop each page's auto-tune after this many seconds (default: no limit)")
     p.add_argument("--save-preset", metavar="JSON", help="with --auto: save the first page's tuned settings here")
     return p
 
@@ -64,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
             raise SettingsError("--jobs must be 1 or more.")
         if args.max_megapixels <= 0:
             raise SettingsError("--max-megapixels must be above 0.")
+        if args.auto_effort <= 0 or (args.auto_limit is not None and args.auto_limit <= 0):
+            raise SettingsError("--auto-effort and --auto-limit must be above 0.")
         if args.save_preset and not args.auto:
             raise SettingsError("--save-preset needs --auto.")
         check_languages(options.lang)
@@ -78,12 +85,14 @@ def main(argv: list[str] | None = None) -> int:
     engine = Engine(args.backend, workers=args.jobs)
     tune, tuned = None, []
     if args.auto:
-        from .tuning import autotune
 
         def tune(page):
-            found_settings, found_options, _trace = autotune(page, budget_s=args.auto_budget, options=options, engine=engine)
-            tuned.append((page.name, found_settings, found_options))
-            return found_settings, found_options
+            found = autotune(page, args.auto_effort, options=options, engine=engine, limit_s=args.auto_limit)
+            if found.cut_short:
+                print(f"warning: {page.name}: auto-tune stopped at its time limit; the best found so far is used.",
+                      file=sys.stderr)
+            tuned.append((page.name, found.settings, found.options))
+            return found.settings, found.options
 
     outdir = Path(args.output) if args.output else None
     if outdir:

@@ -16,8 +16,9 @@ import pandas as pd
 
 from .batch import read_page
 from .decode import load
-from .engine import Engine, plain_tesseract
+from .engines import Engine, plain_tesseract
 from .metrics import cer, ground_truth, wer
+from .tuning import DEFAULT_EFFORT
 
 METHODS = ("plain", "defaults", "auto")
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".gif", ".pdf"}
@@ -28,7 +29,7 @@ def images_with_truth(folder: Path) -> list[Path]:
                   and (p.parent / f"{p.stem}.gt.txt").exists())
 
 
-def read_with(method: str, path: Path, engine: Engine, budget: float) -> tuple[str, str]:
+def read_with(method: str, path: Path, engine: Engine, effort: float) -> tuple[str, str]:
     """The text ``method`` reads from the file, and a note (for auto-tune: what it chose)."""
     if method == "plain":
         return plain_tesseract(path), ""
@@ -40,13 +41,13 @@ def read_with(method: str, path: Path, engine: Engine, budget: float) -> tuple[s
         else:
             from .tuning import autotune
 
-            settings, options, trace = autotune(page, budget_s=budget, engine=engine)
-            texts.append(read_page(page, settings, options, engine=engine, outputs=()).text)
-            notes.append(f"{settings.describe()}; psm {options.psm}; {len(trace)} tried")
+            found = autotune(page, effort, engine=engine)
+            texts.append(read_page(page, found.settings, found.options, engine=engine, outputs=()).text)
+            notes.append(f"{found.settings.describe()}; psm {found.options.psm}; {len(found.trace)} tried")
     return "\n".join(texts), " | ".join(notes)
 
 
-def evaluate(folder: Path, methods=METHODS, budget: float = 20.0, engine: Engine | None = None,
+def evaluate(folder: Path, methods=METHODS, effort: float = DEFAULT_EFFORT, engine: Engine | None = None,
              progress=None) -> pd.DataFrame:
     engine = engine or Engine("api")
     rows = []
@@ -56,7 +57,7 @@ def evaluate(folder: Path, methods=METHODS, budget: float = 20.0, engine: Engine
         row = {"image": path.name}
         for method in methods:  # interleaved per image, so load on the machine hits all alike
             start = time.perf_counter()
-            text, note = read_with(method, path, engine, budget)
+            text, note = read_with(method, path, engine, effort)
             row[f"{method}_seconds"] = round(time.perf_counter() - start, 3)
             if note:
                 row[f"{method}_choice"] = note
@@ -89,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m ocr.eval", description=__doc__.splitlines()[0])
     p.add_argument("folder", type=Path)
     p.add_argument("--methods", default=",".join(METHODS), help="comma-separated: plain, defaults, auto")
-    p.add_argument("--budget", type=float, default=20.0, help="auto-tune seconds per page")
+    p.add_argument("--effort", type=float, default=DEFAULT_EFFORT, help="auto-tune work per page (readings)")
     p.add_argument("--csv", type=Path, default=Path("eval-out/eval.csv"), help="where to write the table")
     p.add_argument("--markdown", type=Path, help="also write the table as Markdown here")
     args = p.parse_args(argv)
@@ -100,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"{args.folder} holds no image with a NAME.gt.txt beside it")
     engine = Engine("api")
     try:
-        table = evaluate(args.folder, methods, args.budget, engine,
+        table = evaluate(args.folder, methods, args.effort, engine,
                          progress=lambda i, n, row: print(f"[{i}/{n}] {row['image']}", file=sys.stderr))
     finally:
         engine.close()

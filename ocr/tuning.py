@@ -1,55 +1,67 @@
-"""Auto-tune: find the settings Tesseract reads a page best with, without a person moving sliders.
+"""Auto-tune: find the settings a page reads best with, without a person moving sliders.
 
-The search runs coarse to fine in stages; each stage's candidates run side by side on the engine's
-loaded workers, and each is judged without the true text by :mod:`ocr.judge` (characters that look
-right minus characters that look wrong). The stages are the ``stage`` column of the trace:
+The search runs coarse to fine in stages, each a function over one :class:`Search`; each stage's
+candidates run side by side on the engine's loaded workers, and each is judged without the true text
+by :mod:`ocr.judge` (characters that look right minus characters that look wrong). The stages are the
+``stage`` column of the trace:
 
-1. ``plain``: the page as it is, with the caller's options, and Tesseract's orientation detection
-   beside it. Plain is always a candidate, and the decision rule keeps it unless another candidate
-   beats it by a clear margin, so a clean page is not made worse.
+1. ``plain``: the page as it is, with the caller's options, and orientation detection beside it. Plain
+   is always a candidate, and the decision keeps it unless another candidate beats it by a clear
+   margin, so a clean page is not made worse.
 2. ``orientation``: the page turned as the orientation detection says, when it says so.
    ``deskew``: the page deskewed, when it is measured clearly skewed (:data:`SKEW_CLEAR`). Tesseract
    cuts the lines of a skewed page into pieces and reads them out of order, which the judge can hardly
    see (the words are the same); so when the deskewed reading scores at least as well as plain, the
-   search starts from it and it becomes the reading to beat in the decision.
+   search starts from it and it becomes the reading to beat.
 3. ``scale``: enlarged (or reduced) towards the print height Tesseract reads best, estimated from the
-   words plain found; each factor judged as it is and with two common clean-ups, and with page
-   segmentation "one block" beside "automatic".
-4. ``clean-up``: thresholds (Otsu, adaptive, Sauvola), background normalisation, contrast, median
-   filter, inversion, and combinations with deskew and border removal, at the best scale; a
-   combination is skipped when one of its steps alone read clearly worse than none. On a large page,
-   when they would not all fit, successive halving: all on a sample first (``clean-up (sample)``: the
-   page at half size, or a band across its words), then the best three on the page.
-5. ``segmentation``: the best two with page segmentation 3, 4 and 6.
+   words plain found; each factor judged as it is and with two common clean-ups, and with the layout
+   "one block" beside "automatic".
+4. ``clean-up``: thresholds, background normalisation, contrast, median filter, inversion (single steps
+   first), then combinations, skipped when one of their steps alone read clearly worse than none. On a
+   large page, when they would not all fit, successive halving: all on a sample first
+   (``clean-up (sample)``: the page at half size, or a band across its words), the best three on the page.
+5. ``segmentation``: the best two with page layouts 3, 4 and 6.
 6. ``refine``: small steps around the best: threshold parameters, background size, deskew, scale.
+
+The search is deterministic: the same page, options and effort give the same choice on an idle machine
+and on a loaded one. Its budget, ``effort``, is counted in work: the megapixels the engines read (a
+candidate at twice the size costs four times as much, and no candidate less than :data:`MIN_COST`).
+Each stage's candidates run as one batch, and what a stage decides depends only on the batches before
+it, never on which candidate finished first. Seconds enter only as the caller's outer limit
+(``limit_s``) and the per-candidate safety time-out; when the limit cuts the search short, the result
+says so (``cut_short``) and so does the trace.
 
 Pages over :data:`SAMPLE_PIXELS` are judged on a reduced copy (the reduction becomes part of the
 returned ``scale``, so the choice is exactly what was judged); plain is read at full size as the
-reading to beat, and a reduced choice gets a last look at full size (``full size``). Candidates that
-would not fit in the time left are not started; each Tesseract run is given a time-out that ends with
-the budget, less what the caller's final read will take.
+reading to beat, and a reduced choice gets a last look at full size (``full size``).
 """
 
 from __future__ import annotations
 
 import math
+import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from .engine import Engine, default_engine
+from .decode import Page
+from .engines import Engine, default_engine
 from .errors import OcrError
-from .judge import Judgement, load_words, score as judge_score
+from .judge import Judgement, load_words
+from .judge import score as judge_score
 from .preprocessing import DEFAULT_DPI, Processed, find_skew, is_dark, preprocess, reduce, rotate, to_gray
 from .recognition import recognize
 from .settings import Options, Settings
 
 Progress = Callable[[float, str], None]
 
+DEFAULT_EFFORT = 40.0  # megapixels the search may read
+MIN_COST = 0.1  # megapixels a candidate costs however small its page (the engine's own overhead)
 SAMPLE_PIXELS = 3_000_000  # pages larger than this are judged on a reduced copy
 SAMPLE_MIN_PIXELS = 1_500_000  # clean-ups are first judged on a sample only for pages larger than this
 MAX_PIXELS = 24_000_000  # no candidate enlarges the page beyond this
@@ -58,122 +70,385 @@ MARGIN_CHARS = 4.0  # a candidate must beat plain by this many characters of sco
 MARGIN_SHARE = 0.10  # ... and by this share of plain's score
 OSD_MIN_CONF = 1.5  # orientation detection below this confidence is not acted on
 SKEW_CLEAR = 1.5  # degrees: a page measured this skewed is read deskewed beside plain
+NOT_READ = "not read: the search was stopped first"
+SAFETY_FACTOR = 8.0  # a candidate taking this many times plain's seconds is reading noise: stopped
 _COARSE = (dict(background="blur"), dict(denoise="median"))  # clean-ups tried at every scale
 PSMS = (3, 4, 6)  # 11 (sparse text) reads columns and tables out of order: judged well, scored badly
+TRACE_COLUMNS = ["candidate", "stage", "settings", "psm", "score", "seconds", "chosen", "words", "mean_conf",
+                 "dictionary", "garbage", "view", "error"]
+
+# What each stage is called while it runs, in words a person reads.
+STAGE_WORDS = {
+    "plain": "reading the page as it is",
+    "orientation": "turning the page upright",
+    "deskew": "straightening the page",
+    "scale": "trying other print sizes",
+    "clean-up (sample)": "trying clean-ups on a part of the page",
+    "clean-up": "trying clean-ups",
+    "segmentation": "trying page layouts",
+    "refine": "fine-tuning the best",
+    "full size": "checking the choice at full size",
+}
+
+
+class Tuning(NamedTuple):
+    """What auto-tune found: the settings and options to read the page with, one trace row per
+    candidate, and whether the caller's time limit (or a stop) ended the search early."""
+
+    settings: Settings
+    options: Options
+    trace: pd.DataFrame
+    cut_short: bool = False
 
 
 @dataclass
 class Candidate:
-    settings: Settings  # relative to the working copy (before the reduction for large pages)
-    psm: int
+    settings: Settings  # relative to the view it reads
+    options: Options
     stage: str
+    view: str = "work"  # what it reads: "work" (the page, reduced when large), "full", "sample" (a part)
+    shown: Settings | None = None  # for a sample: the settings it stands for on the whole page
     index: int = 0
     judgement: Judgement | None = None
     seconds: float = 0.0
     error: str = ""
-    height: float = 0.0  # median word height in the image Tesseract read, pixels
+    height: float = 0.0  # median word height in the image read, pixels
     middle: float = 0.5  # where its words are: median of their centres, as a share of the page's height
-    view: str = "work"  # what it reads: "work" (the page, reduced when large), "full", "sample" (a band)
-    shown: Settings | None = None  # for a sample: the settings it stands for on the whole page
 
     @property
     def score(self) -> float:
         return self.judgement.score if self.judgement else float("-inf")
 
+    @property
+    def psm(self) -> int:
+        return self.options.psm
+
+    def key(self) -> tuple[Settings, Options, str]:
+        return self.settings, self.options, self.view
+
 
 @dataclass
-class _Search:
+class View:
+    """A picture candidates read: its pixels and resolution."""
+
     image: np.ndarray
     dpi: float | None
+
+    @property
+    def megapixels(self) -> float:
+        return self.image.shape[0] * self.image.shape[1] / 1e6
+
+
+@dataclass
+class Search:
+    """The state of one search: what it reads, what it has tried, what it may still spend."""
+
+    views: dict[str, View]
     options: Options
     engine: Engine
-    budget: float
-    progress: Progress | None
-    start: float = field(default_factory=time.perf_counter)
+    effort: float
+    progress: Progress | None = None
+    deadline: float | None = None  # time.monotonic() of the caller's outer limit
+    stop: threading.Event | None = None
     tried: list[Candidate] = field(default_factory=list)
-    seen: set = field(default_factory=set)
-    unit: float = 0.5  # seconds a plain run took (predicts the others)
-    views: dict = field(default_factory=dict)  # view -> (pixels, dpi, cost relative to the working copy)
-
-    def left(self) -> float:
-        return self.budget - (time.perf_counter() - self.start)
+    seen: set[tuple[Settings, Options, str]] = field(default_factory=set)
+    spent: float = 0.0
+    cut_short: bool = False
+    safety: float = 60.0  # seconds a candidate may take before it is stopped
 
     def cost(self, c: Candidate) -> float:
-        """Predicted seconds of one candidate: the plain run's time, by the pixels it reads."""
-        relative = self.views[c.view][2] if c.view in self.views else 1.0
+        """Effort one candidate spends: the megapixels it reads."""
         extra = 1.3 if c.settings.denoise == "nlmeans" else 1.0
-        return self.unit * relative * max(0.25, c.settings.scale ** 2) * extra + 0.05
+        return max(MIN_COST, self.views[c.view].megapixels * c.settings.scale ** 2 * extra)
 
-    def report(self, message: str) -> None:
-        if self.progress:
-            fraction = min(0.99, max(0.0, 1 - self.left() / self.budget))
-            self.progress(fraction, message)
+    def out_of_time(self) -> bool:
+        late = self.deadline is not None and time.monotonic() >= self.deadline
+        if late or (self.stop is not None and self.stop.is_set()):
+            self.cut_short = True
+        return self.cut_short
 
-    def best(self) -> Candidate:
-        """The best candidate read from the working copy."""
-        pool = [c for c in self.tried if c.judgement and c.view == "work"]
+    def best(self, view: str = "work") -> Candidate:
+        """The best-scored candidate that read ``view`` (the first tried when none was judged)."""
+        pool = [c for c in self.tried if c.judgement and c.view == view]
         return max(pool, key=lambda c: c.score) if pool else self.tried[0]
 
-    def run(self, candidates: list[Candidate], reserve: float,
-            skip: Callable[[Candidate], bool] | None = None, always: bool = False) -> list[Candidate]:
-        """Run what fits in the time left (keeping ``reserve`` seconds), one per worker at a time,
-        in order; ``skip`` drops a candidate that what has finished shows not worth its time.
-        Progress is reported here, in the calling thread."""
-        todo = []
+    def run(self, candidates: Iterable[Candidate], *, always: bool = False) -> list[Candidate]:
+        """Read, side by side, the candidates not seen before that fit in the effort left, in order
+        (``always``: whatever they cost). Which ones run is decided before any starts, so the answer
+        does not depend on the machine's speed."""
+        batch = []
         for c in candidates:
-            key = (c.settings, c.psm, c.view)
-            if key not in self.seen:
-                self.seen.add(key)
-                todo.append(c)
-        done: list[Candidate] = []
-        running: dict[Future, Candidate] = {}
-        workers = max(1, self.engine.workers)
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            while todo or running:
-                while todo and len(running) < workers:
-                    c = todo.pop(0)
-                    if not always and (self.cost(c) > self.left() - reserve or (skip and skip(c))):
-                        continue  # does not fit, or not worth it: skipped, not tried
-                    c.index = len(self.tried)
-                    self.tried.append(c)
-                    # a run far slower than predicted is reading noise: cut it off, and never past the budget
-                    limit = max(1.0, min(self.left() - reserve, 3 * self.cost(c) + 0.5))
-                    running[pool.submit(self._read, c, limit)] = c
-                if not running:
-                    break
-                finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
-                for future in finished:
-                    c = running.pop(future)
-                    future.result()
-                    done.append(c)
-                    best = self.best()
-                    self.report(f"{c.stage}: {c.settings.describe()}, psm {c.psm}: "
-                                f"{c.score:.0f} (best so far: {best.settings.describe()}, psm {best.psm})")
-        return done
+            if c.key() in self.seen:
+                continue
+            if not always and (self.spent + self.cost(c) > self.effort or self.out_of_time()):
+                continue
+            self.seen.add(c.key())
+            c.index = len(self.tried)
+            self.tried.append(c)
+            self.spent += self.cost(c)
+            batch.append(c)
+        with ThreadPoolExecutor(max_workers=max(1, self.engine.workers)) as pool:
+            futures = [pool.submit(self._read, c, always) for c in batch]
+            for n, future in enumerate(as_completed(futures), start=1):
+                future.result()  # our own errors are the candidate's; anything else is a bug: raise it
+                if self.progress and batch:
+                    words = STAGE_WORDS.get(batch[0].stage, batch[0].stage)
+                    self.progress(min(0.99, self.spent / self.effort), f"{words}: {n} of {len(batch)}")
+        unread = [c for c in batch if c.error == NOT_READ]  # the limit came before they started
+        if unread:
+            self.spent -= sum(self.cost(c) for c in unread)
+            self.tried = [c for c in self.tried if c.error != NOT_READ]
+            for index, c in enumerate(self.tried):
+                c.index = index
+        return [c for c in batch if c.error != NOT_READ]
 
-    def _read(self, c: Candidate, timeout: float) -> None:
-        t0 = time.perf_counter()
+    def _read(self, c: Candidate, always: bool = False) -> None:
+        start = time.perf_counter()
         try:
-            image, dpi, _ = self.views.get(c.view, (self.image, self.dpi, 1.0))
-            processed = preprocess(image, c.settings, dpi=dpi, orient=self.engine.orientation)
-            left = timeout - (time.perf_counter() - t0)  # preprocessing counts too
-            if left < 0.5:
-                raise OcrError("no time left to read it")
-            options = self.options.replace(psm=c.psm, timeout=min(self.options.timeout, max(1.0, left)))
+            if not always and self.out_of_time():
+                c.error = NOT_READ
+                return
+            view = self.views[c.view]
+            processed = preprocess(view.image, c.settings, dpi=view.dpi, orient=self.engine.orientation)
+            limit = self.safety
+            if self.deadline is not None:
+                limit = min(limit, max(0.5, self.deadline - time.monotonic()))
+            options = c.options.replace(timeout=min(c.options.timeout, max(0.1, limit)))
             result = recognize(processed, options, engine=self.engine, outputs=())
-            c.judgement = judge_score(result.words, self.options.lang)
+            c.judgement = judge_score(result.words, c.options.lang)
             letters = result.words[result.words["text"].str.contains(r"[A-Za-z0-9]{2,}", regex=True)]
-            c.height = float(letters["height"].median()) if len(letters) else 0.0
             if len(letters):
-                centres = (letters["top"] + letters["height"] / 2) / max(1, result.size[1])
-                c.middle = float(centres.median())
-        except Exception as e:  # this candidate's failure (a time-out, a crash): recorded, the search goes on
+                c.height = float(letters["height"].median())
+                c.middle = float(((letters["top"] + letters["height"] / 2) / max(1, result.size[1])).median())
+        except OcrError as e:  # this candidate's failure (a time-out, a crash, the limit): recorded
             c.error = str(e) or type(e).__name__
-        c.seconds = time.perf_counter() - t0
+        c.seconds = time.perf_counter() - start
 
 
-def _as_image(image, dpi: float | None) -> tuple[np.ndarray, float | None, Settings]:
-    """The pixels to tune on, their resolution, and the settings the answer must keep (a crop)."""
+# -- the stages ---------------------------------------------------------------------------------------
+
+
+def read_plain(search: Search, full: bool) -> tuple[Candidate, Candidate, tuple[int, float] | None]:
+    """Stage 1: plain (at full size too when the page is judged reduced), with orientation detection
+    beside it. Returns the reading to beat, the baseline on the working copy, and what the orientation
+    detection found."""
+    options = search.options
+    plain = Candidate(Settings(), options, "plain", view="full" if full else "work")
+    reduced = Candidate(Settings(), options, "plain") if full else plain
+    work = search.views["work"]
+    with ThreadPoolExecutor(max_workers=1) as side:
+        osd = side.submit(_orientation, search.engine, work.image, work.dpi or DEFAULT_DPI)
+        search.run([plain, reduced], always=True)  # plain is always a candidate
+        found = osd.result()
+    search.safety = min(options.timeout, max(5.0, SAFETY_FACTOR * max(plain.seconds, reduced.seconds)))
+    return plain, reduced, found
+
+
+def try_orientation(search: Search, baseline: Candidate, found: tuple[int, float] | None) -> Settings:
+    """Stage 2a: the page turned as orientation detection says, kept when it reads better."""
+    if not found or not found[0] or found[1] < OSD_MIN_CONF:
+        return Settings()
+    turned = Candidate(Settings(rotate=found[0]), search.options, "orientation")
+    search.run([turned])
+    return turned.settings if turned.score > baseline.score else Settings()
+
+
+def try_deskew(search: Search, base: Settings, anchor: Candidate) -> tuple[Settings, Candidate]:
+    """Stage 2b: a clearly skewed page read deskewed; when that reads at least as well as everything so
+    far, it is where the search goes on from, and the reading to beat."""
+    angle = find_skew(rotate(to_gray(search.views["work"].image), base.rotate))
+    if abs(angle) < SKEW_CLEAR:
+        return base, anchor
+    straight = Candidate(base.replace(deskew=True), search.options, "deskew")
+    so_far = max(c.score for c in search.tried)
+    search.run([straight])
+    if straight.judgement and straight.score >= so_far:
+        return straight.settings, straight
+    return base, anchor
+
+
+def try_scales(search: Search, base: Settings) -> Candidate:
+    """Stage 3: print sizes, each as it is and with two common clean-ups (when noise or shading hide
+    the print, the size alone says little), and the one-block layout beside the caller's."""
+    best = search.best()
+    work = search.views["work"].image
+    factors = [1.0] + _scales(best.height, work.shape[0] * work.shape[1])
+    options, block = search.options, search.options.replace(psm=6)
+    sizes = [Candidate(base.replace(scale=f), options, "scale") for f in factors[1:]]
+    sizes += [Candidate(c.settings, block, "scale") for c in [best, *sizes] if c.psm != 6]
+    sizes += [Candidate(base.replace(scale=f, **kw), options, "scale") for kw in _COARSE for f in factors]
+    search.run(sizes)
+    return search.best()
+
+
+def try_cleanups(search: Search, base: Settings, top: Candidate) -> None:
+    """Stage 4: clean-ups at the best scale and layout: single steps, then the combinations none of
+    whose steps alone read clearly worse than no clean-up. When they would not all fit comfortably in
+    the effort left, all are judged on a sample of the page first and only the best three on the page."""
+    scale, options = top.settings.scale, top.options
+    work = search.views["work"]
+    singles, combinations = _cleanups(to_gray(work.image))
+    if _sample_first(search, base, top, singles + combinations):
+        ranked = _on_sample(search, base, top, singles + combinations)
+        search.run([Candidate(s, options, "clean-up") for s in ranked[:3]])
+        return
+    search.run([Candidate(base.replace(scale=scale, **kw), options, "clean-up") for kw in singles])
+    floor = top.score - max(20.0, 0.5 * abs(top.score))
+    alone = {i: _tried(search, base.replace(scale=scale, **kw), options) for i, kw in enumerate(singles)}
+    failed = [singles[i] for i, c in alone.items() if c is not None and c.score < floor]
+    worth = [kw for kw in combinations if not any(kw.items() >= bad.items() for bad in failed)]
+    search.run([Candidate(base.replace(scale=scale, **kw), options, "clean-up") for kw in worth])
+
+
+def try_segmentation(search: Search) -> None:
+    """Stage 5: the best two settings with page layouts 3, 4 and 6."""
+    ranked = sorted((c for c in search.tried if c.judgement and c.view == "work"), key=lambda c: -c.score)
+    leaders: list[Settings] = []
+    for c in ranked:
+        if c.settings not in leaders:
+            leaders.append(c.settings)
+        if len(leaders) == 2:
+            break
+    search.run([Candidate(s, search.options.replace(psm=p), "segmentation") for s in leaders for p in PSMS])
+
+
+def refine(search: Search) -> None:
+    """Stage 6: small steps around the best."""
+    top = search.best()
+    refined = [_safe_replace(top.settings, kw) for kw in _refinements(top.settings, top.height)]
+    search.run([Candidate(r, top.options, "refine") for r in refined if r is not None])
+
+
+def decide(search: Search, anchor: Candidate, plain: Candidate, shrink: float) -> Candidate:
+    """Plain (or the deskewed page) unless something beats it clearly; a reduced choice gets a last
+    look at full size."""
+    top = search.best()
+    chosen = top if top.score >= _needed(anchor.score) or not anchor.judgement else anchor
+    if shrink < 1 and chosen is not plain and chosen.settings.scale * shrink < 1:
+        full = Candidate(chosen.settings.replace(scale=1.0), chosen.options, "full size", view="full")
+        search.run([full])
+        if full.judgement and full.score > chosen.score:
+            chosen = full
+    return chosen
+
+
+# -- the whole search ---------------------------------------------------------------------------------
+
+
+def autotune(
+    image: Page | Processed | np.ndarray,
+    effort: float = DEFAULT_EFFORT,
+    progress: Progress | None = None,
+    *,
+    options: Options | None = None,
+    engine: Engine | None = None,
+    dpi: float | None = None,
+    limit_s: float | None = None,
+    stop: threading.Event | None = None,
+) -> Tuning:
+    """Find the settings and options ``image`` reads best with, reading at most ``effort`` megapixels.
+
+    ``image`` is a :class:`~ocr.decode.Page`, a :class:`~ocr.preprocessing.Processed` (taken as the
+    page as it stands; its crop and rotation are kept in the answer) or an array (with ``dpi``).
+    ``options`` are the caller's (language, time-out...); the answer may change the page layout.
+    ``progress(fraction, message)`` is called in the calling thread with plain words ("trying clean-ups:
+    2 of 6"). ``limit_s`` (seconds) and ``stop`` (an event another thread sets, a Cancel button) end
+    the search early: the best found so far is the answer, and ``cut_short`` says so.
+    """
+    options = options or Options()
+    engine = engine or default_engine()
+    pixels_in, dpi, kept = _as_image(image, dpi)
+    h, w = pixels_in.shape[:2]
+    shrink = min(1.0, math.sqrt(SAMPLE_PIXELS / (h * w)))
+    work = reduce(pixels_in, shrink) if shrink < 1 else pixels_in
+    work_dpi = (dpi or DEFAULT_DPI) * shrink
+    load_words(options.lang)  # the dictionary (extracted once per machine, then cached)
+    search = Search(
+        views={"work": View(work, work_dpi), "full": View(pixels_in, dpi)},
+        options=options, engine=engine, effort=max(1.0, float(effort)), progress=progress, stop=stop,
+        deadline=None if limit_s is None else time.monotonic() + max(0.0, limit_s),
+    )
+    if progress:
+        progress(0.0, STAGE_WORDS["plain"])
+
+    plain, baseline, found = read_plain(search, full=shrink < 1)
+    base = try_orientation(search, baseline, found)
+    base, anchor = try_deskew(search, base, plain)
+    top = try_scales(search, base)
+    try_cleanups(search, base, top)
+    try_segmentation(search)
+    refine(search)
+    chosen = decide(search, anchor, plain, shrink)
+
+    if progress:
+        done = "stopped early" if search.cut_short else "done"
+        progress(1.0, f"{done}: chose {_final(chosen, shrink, kept).describe()}, page layout {chosen.psm}")
+    return Tuning(_final(chosen, shrink, kept), chosen.options.replace(timeout=options.timeout),
+                  _trace(search, chosen, shrink, kept), search.cut_short)
+
+
+# -- pieces --------------------------------------------------------------------------------------------
+
+
+def _needed(plain_score: float) -> float:
+    return plain_score + max(MARGIN_CHARS, MARGIN_SHARE * abs(plain_score))
+
+
+def _safe_replace(s: Settings, changes: dict[str, Any]) -> Settings | None:
+    try:
+        return s.replace(**changes)
+    except OcrError:
+        return None
+
+
+def _orientation(engine: Engine, image: np.ndarray, dpi: float) -> tuple[int, float] | None:
+    try:
+        return engine.orientation(image, dpi, timeout=30.0)
+    except OcrError:
+        return None
+
+
+def _tried(search: Search, settings: Settings, options: Options) -> Candidate | None:
+    """The candidate that read ``settings`` with ``options`` on the working copy, if one did."""
+    for c in search.tried:
+        if c.view == "work" and c.settings == settings and c.options == options:
+            return c
+    return None
+
+
+def _sample_first(search: Search, base: Settings, top: Candidate, steps: list[dict[str, Any]]) -> bool:
+    """Whether clean-ups are judged on a sample first: a large page where reading them all would spend
+    more than 40 % of the effort left."""
+    work = search.views["work"].image
+    scale = top.settings.scale
+    predicted = sum(search.cost(Candidate(base.replace(scale=scale, **kw), top.options, "")) for kw in steps)
+    pixels = work.shape[0] * work.shape[1] * scale * scale
+    return pixels > SAMPLE_MIN_PIXELS and predicted > 0.4 * (search.effort - search.spent)
+
+
+def _on_sample(search: Search, base: Settings, top: Candidate, steps: list[dict[str, Any]]) -> list[Settings]:
+    """Successive halving's first round: every clean-up (and the best so far) on a sample of the page:
+    half the page when its print stays readable at half size, else a band a third of its height across
+    its words. Returns the settings they stand for on the whole page, best first."""
+    scale = top.settings.scale
+    upright = rotate(search.views["work"].image, base.rotate)
+    work_dpi = search.views["work"].dpi or DEFAULT_DPI
+    if top.height * 0.5 >= 14:
+        sample, sample_dpi = reduce(upright, 0.5), work_dpi * 0.5
+    else:
+        band_h = max(1, upright.shape[0] // 3)
+        y0 = int(min(max(0, top.middle * upright.shape[0] - band_h / 2), upright.shape[0] - band_h))
+        sample, sample_dpi = np.ascontiguousarray(upright[y0:y0 + band_h]), work_dpi
+    search.views["sample"] = View(sample, sample_dpi)
+    stands = [top.settings] + [base.replace(scale=scale, **kw) for kw in steps]
+    sampled = search.run([Candidate(s.replace(rotate=0), top.options, "clean-up (sample)", view="sample", shown=s)
+                          for s in stands])
+    sampled.sort(key=lambda c: -c.score)
+    return [c.shown for c in sampled if c.judgement and c.shown is not None]
+
+
+def _as_image(image: Page | Processed | np.ndarray, dpi: float | None) -> tuple[np.ndarray, float | None, Settings]:
+    """The pixels to tune on, their resolution, and the settings the answer must keep (a crop, a turn)."""
     if isinstance(image, Processed):
         kept = Settings(rotate=image.orientation % 360)  # its turns, by hand and by orientation detection
         if image.settings is not None:
@@ -181,7 +456,7 @@ def _as_image(image, dpi: float | None) -> tuple[np.ndarray, float | None, Setti
         return image.image, dpi or image.dpi, kept
     if isinstance(image, np.ndarray):
         return image, dpi, Settings()
-    return image.image, dpi or getattr(image, "dpi", None), Settings()  # a Page
+    return image.image, dpi or image.dpi, Settings()
 
 
 def _scales(height: float, pixels: int) -> list[float]:
@@ -201,31 +476,28 @@ def _scales(height: float, pixels: int) -> list[float]:
     return sorted({s for s in out if s <= limit})
 
 
-def _cleanups(gray: np.ndarray) -> list[dict]:
-    dark = is_dark(gray)
-    base = [  # single steps first, so that combinations can be skipped when a step of theirs fails
-        dict(threshold="otsu"),
-        dict(background="blur"),
-        dict(threshold="adaptive_gaussian"),
-        dict(threshold="sauvola"),
-        dict(clahe=True),
-        dict(denoise="median"),
-        dict(background="blur", threshold="otsu"),
-        dict(background="blur", denoise="median"),
-        dict(denoise="median", threshold="otsu"),
-        dict(background="blur", deskew=True),
+def _cleanups(gray: np.ndarray) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The clean-ups to try: single steps, and combinations of them (light print on a dark ground: the
+    inverted ones first)."""
+    singles: list[dict[str, Any]] = [
+        dict(threshold="otsu"), dict(background="blur"), dict(threshold="adaptive_gaussian"),
+        dict(threshold="sauvola"), dict(clahe=True), dict(denoise="median"),
+    ]
+    combinations: list[dict[str, Any]] = [
+        dict(background="blur", threshold="otsu"), dict(background="blur", denoise="median"),
+        dict(denoise="median", threshold="otsu"), dict(background="blur", deskew=True),
         dict(threshold="otsu", border=True),
     ]
-    singles, combinations = base[:6], base[6:]
-    inverted = [dict(invert="yes")] + [dict(k, invert="yes") for k in (base[0], base[1], base[6])]
-    if dark:  # light print on a dark ground: the inverted ones first
-        return inverted[:1] + singles + inverted[1:] + combinations
-    return singles + inverted[:1] + combinations
+    inverted: list[dict[str, Any]] = [dict(invert="yes")] + [
+        dict(kw, invert="yes") for kw in (singles[0], singles[1], combinations[0])]
+    if is_dark(gray):
+        return inverted[:1] + singles, inverted[1:] + combinations
+    return singles + inverted[:1], inverted[1:] + combinations
 
 
-def _refinements(s: Settings, height: float) -> list[dict]:
+def _refinements(s: Settings, height: float) -> list[dict[str, Any]]:
     """Small steps around ``s``, whose reading had words ``height`` pixels tall."""
-    out: list[dict] = []
+    out: list[dict[str, Any]] = []
     if s.threshold in ("adaptive_gaussian", "adaptive_mean"):
         out += [dict(block_size=15), dict(block_size=61), dict(c=5.0), dict(c=20.0)]
     if s.threshold == "sauvola":
@@ -245,173 +517,6 @@ def _refinements(s: Settings, height: float) -> list[dict]:
     return out
 
 
-def autotune(
-    image,
-    budget_s: float = 20,
-    progress: Progress | None = None,
-    *,
-    options: Options | None = None,
-    engine: Engine | None = None,
-    dpi: float | None = None,
-) -> tuple[Settings, Options, pd.DataFrame]:
-    """Find the settings and options Tesseract reads ``image`` best with, within ``budget_s`` seconds.
-
-    ``image`` is a :class:`~ocr.decode.Page`, a :class:`~ocr.preprocessing.Processed` (taken as the
-    page as it stands; its crop and rotation are kept in the answer) or an array (with ``dpi``).
-    ``options`` are the caller's (language, time-out...); the answer may change the page segmentation.
-    ``progress(fraction, message)`` is called in the calling thread. Returns the settings, the
-    options, and a table with one row per candidate tried (``candidate, stage, settings, psm, score,
-    seconds, chosen`` and the judge's counts).
-    """
-    options = options or Options()
-    engine = engine or default_engine()
-    budget_s = max(1.0, float(budget_s))
-    pixels_in, dpi, kept = _as_image(image, dpi)
-    h, w = pixels_in.shape[:2]
-
-    # Large pages: judge on a reduced copy; its factor is folded into the answer's scale.
-    shrink = 1.0
-    work = pixels_in
-    if h * w > SAMPLE_PIXELS:
-        shrink = math.sqrt(SAMPLE_PIXELS / (h * w))
-        work = reduce(pixels_in, shrink)
-    work_dpi = (dpi or DEFAULT_DPI) * shrink
-
-    load_words(options.lang)  # the dictionary (extracted once per machine, then cached)
-    search = _Search(image=work, dpi=work_dpi, options=options, engine=engine, budget=budget_s, progress=progress)
-    search.views = {"work": (work, work_dpi, 1.0), "full": (pixels_in, dpi, 1.0 / shrink ** 2)}
-    search.report("reading the page as it is")
-
-    # 1. plain, with orientation detection beside it; on a large page plain is read at full size (the
-    #    reading the answer must beat) and on the reduced copy (the baseline of the search)
-    plain = Candidate(Settings(), options.psm, "plain", view="full" if shrink < 1 else "work")
-    reduced = Candidate(Settings(), options.psm, "plain") if shrink < 1 else plain
-    with ThreadPoolExecutor(max_workers=1) as side:
-        osd = side.submit(_orientation, engine, work, work_dpi, min(30.0, budget_s / 2))
-        search.run([plain, reduced], reserve=0.0, always=True)  # plain is always a candidate
-        found = osd.result()
-    search.unit = max(0.05, reduced.seconds)
-    reserve = 1.5 * max(plain.seconds, search.unit) + 0.5  # what the caller's final read will take
-    base = Settings()
-    if found and found[0] and found[1] >= OSD_MIN_CONF:
-        turned = Candidate(Settings(rotate=found[0]), options.psm, "orientation")
-        search.run([turned], reserve)
-        if turned.score > reduced.score:
-            base = turned.settings
-
-    # 1b. a clearly skewed page: Tesseract cuts its lines into pieces and reads them out of order, which
-    #     the judge can hardly see (the words are the same). Read it deskewed; when that reads at least
-    #     as well as everything so far, it is where the search starts and the reading to beat.
-    anchor = plain  # the reading the decision keeps unless something beats it clearly
-    angle = find_skew(rotate(to_gray(work), base.rotate))
-    if abs(angle) >= SKEW_CLEAR:
-        straight = Candidate(base.replace(deskew=True), options.psm, "deskew")
-        so_far = max(c.score for c in search.tried)
-        search.run([straight], reserve)
-        if straight.judgement and straight.score >= so_far:
-            base, anchor = straight.settings, straight
-    best = search.best()
-
-    # 2. scale, judged with the page as it is and with two common clean-ups (when noise or shading hide
-    #    the print, the size alone says little), and the one-block segmentation beside it
-    factors = [1.0] + _scales(best.height, work.shape[0] * work.shape[1])
-    sizes = [Candidate(base.replace(scale=f), options.psm, "scale") for f in factors[1:]]
-    sizes += [Candidate(c.settings, 6, "scale") for c in [best] + sizes if c.psm != 6]
-    sizes += [Candidate(base.replace(scale=f, **kw), options.psm, "scale") for kw in _COARSE for f in factors]
-    search.run(sizes, reserve)
-    top = search.best()
-    scale, psm = top.settings.scale, top.psm
-
-    # 3. clean-up at that scale. A combination is skipped when one of its steps alone read clearly
-    #    worse than no clean-up. When they would not all fit comfortably: successive halving, all of
-    #    them on a sample (the page at half size, or a band across its middle when the print is
-    #    small), then the best three on the page.
-    steps = _cleanups(to_gray(work))
-    cleanups = [base.replace(scale=scale, **kw) for kw in steps]
-    predicted = sum(search.cost(Candidate(c, psm, "")) for c in cleanups) / max(1, engine.workers)
-    pixels = work.shape[0] * work.shape[1] * scale * scale
-    if pixels > SAMPLE_MIN_PIXELS and predicted > 0.4 * (search.left() - reserve):
-        upright = rotate(work, base.rotate)
-        if top.height * 0.5 >= 14:
-            sample, share = reduce(upright, 0.5), 0.25
-        else:  # a third of the page, across where the words are
-            band_h = max(1, upright.shape[0] // 3)
-            y0 = int(min(max(0, top.middle * upright.shape[0] - band_h / 2), upright.shape[0] - band_h))
-            sample, share = np.ascontiguousarray(upright[y0:y0 + band_h]), 1 / 3
-        shown = [c.replace(rotate=0) for c in [top.settings] + cleanups]
-        search.views["sample"] = (sample, work_dpi * (0.5 if share == 0.25 else 1.0), share)
-        sampled = search.run([Candidate(x, psm, "clean-up (sample)", view="sample", shown=c)
-                              for x, c in zip(shown, [top.settings] + cleanups)], reserve)
-        sampled.sort(key=lambda c: -c.score)
-        cleanups = [c.shown for c in sampled[:3] if c.judgement]
-    reference = top
-
-    def worse_step(c: Candidate) -> bool:
-        """A combination one of whose single steps, tried alone, read clearly worse than none."""
-        changed = c.settings.changes()
-        for other in search.tried:
-            if other.stage == "clean-up" and other.view == "work" and other.psm == c.psm:
-                alone = other.settings.changes()
-                if len(alone) < len(changed) and alone.items() <= changed.items() and len(alone) > len(base.replace(scale=scale).changes()):
-                    if not other.judgement or other.score < reference.score - max(20.0, 0.5 * abs(reference.score)):
-                        return True
-        return False
-
-    search.run([Candidate(c, psm, "clean-up") for c in cleanups], reserve, skip=worse_step)
-
-    # 4. page segmentation for the best two
-    ranked = sorted((c for c in search.tried if c.judgement and c.view == "work"), key=lambda c: -c.score)
-    leaders: list[Candidate] = []
-    for c in ranked:
-        if c.settings not in [x.settings for x in leaders]:
-            leaders.append(c)
-        if len(leaders) == 2:
-            break
-    search.run([Candidate(c.settings, p, "segmentation") for c in leaders for p in PSMS], reserve)
-
-    # 5. refine around the best
-    top = search.best()
-    refined = [_safe_replace(top.settings, kw) for kw in _refinements(top.settings, top.height)]
-    search.run([Candidate(r, top.psm, "refine") for r in refined if r is not None], reserve)
-
-    # decision: plain (or the deskewed page) unless something beats it clearly
-    top = search.best()
-    chosen = top if top.score >= _needed(anchor.score) else anchor
-    if not anchor.judgement:  # plain failed (time-out): take the best that worked
-        chosen = top
-
-    # 6. a last look at full size when the page was judged reduced and the choice keeps it reduced
-    if shrink < 1 and chosen is not plain and chosen.settings.scale * shrink < 1:
-        full = Candidate(chosen.settings.replace(scale=1.0), chosen.psm, "full size", view="full")
-        search.run([full], reserve)
-        if full.judgement and full.score > chosen.score:
-            chosen = full
-
-    search.report(f"chose {chosen.settings.describe()}, psm {chosen.psm}")
-    if progress:
-        progress(1.0, f"done: {chosen.settings.describe()}, page segmentation {chosen.psm}")
-    settings = _final(chosen, shrink, kept)
-    return settings, options.replace(psm=chosen.psm), _trace(search.tried, chosen, shrink, kept)
-
-
-def _needed(plain_score: float) -> float:
-    return plain_score + max(MARGIN_CHARS, MARGIN_SHARE * abs(plain_score))
-
-
-def _safe_replace(s: Settings, changes: dict) -> Settings | None:
-    try:
-        return s.replace(**changes)
-    except OcrError:
-        return None
-
-
-def _orientation(engine: Engine, image: np.ndarray, dpi: float, timeout: float):
-    try:
-        return engine.orientation(image, dpi, timeout=timeout)
-    except OcrError:
-        return None
-
-
 def _final(c: Candidate, shrink: float, kept: Settings) -> Settings:
     """Settings for the page as given: the reduction folded into the scale, the input's crop and
     rotation kept."""
@@ -420,26 +525,18 @@ def _final(c: Candidate, shrink: float, kept: Settings) -> Settings:
     return s.replace(crop=kept.crop, rotate=(kept.rotate + s.rotate) % 360, scale=max(0.1, scale))
 
 
-def _trace(tried: list[Candidate], chosen: Candidate, shrink: float, kept: Settings) -> pd.DataFrame:
+def _trace(search: Search, chosen: Candidate, shrink: float, kept: Settings) -> pd.DataFrame:
     rows = []
-    for c in tried:
+    for c in search.tried:
         j = c.judgement or Judgement()
         rows.append({
-            "candidate": c.index,
-            "stage": c.stage,
-            "settings": _final(c, shrink, kept).describe(),
-            "psm": c.psm,
-            "score": c.score if c.judgement else float("nan"),
-            "seconds": round(c.seconds, 3),
-            "chosen": c is chosen,
-            "words": j.words,
-            "mean_conf": round(j.mean_conf, 1),
-            "dictionary": j.dictionary,
-            "garbage": j.garbage,
-            "view": c.view,
-            "error": c.error,
+            "candidate": c.index, "stage": c.stage, "settings": _final(c, shrink, kept).describe(), "psm": c.psm,
+            "score": c.score if c.judgement else float("nan"), "seconds": round(c.seconds, 3),
+            "chosen": c is chosen, "words": j.words, "mean_conf": round(j.mean_conf, 1),
+            "dictionary": j.dictionary, "garbage": j.garbage, "view": c.view, "error": c.error,
         })
-    columns = ["candidate", "stage", "settings", "psm", "score", "seconds", "chosen", "words", "mean_conf",
-               "dictionary", "garbage", "view", "error"]
-    table = pd.DataFrame(rows, columns=columns)
-    return table.astype({"candidate": int, "psm": int, "score": float, "seconds": float, "chosen": bool})
+    table = pd.DataFrame(rows, columns=TRACE_COLUMNS)
+    table = table.astype({"candidate": int, "psm": int, "score": float, "seconds": float, "chosen": bool})
+    table.attrs["cut_short"] = search.cut_short
+    table.attrs["effort"] = round(search.spent, 2)
+    return table

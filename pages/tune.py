@@ -246,8 +246,8 @@ def auto_tune(key: str) -> None:
         # the region and the turn chosen here stay; auto-tune looks at that part of the page only
         region = page if current.crop is None and not current.rotate else ocr.preprocess(
             page, ocr.Settings(crop=current.crop, rotate=current.rotate, grayscale=False))
-        found, found_options, trace = ocr.autotune(region, budget_s=20, progress=progress,
-                                                   options=state.options(), engine=state.engine())
+        found, found_options, trace = ocr.autotune(region, progress=progress, options=state.options(),
+                                                   engine=state.engine())[:3]
     except Exception as e:
         bar.empty()
         st.error("Auto-tune could not finish on this page:")

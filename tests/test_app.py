@@ -433,8 +433,8 @@ def test_history_lists_runs_compares_two_and_restores_one():
 def fake_autotune(calls):
     """Follows the contract of ocr.autotune: progress from the calling thread, settings, options, trace."""
 
-    def autotune(page, *, budget_s, progress, options, engine):
-        calls.append((page, budget_s, options, engine))
+    def autotune(page, *, progress, options, engine):
+        calls.append((page, None, options, engine))
         for n in range(3):
             progress((n + 1) / 3, f"candidate {n + 1} of 3")
         trace = pd.DataFrame({
@@ -455,7 +455,7 @@ def test_auto_tune_moves_the_sliders_and_shows_the_candidates(monkeypatch):
     assert not button.disabled
     ok(button.click().run())
     page, budget, options, engine = calls[0]
-    assert budget == 20 and options == ocr.Options() and isinstance(engine, ocr.Engine)
+    assert options == ocr.Options() and isinstance(engine, ocr.Engine)
     assert isinstance(page, ocr.Page)
     assert at.session_state["settings"] == Settings(threshold="otsu", deskew=True)
     assert at.selectbox(key="w_set_threshold").value == "otsu" and at.toggle(key="w_set_deskew").value

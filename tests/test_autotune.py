@@ -67,9 +67,10 @@ def shaded(clean: np.ndarray) -> np.ndarray:
 def test_contract_on_a_clean_page(clean, engine):
     calls = []
     caller = threading.get_ident()
-    settings, options, trace = autotune(page_of(clean), budget_s=15,
+    tuned = autotune(page_of(clean),
                                         progress=lambda f, m: calls.append((f, m, threading.get_ident())),
                                         engine=engine)
+    settings, options, trace = tuned.settings, tuned.options, tuned.trace
     assert isinstance(settings, Settings) and isinstance(options, Options)
     assert settings.crop is None
     assert isinstance(trace, pd.DataFrame) and set(COLUMNS) <= set(trace.columns)
@@ -94,38 +95,101 @@ def test_contract_on_a_clean_page(clean, engine):
 def test_ocr_autotune_is_the_function_even_after_its_module_is_imported(clean, engine):
     import ocr.tuning  # noqa: F401 - a submodule import must not shadow the package's function
 
-    settings, _, trace = ocr.autotune(page_of(clean), budget_s=2, engine=engine)
+    tuned = ocr.autotune(page_of(clean), effort=1, engine=engine)
+    settings, trace = tuned.settings, tuned.trace
     assert isinstance(settings, Settings) and trace["chosen"].sum() == 1
 
 
 def test_keeps_the_callers_options(clean, engine):
     base = Options(lang="eng", timeout=30, preserve_spaces=True)
-    _, options, _ = autotune(page_of(clean), budget_s=4, options=base, engine=engine)
+    tuned = autotune(page_of(clean), effort=1, options=base, engine=engine)
+    options = tuned.options
     assert options.lang == "eng" and options.timeout == 30 and options.preserve_spaces
 
 
-def test_a_tiny_budget_still_answers_with_plain_tried(clean, engine):
-    settings, options, trace = autotune(page_of(shaded(clean)), budget_s=0.2, engine=engine)
+def test_a_tiny_effort_still_answers_with_plain_tried(clean, engine):
+    tuned = autotune(page_of(shaded(clean)), effort=0.05, engine=engine)
+    settings, options, trace = tuned.settings, tuned.options, tuned.trace
     assert trace["stage"].iloc[0] == "plain" and trace["chosen"].sum() == 1
     row = trace[trace["chosen"]].iloc[0]
     assert row["settings"] == settings.describe() and row["psm"] == options.psm
 
 
 def test_array_input_with_dpi_and_processed_input_keeps_its_crop(clean, engine):
-    settings, _, trace = autotune(clean, budget_s=4, engine=engine, dpi=300)
+    tuned = autotune(clean, effort=1, engine=engine, dpi=300)
+    settings, trace = tuned.settings, tuned.trace
     assert settings.crop is None and trace["chosen"].sum() == 1
     crop = (0, 0, 700, 330)
     processed = ocr.preprocess(page_of(clean), Settings(crop=crop))
-    settings, options, _ = autotune(processed, budget_s=4, engine=engine)
+    tuned = autotune(processed, effort=1, engine=engine)
+    settings, options = tuned.settings, tuned.options
     assert settings.crop == crop
     text = read(page_of(clean), settings, options, engine)
     assert "Nothing is more useful" in text
 
 
+def busy_core():
+    """A process that keeps one core busy until it is stopped (the other core's load in the issue)."""
+    return subprocess.Popen([sys.executable, "-c", "while True: pass"])
+
+
+def test_the_same_page_gets_the_same_choice_on_an_idle_and_on_a_loaded_machine(clean, engine):
+    page = page_of(shaded(clean))
+    idle = autotune(page, effort=2, engine=engine)
+    burner = busy_core()
+    try:
+        loaded = autotune(page, effort=2, engine=engine)
+    finally:
+        burner.kill()
+        burner.wait()
+    assert (idle.settings, idle.options) == (loaded.settings, loaded.options)
+    same = ["candidate", "stage", "settings", "psm", "score", "chosen"]
+    pd.testing.assert_frame_equal(idle.trace[same], loaded.trace[same])
+    assert not idle.cut_short and not loaded.cut_short
+
+
+def test_a_time_limit_or_a_stop_cuts_the_search_short_and_says_so(clean, engine):
+    page = page_of(shaded(clean))
+    limited = autotune(page, engine=engine, limit_s=0.0)
+    assert limited.cut_short and limited.trace.attrs["cut_short"]
+    assert limited.trace["stage"].tolist() == ["plain"]  # plain is read whatever the limit
+    stop = threading.Event()
+    messages = []
+
+    def progress(fraction, message):
+        messages.append(message)
+        if not message.startswith("reading the page as it is"):
+            stop.set()  # a Cancel button pressed once the first stage is done
+
+    stopped = autotune(page, engine=engine, progress=progress, stop=stop)
+    assert stopped.cut_short and len(stopped.trace) < len(autotune(page, engine=engine).trace)
+    assert messages[-1].startswith("stopped early")
+
+
+def test_progress_speaks_plain_words(clean, engine):
+    messages = []
+    autotune(page_of(shaded(clean)), engine=engine, progress=lambda f, m: messages.append(m))
+    assert messages[0] == "reading the page as it is"
+    assert any(m.startswith("trying clean-ups: 1 of ") for m in messages)
+    assert not any("psm" in m for m in messages)
+
+
+def test_a_programming_error_in_a_candidate_surfaces(clean, engine, monkeypatch):
+    from ocr import tuning
+
+    def broken(words, lang):
+        raise ZeroDivisionError("a bug in the judge")
+
+    monkeypatch.setattr(tuning, "judge_score", broken)
+    with pytest.raises(ZeroDivisionError):
+        autotune(page_of(clean), effort=0.5, engine=engine)
+
+
 def test_turns_a_page_upside_down_back(engine):
     page = np.asarray(draw_page(SAMPLE_TEXT * 2, size=(1000, 560)))
     upside = np.ascontiguousarray(np.rot90(page, 2))
-    settings, options, trace = autotune(page_of(upside), budget_s=20, engine=engine)
+    tuned = autotune(page_of(upside), engine=engine)
+    settings, options, trace = tuned.settings, tuned.options, tuned.trace
     assert settings.rotate == 180, trace.to_string()
     assert words_of(read(page_of(upside), settings, options, engine)) == words_of(" ".join(SAMPLE_TEXT * 2))
 
@@ -133,7 +197,8 @@ def test_turns_a_page_upside_down_back(engine):
 def test_reads_a_shaded_faint_page_better_than_plain(clean, engine):
     page = page_of(shaded(clean))
     plain = cer(TRUTH, read(page, Settings(), Options(), engine))
-    settings, options, trace = autotune(page, budget_s=20, engine=engine)
+    tuned = autotune(page, engine=engine)
+    settings, options, trace = tuned.settings, tuned.options, tuned.trace
     tuned = cer(TRUTH, read(page, settings, options, engine))
     assert plain > 0.1, "the drawn page should defeat plain Tesseract"
     assert tuned < plain / 2, trace.to_string()
@@ -158,7 +223,8 @@ def test_reads_a_skewed_page_better_than_plain(engine, angle):
     page = page_of(np.asarray(drawn.rotate(angle, resample=Image.BICUBIC, expand=True, fillcolor=255)))
     truth = " ".join(SKEWED_TEXT)
     plain = cer(truth, read(page, Settings(), Options(), engine))
-    settings, options, trace = autotune(page, budget_s=5, engine=engine)
+    tuned = autotune(page, effort=4, engine=engine)
+    settings, options, trace = tuned.settings, tuned.options, tuned.trace
     tuned = cer(truth, read(page, settings, options, engine))
     assert plain > 0.1, "the skewed page should defeat plain Tesseract"
     assert "deskew" in trace["stage"].tolist(), "a clearly skewed page is read deskewed early"
@@ -167,13 +233,15 @@ def test_reads_a_skewed_page_better_than_plain(engine, angle):
 
 def test_light_text_on_dark_is_read(engine):
     page = np.asarray(draw_page(TEXT, size=(1000, 330), font_size=34, ink=235, paper=40))
-    settings, options, trace = autotune(page_of(page), budget_s=20, engine=engine)
+    tuned = autotune(page_of(page), engine=engine)
+    settings, options, trace = tuned.settings, tuned.options, tuned.trace
     assert cer(TRUTH, read(page_of(page), settings, options, engine)) < 0.05, trace.to_string()
 
 
 def test_large_page_is_judged_reduced_and_the_scale_reproduces_it(engine):
     page = np.asarray(draw_page(TEXT * 6, size=(1600, 2300), font_size=60))
-    settings, options, trace = autotune(page_of(page), budget_s=20, engine=engine)
+    tuned = autotune(page_of(page), engine=engine)
+    settings, options, trace = tuned.settings, tuned.options, tuned.trace
     reduced = trace[trace["settings"].str.match(r"x0\.\d")]
     assert len(reduced) >= 3, "a page of 3.7 million pixels is judged on a reduced copy"
     assert (trace["stage"] == "plain").sum() == 2, "plain is read at full size and reduced"
@@ -185,7 +253,8 @@ def test_one_dev_image(dev_dir, engine):
     """The phone photo of a screen: plain Tesseract reads nothing of it."""
     page = ocr.load(dev_dir / "lept_underline1.jpg")[0]
     truth = (dev_dir / "lept_underline1.gt.txt").read_text(encoding="utf-8")
-    settings, options, trace = autotune(page, budget_s=20, engine=engine)
+    tuned = autotune(page, engine=engine)
+    settings, options, trace = tuned.settings, tuned.options, tuned.trace
     assert cer(truth, read(page, settings, options, engine)) < 0.5, trace.to_string()
 
 
@@ -261,7 +330,7 @@ def test_cli_auto_reads_and_saves_a_preset(tmp_path, clean):
     path = tmp_path / "dark.png"
     cv2.imwrite(str(path), 255 - clean)
     preset = tmp_path / "found.json"
-    out = run("-m", "ocr", path, "--auto", "--auto-budget", "8", "--save-preset", preset)
+    out = run("-m", "ocr", path, "--auto", "--auto-effort", "10", "--save-preset", preset)
     assert out.returncode == 0, out.stderr
     assert words_of(out.stdout) == words_of(TRUTH)
     settings, options = parse_preset(preset.read_text())
@@ -283,7 +352,7 @@ def test_eval_writes_the_table(tmp_path, clean):
     (tmp_path / "nogt.png").write_bytes(cv2.imencode(".png", clean)[1].tobytes())
     csv = tmp_path / "out.csv"
     md = tmp_path / "table.md"
-    out = run("-m", "ocr.eval", tmp_path, "--methods", "defaults,auto", "--budget", "8", "--csv", csv, "--markdown", md)
+    out = run("-m", "ocr.eval", tmp_path, "--methods", "defaults,auto", "--effort", "10", "--csv", csv, "--markdown", md)
     assert out.returncode == 0, out.stderr
     table = pd.read_csv(csv)
     assert table["image"].tolist() == ["page.png", "mean"]
