@@ -1,4 +1,5 @@
-"""`python -m ocr`: output, exit codes, and one plain line per bad file."""
+"""`python -m ocr`: output, exit codes, and one plain line per bad file. Every test calls
+``ocr.cli.main(argv)`` in this process, but the one that runs the command end to end."""
 
 from __future__ import annotations
 
@@ -6,17 +7,38 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from ocr.cli import main
+from ocr.engines import install
+
 from .conftest import ROOT, SAMPLE_TEXT, draw_page, words_of
 
 
-def run(*args, env=None, cwd=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ocr", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd or ROOT, env={**os.environ, **(env or {})}, timeout=300)
+@dataclass
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def run(capsysbinary):
+    """``run(*args)``: ``main(args)`` in this process, with its exit status and what it printed."""
+
+    def call(*args) -> Ran:
+        try:
+            code = main([str(a) for a in args])
+        except SystemExit as e:  # argparse's own exit for bad arguments
+            code = int(e.code or 0)
+        out, err = capsysbinary.readouterr()
+        return Ran(code, out.decode("utf-8"), err.decode("utf-8"))
+
+    return call
 
 
 @pytest.fixture(scope="module")
@@ -34,19 +56,20 @@ def files(tmp_path_factory) -> dict[str, Path]:
     return {p.stem: p for p in d.iterdir()}
 
 
-def test_one_file_prints_its_text(files):
+def test_one_file_prints_its_text(files, run):
     out = run(files["good"])
     assert out.returncode == 0, out.stderr
     assert words_of(out.stdout) == words_of(" ".join(SAMPLE_TEXT))
     assert out.stderr == ""
 
 
-def test_dev_image_reads(dev_dir):
-    out = run(dev_dir / "lept_italic.png")
-    assert out.returncode == 0 and "remf place indicator" in out.stdout
+def test_the_command_reads_a_dev_image_end_to_end(dev_dir, tmp_path):
+    out = subprocess.run([sys.executable, "-m", "ocr", str(dev_dir / "lept_italic.png")], capture_output=True,
+                         text=True, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
+    assert out.returncode == 0 and "remf place indicator" in out.stdout and out.stderr == ""
 
 
-def test_output_folder_gets_one_file_per_page(files, tmp_path):
+def test_output_folder_gets_one_file_per_page(files, tmp_path, run):
     out = run(files["three"], files["good"], "-o", tmp_path, "--format", "json", "--jobs", "2")
     assert out.returncode == 0, out.stderr
     names = sorted(p.name for p in tmp_path.iterdir())
@@ -54,7 +77,7 @@ def test_output_folder_gets_one_file_per_page(files, tmp_path):
     assert "two" in json.loads((tmp_path / "three-p2.json").read_text())["text"]
 
 
-def test_bad_files_fail_one_line_each_and_the_rest_is_written(files, tmp_path):
+def test_bad_files_fail_one_line_each_and_the_rest_is_written(files, tmp_path, run):
     out = run(files["empty"], files["good"], files["notes"], files["cut"], tmp_path / "missing.png",
               "-o", tmp_path / "out")
     assert out.returncode == 1
@@ -78,12 +101,12 @@ def test_bad_files_fail_one_line_each_and_the_rest_is_written(files, tmp_path):
     (["--jobs", "0"], "--jobs"),
     (["--max-megapixels", "-1"], "--max-megapixels"),
 ])
-def test_bad_arguments_exit_2(files, args, message):
+def test_bad_arguments_exit_2(files, args, message, run):
     out = run(files["good"], *args)
     assert out.returncode == 2 and message in out.stderr and "Traceback" not in out.stderr
 
 
-def test_bad_preset_exits_2(files, tmp_path):
+def test_bad_preset_exits_2(files, tmp_path, run):
     preset = tmp_path / "p.json"
     preset.write_text('{"settings": {"threshold": "purple"}}')
     out = run(files["good"], "--preset", preset)
@@ -92,7 +115,7 @@ def test_bad_preset_exits_2(files, tmp_path):
     assert out.returncode == 2 and "cannot be read" in out.stderr
 
 
-def test_preset_settings_are_used(files, tmp_path):
+def test_preset_settings_are_used(files, tmp_path, run):
     preset = tmp_path / "p.json"
     preset.write_text(json.dumps({"settings": {"threshold": "otsu", "scale": 1.5}, "options": {"psm": 6}}))
     out = run(files["good"], "--preset", preset, "--format", "json")
@@ -101,25 +124,31 @@ def test_preset_settings_are_used(files, tmp_path):
     assert words_of(data["text"]) == words_of(" ".join(SAMPLE_TEXT))
 
 
-def test_command_line_backend(files):
+def test_command_line_backend(files, run):
     out = run(files["good"], "--backend", "cli", "--format", "csv")
     assert out.returncode == 0 and out.stdout.startswith("page,text,conf")
 
 
-def test_missing_tesseract_is_one_line_with_the_fix(files, tmp_path):
-    out = run(files["good"], "--backend", "cli",
-              env={"PATH": str(tmp_path), "TESSDATA_PREFIX": str(tmp_path)})
+def test_missing_tesseract_is_one_line_with_the_fix(files, tmp_path, monkeypatch, run):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("TESSDATA_PREFIX", str(tmp_path))
+    install.tessdata_dir.cache_clear()
+    try:
+        out = run(files["good"], "--backend", "cli")
+    finally:
+        monkeypatch.undo()
+        install.tessdata_dir.cache_clear()
     assert out.returncode == 1
     assert "apt-get install" in out.stderr and "Traceback" not in out.stderr
 
 
-def test_pixel_limit_is_configurable(files):
+def test_pixel_limit_is_configurable(files, run):
     out = run(files["good"], "--max-megapixels", "0.1")
     assert out.returncode == 1 and "0.4 megapixels), over the limit of 0.1 megapixels" in out.stderr
     assert out.stderr.startswith("error: good.png: the image is 1000x400 pixels")
 
 
-def test_unwritable_output_is_one_line(files, tmp_path):
+def test_unwritable_output_is_one_line(files, tmp_path, run):
     blocker = tmp_path / "out"
     blocker.mkdir()
     (blocker / "good.txt").mkdir()  # a folder where the output file should go
@@ -127,12 +156,12 @@ def test_unwritable_output_is_one_line(files, tmp_path):
     assert out.returncode == 1 and "cannot write" in out.stderr and "Traceback" not in out.stderr
 
 
-def test_a_page_over_its_time_out_is_one_line_and_the_rest_reads(files, tmp_path):
+def test_a_page_over_its_time_out_is_one_line_and_the_rest_reads(files, tmp_path, run):
     from .test_engine import big_slow_page
 
     slow = tmp_path / "slow.png"
     Image.fromarray(big_slow_page()).save(slow)
-    out = run(slow, files["good"], "--timeout", "1", "-o", tmp_path / "out")
+    out = run(slow, files["good"], "--timeout", "0.1", "-o", tmp_path / "out")  # the page takes seconds
     assert out.returncode == 1
-    assert out.stderr.strip() == "error: slow.png: Tesseract gave up after its time-out of 1 s."
+    assert out.stderr.strip() == "error: slow.png: Tesseract gave up after its time-out of 0.1 s."
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["good.txt"]
