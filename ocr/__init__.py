@@ -46,8 +46,16 @@ if TYPE_CHECKING:  # for editors and type checkers: the same names, imported for
     from .batch import Outcome, read_files, read_page
     from .decode import Page, load
     from .engines import Engine, default_engine, languages
-    from .errors import (EngineCrashError, EngineError, EngineTimeoutError, InputError, MissingDependencyError,
-                         OcrError, SettingsError, TesseractError)
+    from .errors import (
+        EngineCrashError,
+        EngineError,
+        EngineTimeoutError,
+        InputError,
+        MissingDependencyError,
+        OcrError,
+        SettingsError,
+        TesseractError,
+    )
     from .exports import FORMATS, export, export_zip
     from .preprocessing import Processed, preprocess
     from .recognition import recognize

@@ -19,12 +19,13 @@ from .settings import Options, Settings, parse_preset, preset_json
 from .tuning import DEFAULT_EFFORT, autotune
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "python -m ocr") -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m ocr",
+        prog=prog,
         description="Read the text of images and PDFs with Tesseract, after optional clean-up.",
     )
     p.add_argument("files", nargs="+", metavar="FILE", help="images (PNG, JPEG, TIFF, BMP, WebP, GIF) or PDFs")
+    p.add_argument("--version", action="version", version=_version())
     p.add_argument("--preset", metavar="JSON", help="settings (and options) saved from the app or --save-preset")
     p.add_argument("--lang", help="language data, several joined by +: eng+deu (default eng)")
     p.add_argument("--psm", type=int, help="page segmentation mode 0-13 (default 3, automatic)")
@@ -53,8 +54,8 @@ def _options(args, base: Options | None) -> Options:
     return (base or Options()).replace(**changes)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+def main(argv: list[str] | None = None, prog: str = "python -m ocr") -> int:
+    parser = build_parser(prog)
     args = parser.parse_args(argv)
     settings, preset_options = Settings(), None
     try:
@@ -109,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
         if outcome.error:
             failed += 1
             print(f"error: {outcome.name}: {outcome.error}", file=sys.stderr)
+        for note in outcome.page.notes if outcome.page is not None else []:
+            print(f"note: {outcome.name}: {note}", file=sys.stderr)
 
     try:
         outcomes = read_files(args.files, settings, options, jobs=args.jobs, outputs=outputs, engine=engine,
@@ -156,3 +159,21 @@ def _stem(outcome: Outcome, used: set[str]) -> str:
         stem, n = f"{base}-{n}", n + 1
     used.add(stem)
     return stem
+
+
+def _version() -> str:
+    """This package's version and the Tesseract it finds (what a bug report needs)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from .engines import tesseract_version
+
+    try:
+        ours = version("ocr-workbench")
+    except PackageNotFoundError:
+        ours = "(not installed)"
+    return f"ocr-workbench {ours}; {tesseract_version()}"
+
+
+def run() -> None:
+    """The ``ocr`` command."""
+    sys.exit(main(prog="ocr"))

@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -47,14 +49,15 @@ def read_with(method: str, path: Path, engine: Engine, effort: float) -> tuple[s
     return "\n".join(texts), " | ".join(notes)
 
 
-def evaluate(folder: Path, methods=METHODS, effort: float = DEFAULT_EFFORT, engine: Engine | None = None,
-             progress=None) -> pd.DataFrame:
+def evaluate(folder: Path, methods: Sequence[str] = METHODS, effort: float = DEFAULT_EFFORT,
+             engine: Engine | None = None, progress: Callable[[int, int, dict[str, Any]], None] | None = None,
+             ) -> pd.DataFrame:
     engine = engine or Engine("api")
     rows = []
     images = images_with_truth(folder)
     for i, path in enumerate(images):
         truth = ground_truth((path.parent / f"{path.stem}.gt.txt").read_text(encoding="utf-8"))
-        row = {"image": path.name}
+        row: dict[str, Any] = {"image": path.name}
         for method in methods:  # interleaved per image, so load on the machine hits all alike
             start = time.perf_counter()
             text, note = read_with(method, path, engine, effort)

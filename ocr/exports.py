@@ -10,7 +10,8 @@ import io
 import json
 import re
 import zipfile
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -67,7 +68,7 @@ def to_text(pages: list[Result]) -> bytes:
     return "\n".join(f"==> {r.name} <==\n{r.text.rstrip()}\n" for r in pages).encode("utf-8")
 
 
-def to_record(r: Result) -> dict:
+def to_record(r: Result) -> dict[str, Any]:
     return {
         "name": r.name,
         "text": r.text,
@@ -106,7 +107,7 @@ def to_hocr(pages: list[Result]) -> bytes:
         raise OcrError(f"{missing[0]} was read without hOCR output; read it again with hOCR asked for.")
     body = []
     for number, r in enumerate(pages, start=1):
-        page = _PAGE_IDS.sub(lambda m: f"{m.group(1)}{number}{m.group(2)}", r.hocr)
+        page = _PAGE_IDS.sub(rf"\g<1>{number}\g<2>", r.hocr)
         page = page.replace("ppageno 0", f"ppageno {number - 1}")
         body.append(page.rstrip("\n") + "\n")
     title = _xml_escape(pages[0].name if len(pages) == 1 else "")
@@ -118,7 +119,7 @@ def to_pdf(pages: list[Result]) -> bytes:
     missing = [r.name or "page" for r in pages if not r.pdf]
     if missing:
         raise OcrError(f"{missing[0]} was read without PDF output; read it again with PDF asked for.")
-    if len(pages) == 1:
+    if len(pages) == 1 and pages[0].pdf is not None:
         return pages[0].pdf
     import pypdfium2 as pdfium
 

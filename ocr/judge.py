@@ -26,6 +26,7 @@ same page at different scales, thresholds or page segmentations can be compared 
 
 from __future__ import annotations
 
+import contextlib
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -80,9 +81,6 @@ class Judgement:
     stray: int = 0  # characters of words split off from their row (read out of order)
     mean_conf: float = 0.0
 
-    def as_dict(self) -> dict:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
-
 
 def load_words(lang: str) -> frozenset[str]:
     """The dictionary of each language in ``lang`` (``"eng+deu"``), joined; cached per process."""
@@ -95,10 +93,8 @@ def _load_words(lang: str) -> frozenset[str]:
 
     words: set[str] = set()
     for part in lang.split("+"):
-        try:
+        with contextlib.suppress(Exception):  # no dictionary for this language: the judge leans on confidence
             words |= wordlist(part)
-        except Exception:  # no dictionary for this language: the judge leans on confidence
-            pass
     return frozenset(w for w in words if any(ch.isalpha() for ch in w))
 
 
@@ -121,7 +117,8 @@ def _case_jumble(part: str) -> bool:
     return len(re.findall(r"[a-z][A-Z]", part)) >= 2
 
 
-def word_credit(token: str, conf: float, words: frozenset[str], w: Weights = DEFAULT_WEIGHTS) -> list[tuple[str, int, float]]:
+def word_credit(token: str, conf: float, words: frozenset[str],
+                w: Weights = DEFAULT_WEIGHTS) -> list[tuple[str, int, float]]:
     """The (kind, characters, credit) parts of one token as Tesseract read it.
 
     A token is split at punctuation inside it (``islice(iterable,`` is two words, ``wo|rd`` two short

@@ -61,7 +61,7 @@ def encode(image: np.ndarray, fmt: str = "png") -> bytes:
 
 def _line(image: np.ndarray) -> int:
     """A line width that reads at display size."""
-    return max(1, round(max(image.shape[:2]) / 500))
+    return max(1, round(int(max(image.shape[:2])) / 500))
 
 
 def draw_crop(image: np.ndarray, box: tuple[int, int, int, int] | None, scale: float = 1.0) -> np.ndarray:
@@ -115,7 +115,8 @@ def draw_words(image: np.ndarray, words: pd.DataFrame, scale: tuple[float, float
 # -- crops in the app's terms: percentages of the page ------------------------------------------------
 
 
-def crop_box(size: tuple[int, int], xs: tuple[float, float], ys: tuple[float, float]) -> tuple[int, int, int, int] | None:
+def crop_box(size: tuple[int, int], xs: tuple[float, float],
+             ys: tuple[float, float]) -> tuple[int, int, int, int] | None:
     """The crop (x, y, width, height in pixels) for the page ``size`` (width, height) covering ``xs`` and
     ``ys`` (percent ranges, 0-100). The whole page gives None (no crop)."""
     w, h = size

@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
 
 from .errors import OcrError, SettingsError, TooLargeError
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .decode import Page
 
 DEFAULT_DPI = 300  # what Tesseract is told when a file states no resolution
 
@@ -144,15 +148,17 @@ def turn(image: np.ndarray, angle: float) -> np.ndarray:
     h, w = image.shape[:2]
     m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
     cos, sin = abs(m[0, 0]), abs(m[0, 1])
-    nw, nh = int(math.ceil(h * sin + w * cos)), int(math.ceil(h * cos + w * sin))
+    nw, nh = math.ceil(h * sin + w * cos), math.ceil(h * cos + w * sin)
     m[0, 2] += nw / 2 - w / 2
     m[1, 2] += nh / 2 - h / 2
-    paper = tuple(int(v) for v in np.percentile(image.reshape(-1, image.shape[2] if image.ndim == 3 else 1), 95, axis=0))
-    return cv2.warpAffine(image, m, (nw, nh), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_CONSTANT, borderValue=paper)
+    channels = image.shape[2] if image.ndim == 3 else 1
+    paper = tuple(int(v) for v in np.percentile(image.reshape(-1, channels), 95, axis=0))
+    return cv2.warpAffine(image, m, (nw, nh), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_CONSTANT,
+                          borderValue=paper)
 
 
 def _odd(n: float, low: int = 3) -> int:
-    n = max(low, int(round(n)))
+    n = max(low, round(n))
     return n if n % 2 else n + 1
 
 
@@ -167,7 +173,10 @@ def normalize_background(gray: np.ndarray, method: str = "blur", size: int = 0) 
     h, w = gray.shape
     size = size or max(15, min(h, w) // 20)
     shrink = min(1.0, 15 / size)
-    small = cv2.resize(gray, (max(1, round(w * shrink)), max(1, round(h * shrink))), interpolation=cv2.INTER_AREA) if shrink < 1 else gray
+    small = gray
+    if shrink < 1:
+        size_small = (max(1, round(w * shrink)), max(1, round(h * shrink)))
+        small = cv2.resize(gray, size_small, interpolation=cv2.INTER_AREA)
     k = _odd(size * shrink)
     if method == "close":
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
@@ -249,11 +258,12 @@ def _border_ink(mask: np.ndarray) -> np.ndarray:
     """True on ink regions that touch the page edge and span over a third of a side: scanner borders and
     book gutters, not letters cut off at the edge."""
     h, w = mask.shape
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    _count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     x, y, bw, bh = stats[:, 0], stats[:, 1], stats[:, 2], stats[:, 3]
     border = ((x == 0) | (y == 0) | (x + bw == w) | (y + bh == h)) & ((bw > w / 3) | (bh > h / 3))
     border[0] = False  # the background label
-    return border[labels]
+    found: np.ndarray = border[labels]
+    return found
 
 
 def remove_border(gray: np.ndarray) -> np.ndarray:
@@ -291,7 +301,7 @@ def upright(image: np.ndarray, dpi: float, orient: Orienter | None = None) -> tu
 
 
 def preprocess(
-    image,
+    image: np.ndarray | Page,
     settings: Settings | None = None,
     *,
     dpi: float | None = None,
@@ -313,7 +323,7 @@ def preprocess(
     dpi = float(dpi or DEFAULT_DPI)
     out = Processed(image=image, dpi=dpi)
 
-    def timed(name: str, fn, *args, detail: str = "", **kwargs):
+    def timed(name: str, fn: Callable[..., np.ndarray], *args: Any, detail: str = "", **kwargs: Any) -> np.ndarray:
         start = time.perf_counter()
         result = fn(*args, **kwargs)
         out.steps.append(Step(name, time.perf_counter() - start, detail))
@@ -350,7 +360,8 @@ def preprocess(
     detail = f"x{factor:g}"
     if settings.target_dpi:
         factor = settings.target_dpi / (known_dpi or DEFAULT_DPI)
-        detail = f"x{factor:.2f} to reach {settings.target_dpi} dpi" + ("" if known_dpi else f" (assuming {DEFAULT_DPI})")
+        detail = f"x{factor:.2f} to reach {settings.target_dpi} dpi"
+        detail += "" if known_dpi else f" (assuming {DEFAULT_DPI})"
     if abs(factor - 1.0) >= 1e-3:
         h, w = img.shape[:2]
         if h * w * factor * factor > 200_000_000 * preview * preview:
@@ -373,7 +384,8 @@ def preprocess(
         strength = px(settings.denoise_strength) if settings.denoise == "median" else settings.denoise_strength
         img = timed("denoise", denoise, img, settings.denoise, strength, detail=f"{settings.denoise} {strength}")
     if settings.clahe:
-        img = timed("contrast", equalize, img, settings.clahe_clip, settings.clahe_tile, detail=f"CLAHE clip {settings.clahe_clip:g}")
+        img = timed("contrast", equalize, img, settings.clahe_clip, settings.clahe_tile,
+                    detail=f"CLAHE clip {settings.clahe_clip:g}")
     if settings.threshold != "none":
         img = timed(
             "threshold", threshold, img, settings.threshold, value=settings.threshold_value,

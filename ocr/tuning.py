@@ -136,7 +136,7 @@ class View:
 
     @property
     def megapixels(self) -> float:
-        return self.image.shape[0] * self.image.shape[1] / 1e6
+        return float(self.image.shape[0] * self.image.shape[1]) / 1e6
 
 
 @dataclass
@@ -272,7 +272,7 @@ def try_scales(search: Search, base: Settings) -> Candidate:
     the print, the size alone says little), and the one-block layout beside the caller's."""
     best = search.best()
     work = search.views["work"].image
-    factors = [1.0] + _scales(best.height, work.shape[0] * work.shape[1])
+    factors = [1.0, *_scales(best.height, work.shape[0] * work.shape[1])]
     options, block = search.options, search.options.replace(psm=6)
     sizes = [Candidate(base.replace(scale=f), options, "scale") for f in factors[1:]]
     sizes += [Candidate(c.settings, block, "scale") for c in [best, *sizes] if c.psm != 6]

@@ -16,9 +16,9 @@ from PIL import Image
 
 import ocr
 from ocr import judge
-from ocr.tuning import autotune
 from ocr.metrics import cer
 from ocr.settings import Options, Settings, parse_preset
+from ocr.tuning import autotune
 
 from .conftest import ROOT, SAMPLE_TEXT, SERIF, draw_page, words_of
 
@@ -82,7 +82,8 @@ def test_contract_on_a_clean_page(clean, engine):
     row = trace[trace["chosen"]].iloc[0]
     assert row["settings"] == settings.describe() and row["psm"] == options.psm
     # a clean page is read perfectly both ways: plain stays (nothing beats it by the margin)
-    assert trace.loc[trace["chosen"], "settings"].item() == "plain" or cer(TRUTH, read(page_of(clean), settings, options, engine)) == 0
+    chosen = trace.loc[trace["chosen"], "settings"].item()
+    assert chosen == "plain" or cer(TRUTH, read(page_of(clean), settings, options, engine)) == 0
     assert words_of(read(page_of(clean), settings, options, engine)) == words_of(TRUTH)
     # progress: only from the calling thread, rising fractions within [0, 1], ending at 1
     assert calls and all(t == caller for _, _, t in calls)
@@ -93,7 +94,7 @@ def test_contract_on_a_clean_page(clean, engine):
 
 
 def test_ocr_autotune_is_the_function_even_after_its_module_is_imported(clean, engine):
-    import ocr.tuning  # noqa: F401 - a submodule import must not shadow the package's function
+    import ocr.tuning
 
     tuned = ocr.autotune(page_of(clean), effort=1, engine=engine)
     settings, trace = tuned.settings, tuned.trace
@@ -266,7 +267,8 @@ def words(*pairs) -> pd.DataFrame:
 
 
 def test_judge_prefers_the_whole_page_to_a_confident_fragment():
-    whole = words(("The", 80), ("quick", 75), ("brown", 70), ("fox", 72), ("jumps", 70), ("over", 71), ("lazy", 69), ("dogs", 70))
+    whole = words(("The", 80), ("quick", 75), ("brown", 70), ("fox", 72), ("jumps", 70), ("over", 71),
+                  ("lazy", 69), ("dogs", 70))
     fragment = words(("quick", 96), ("brown", 96))
     assert judge.score(whole).score > judge.score(fragment).score
     assert judge.score(fragment).mean_conf > judge.score(whole).mean_conf  # what fooled confidence alone
@@ -352,7 +354,8 @@ def test_eval_writes_the_table(tmp_path, clean):
     (tmp_path / "nogt.png").write_bytes(cv2.imencode(".png", clean)[1].tobytes())
     csv = tmp_path / "out.csv"
     md = tmp_path / "table.md"
-    out = run("-m", "ocr.eval", tmp_path, "--methods", "defaults,auto", "--effort", "10", "--csv", csv, "--markdown", md)
+    out = run("-m", "ocr.eval", tmp_path, "--methods", "defaults,auto", "--effort", "10", "--csv", csv,
+              "--markdown", md)
     assert out.returncode == 0, out.stderr
     table = pd.read_csv(csv)
     assert table["image"].tolist() == ["page.png", "mean"]

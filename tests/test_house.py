@@ -45,7 +45,7 @@ def reaches(names: set[str], forbidden: set[str]) -> set[str]:
 
 def test_only_the_engine_door_imports_the_engines():
     outside = {str(p.relative_to(ROOT)): reaches(imports(p), ENGINE_LIBRARIES)
-               for p in python_files("ocr", "scripts") + [ROOT / "app.py"]
+               for p in [*python_files("ocr", "scripts"), ROOT / "app.py"]
                if "engines" not in p.relative_to(ROOT).parts}
     assert not {k: v for k, v in outside.items() if v}
 

@@ -22,7 +22,8 @@ def test_fit_reduces_large_images_only():
 
 def test_encode_round_trips():
     gray = (np.arange(100 * 60) % 256).astype(np.uint8).reshape(100, 60)
-    assert np.array_equal(cv2.imdecode(np.frombuffer(overlay.encode(gray, "png"), np.uint8), cv2.IMREAD_UNCHANGED), gray)
+    decoded = cv2.imdecode(np.frombuffer(overlay.encode(gray, "png"), np.uint8), cv2.IMREAD_UNCHANGED)
+    assert np.array_equal(decoded, gray)
     colour = np.zeros((20, 30, 3), np.uint8)
     colour[..., 0] = 200  # red, in RGB
     decoded = cv2.imdecode(np.frombuffer(overlay.encode(colour, "jpeg"), np.uint8), cv2.IMREAD_COLOR)

@@ -85,7 +85,7 @@ def test_deskew_leaves_a_straight_page_alone(gray):
 
 def shaded(gray: np.ndarray) -> np.ndarray:
     """The page under a shadow: darker towards the right."""
-    h, w = gray.shape
+    _h, w = gray.shape
     light = np.linspace(1.0, 0.35, w)[None, :]
     return (gray.astype(float) * light).astype(np.uint8)
 
@@ -203,8 +203,10 @@ def test_preprocess_takes_a_page_and_carries_its_dpi(gray):
     assert out.dpi == 100
 
 
-@pytest.mark.parametrize("failure", [ocr.EngineTimeoutError("Tesseract gave up after its time-out of 1 s."),
-                                     ocr.MissingDependencyError("Tesseract's orientation data (osd) is not installed.")])
+@pytest.mark.parametrize("failure", [
+    ocr.EngineTimeoutError("Tesseract gave up after its time-out of 1 s."),
+    ocr.MissingDependencyError("Tesseract's orientation data (osd) is not installed."),
+])
 def test_orientation_detection_that_fails_leaves_the_page_as_it_is_with_a_warning(page_array, failure):
     def orient(image, dpi):
         raise failure

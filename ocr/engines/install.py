@@ -16,7 +16,8 @@ from pathlib import Path
 
 from ..errors import LanguageMissingError, MissingDependencyError
 
-INSTALL_HINT = "install it with `sudo apt-get install tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd` (or run `make run`)"
+INSTALL_HINT = ("install it with `sudo apt-get install tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd` "
+                "(or run `make run`)")
 
 
 @lru_cache(maxsize=1)
@@ -38,10 +39,8 @@ def tessdata_dir() -> str:
                 return str(Path(found.group(1))) + os.sep
         except (OSError, subprocess.TimeoutExpired):
             pass
-    for guess in sorted(Path("/usr/share/tesseract-ocr").glob("*/tessdata"), reverse=True) + [
-        Path("/usr/share/tessdata"),
-        Path("/usr/local/share/tessdata"),
-    ]:
+    usual = [Path("/usr/share/tessdata"), Path("/usr/local/share/tessdata")]
+    for guess in [*sorted(Path("/usr/share/tesseract-ocr").glob("*/tessdata"), reverse=True), *usual]:
         if any(guess.glob("*.traineddata")):
             return str(guess) + os.sep
     raise MissingDependencyError(f"Tesseract's language data was not found: {INSTALL_HINT}.")
@@ -113,7 +112,8 @@ def _extract_wordlist(source: Path, lang: str, target: Path) -> None:
             unicharset, dawg = Path(f"{base}.{prefix}unicharset"), Path(f"{base}.{prefix}word-dawg")
             if unicharset.exists() and dawg.exists():
                 out = Path(tmp) / "words.txt"
-                subprocess.run(["dawg2wordlist", str(unicharset), str(dawg), str(out)], capture_output=True, timeout=120)
+                command = ["dawg2wordlist", str(unicharset), str(dawg), str(out)]
+                subprocess.run(command, capture_output=True, timeout=120)
                 if out.exists():
                     target.parent.mkdir(parents=True, exist_ok=True)
                     partial = target.with_suffix(".part")

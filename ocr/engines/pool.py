@@ -9,6 +9,7 @@ page, and the worker is stopped and replaced. Each worker's private folder is re
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import queue
 import shutil
@@ -102,16 +103,12 @@ class WorkerProcess:
         """Kill the process (if alive), close its pipes, remove its folder."""
         if self.proc.poll() is None:
             self.proc.kill()
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
         for stream in (self.proc.stdin, self.proc.stdout):
             if stream is not None:
-                try:
+                with contextlib.suppress(OSError):
                     stream.close()
-                except OSError:
-                    pass
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
@@ -180,10 +177,8 @@ class Engine:
         started = [self._checkout() for _ in range(self.workers)]
         for worker in started:
             if worker is not None:
-                try:
+                with contextlib.suppress(OcrError):
                     self._call(worker, "load", (lang, oem), START_SECONDS)
-                except OcrError:
-                    pass
 
     def worker_pids(self) -> list[int]:
         with self._lock:

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import EngineTimeoutError, MissingDependencyError, TesseractError
+from ..errors import EngineError, EngineTimeoutError, MissingDependencyError, TesseractError
 from .install import tessdata_dir
 from .protocol import Answer, Request, Word
 
@@ -130,7 +130,7 @@ class TesseractReader:
             source.unlink(missing_ok=True)
             base.with_suffix(".pdf").unlink(missing_ok=True)
 
-    def _failure(self, req: Request, start: float, log: Path) -> TesseractError:
+    def _failure(self, req: Request, start: float, log: Path) -> EngineError:
         """Say what happened when a recognition returned failure: its time-out ran out, or it stopped
         early (with what Tesseract printed, when it printed something)."""
         took = time.perf_counter() - start
