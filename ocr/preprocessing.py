@@ -36,7 +36,12 @@ class Step:
 
 @dataclass
 class Processed:
-    """The output of :func:`preprocess`: the image, its resolution and what each step did."""
+    """The output of :func:`preprocess`: the image, its resolution and what each step did.
+
+    ``transform`` is the 3x3 matrix that takes a point of the original page (x, y in its pixels) to the
+    processed image, through the crop, the turns, the resizes and the deskew; :meth:`to_original` maps
+    boxes found on the processed image back onto the page as it was (what a searchable PDF needs).
+    """
 
     image: np.ndarray
     dpi: float
@@ -46,10 +51,54 @@ class Processed:
     factor: float = 1.0  # size of the output relative to the (cropped, rotated) original
     warnings: list[str] = field(default_factory=list)
     settings: Settings | None = None
+    transform: np.ndarray = field(default_factory=lambda: np.eye(3))
+    source_size: tuple[int, int] = (0, 0)  # width, height of the original page
 
     @property
     def seconds(self) -> float:
         return sum(s.seconds for s in self.steps)
+
+    def to_original(self, boxes: np.ndarray) -> np.ndarray:
+        """Boxes (rows of left, top, width, height in processed pixels) as boxes on the original page:
+        each box's corners mapped back, and the box around them."""
+        return boxes_through(np.linalg.inv(self.transform), boxes)
+
+
+def boxes_through(matrix: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """Boxes (N x 4: left, top, width, height) through a 3x3 point transform: the axis-aligned box
+    around each box's mapped corners."""
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    if not len(boxes):
+        return boxes
+    x0, y0 = boxes[:, 0], boxes[:, 1]
+    x1, y1 = x0 + boxes[:, 2], y0 + boxes[:, 3]
+    corners = np.stack([np.stack([x, y, np.ones_like(x)]) for x, y in ((x0, y0), (x1, y0), (x0, y1), (x1, y1))])
+    mapped = np.einsum("ij,kjn->kin", matrix, corners)  # (corner, xyw, box)
+    xs, ys = mapped[:, 0, :] / mapped[:, 2, :], mapped[:, 1, :] / mapped[:, 2, :]
+    left, top = xs.min(axis=0), ys.min(axis=0)
+    return np.stack([left, top, xs.max(axis=0) - left, ys.max(axis=0) - top], axis=1)
+
+
+def _affine(m: np.ndarray) -> np.ndarray:
+    """A 2x3 affine matrix as 3x3."""
+    return np.vstack([m, [0.0, 0.0, 1.0]])
+
+
+def _quarter(degrees: int, w: int, h: int) -> np.ndarray:
+    """Where points go when an image of ``w`` x ``h`` pixels turns by ``degrees`` clockwise."""
+    degrees %= 360
+    if degrees == 90:
+        return np.array([[0.0, -1.0, h], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    if degrees == 180:
+        return np.array([[-1.0, 0.0, w], [0.0, -1.0, h], [0.0, 0.0, 1.0]])
+    if degrees == 270:
+        return np.array([[0.0, 1.0, 0.0], [-1.0, 0.0, w], [0.0, 0.0, 1.0]])
+    return np.eye(3)
+
+
+def _resized(before: tuple[int, ...], after: tuple[int, ...]) -> np.ndarray:
+    """Where points go when an image of shape ``before`` is resized to ``after``."""
+    return np.diag([after[1] / before[1], after[0] / before[0], 1.0])
 
 
 # -- the steps ---------------------------------------------------------------------------------------
@@ -140,17 +189,26 @@ def find_skew(gray: np.ndarray, max_angle: float = 15.0) -> float:
     return float(round(best, 1)) if spread(best) > spread(0.0) * 1.02 else 0.0
 
 
+def turn_matrix(size: tuple[int, int], angle: float) -> tuple[np.ndarray, tuple[int, int]]:
+    """The 2x3 matrix that turns an image of ``size`` (width, height) by ``angle`` degrees
+    (counter-clockwise positive) about its centre into a canvas that keeps all of it, and that
+    canvas's size."""
+    w, h = size
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    cos, sin = abs(m[0, 0]), abs(m[0, 1])
+    nw, nh = math.ceil(h * sin + w * cos), math.ceil(h * cos + w * sin)
+    m[0, 2] += nw / 2 - w / 2
+    m[1, 2] += nh / 2 - h / 2
+    return m, (nw, nh)
+
+
 def turn(image: np.ndarray, angle: float) -> np.ndarray:
     """Rotate by ``angle`` degrees (counter-clockwise positive) about the centre, padding with the
     paper's colour (the image's brightest common value), keeping the whole page in view."""
     if abs(angle) < 0.05:
         return image
     h, w = image.shape[:2]
-    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
-    cos, sin = abs(m[0, 0]), abs(m[0, 1])
-    nw, nh = math.ceil(h * sin + w * cos), math.ceil(h * cos + w * sin)
-    m[0, 2] += nw / 2 - w / 2
-    m[1, 2] += nh / 2 - h / 2
+    m, (nw, nh) = turn_matrix((w, h), angle)
     channels = image.shape[2] if image.ndim == 3 else 1
     paper = tuple(int(v) for v in np.percentile(image.reshape(-1, channels), 95, axis=0))
     return cv2.warpAffine(image, m, (nw, nh), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_CONSTANT,
@@ -321,7 +379,10 @@ def preprocess(
         image = image.image
     known_dpi = dpi
     dpi = float(dpi or DEFAULT_DPI)
-    out = Processed(image=image, dpi=dpi)
+    out = Processed(image=image, dpi=dpi, source_size=(image.shape[1], image.shape[0]))
+
+    def moved(m: np.ndarray) -> None:
+        out.transform = m @ out.transform
 
     def timed(name: str, fn: Callable[..., np.ndarray], *args: Any, detail: str = "", **kwargs: Any) -> np.ndarray:
         start = time.perf_counter()
@@ -332,14 +393,19 @@ def preprocess(
     img = image
     if settings.crop is not None:
         img = timed("crop", crop, img, settings.crop, detail="x={} y={} w={} h={}".format(*settings.crop))
+        x, y = (min(max(v, 0), limit) for v, limit in zip(settings.crop[:2], out.source_size))
+        moved(np.array([[1.0, 0.0, -x], [0.0, 1.0, -y], [0.0, 0.0, 1.0]]))
     if settings.rotate:
+        moved(_quarter(settings.rotate, img.shape[1], img.shape[0]))
         img = timed("rotate", rotate, img, settings.rotate, detail=f"{settings.rotate} degrees")
         out.orientation = settings.rotate
 
     preview = 1.0
     if max_pixels and img.shape[0] * img.shape[1] > max_pixels:
         preview = math.sqrt(max_pixels / (img.shape[0] * img.shape[1]))
+        before = img.shape
         img = timed("preview", reduce, img, preview, detail=f"reduced to {preview:.2f} for the preview")
+        moved(_resized(before, img.shape))
         dpi *= preview
 
     def px(n: float, low: int = 1) -> int:
@@ -347,7 +413,9 @@ def preprocess(
 
     if settings.auto_orient:
         start = time.perf_counter()
+        before = img.shape
         img, degrees, detail, warning = upright(img, dpi, orient)
+        moved(_quarter(degrees, before[1], before[0]))
         out.orientation = (out.orientation + degrees) % 360
         if warning:
             out.warnings.append(warning)
@@ -366,13 +434,17 @@ def preprocess(
         h, w = img.shape[:2]
         if h * w * factor * factor > 200_000_000 * preview * preview:
             raise TooLargeError(f"rescaling {w}x{h} by {factor:g} would make an image too large to read.")
+        before = img.shape
         img = timed("rescale", rescale, img, factor, detail=detail)
+        moved(_resized(before, img.shape))
         dpi *= factor
     out.factor = preview * factor
 
     if settings.deskew:
         start = time.perf_counter()
         angle = find_skew(to_gray(img), settings.max_skew)
+        if abs(angle) >= 0.05:
+            moved(_affine(turn_matrix((img.shape[1], img.shape[0]), angle)[0]))
         img = turn(img, angle)
         out.skew = angle
         out.steps.append(Step("deskew", time.perf_counter() - start, f"{angle:+.1f} degrees"))

@@ -47,8 +47,10 @@ def recognize(
     settings: Settings | None = None
     timings: dict[str, float] = {}
     warnings: list[str] = []
+    transform, source = np.eye(3), (0, 0)
     if isinstance(image, Processed):
         settings, dpi = image.settings, dpi or image.dpi
+        transform, source = image.transform, image.source_size
         timings = {f"preprocess: {s.name}": s.seconds for s in image.steps}
         warnings = list(image.warnings)
         pixels = image.image
@@ -73,6 +75,7 @@ def recognize(
     warnings.extend(w for w in engine.warnings if w not in warnings)
     h, w = pixels.shape[:2]
     return Result(
+        transform=transform, source_size=source if source != (0, 0) else (w, h),
         text=text, words=words_frame(answer.words), name=name, settings=settings, options=options,
         dpi=float(tell), size=(w, h), timings=timings, warnings=warnings, engine=answer.engine,
         backend=answer.backend, hocr=answer.hocr, pdf=answer.pdf,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from .settings import Options, Settings
@@ -37,6 +38,19 @@ class Result:
     backend: str = ""
     hocr: str = ""
     pdf: bytes | None = None
+    # from the original page to the image read (3x3), and the original page's size: see page_words()
+    transform: np.ndarray = field(default_factory=lambda: np.eye(3))
+    source_size: tuple[int, int] = (0, 0)
+
+    def page_words(self) -> pd.DataFrame:
+        """The words with their boxes on the original page (before crop, turns, resizes and deskew),
+        where a text layer over the page as it was must put them."""
+        from .preprocessing import boxes_through
+
+        boxes = boxes_through(np.linalg.inv(self.transform), self.words[["left", "top", "width", "height"]].to_numpy())
+        out = self.words.copy()
+        out[["left", "top", "width", "height"]] = boxes if len(boxes) else np.zeros((0, 4))
+        return out
 
     @property
     def mean_conf(self) -> float:

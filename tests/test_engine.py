@@ -301,3 +301,12 @@ def test_warming_loads_the_language_and_leaves_a_missing_one_to_the_first_page(p
             ocr.recognize(page_array, engine=eng, lang="xyz")
     finally:
         eng.close()
+
+
+def test_words_map_back_onto_the_original_page(engine, page_array):
+    direct = ocr.recognize(page_array, engine=engine, outputs=()).page_words()
+    processed = ocr.preprocess(page_array, ocr.Settings(crop=(20, 10, 960, 380), scale=2.0, threshold="otsu"))
+    mapped = ocr.recognize(processed, engine=engine, outputs=()).page_words()
+    assert list(mapped["text"]) == list(direct["text"])
+    columns = ["left", "top", "width", "height"]
+    assert np.abs(mapped[columns].to_numpy() - direct[columns].to_numpy()).max() <= 4

@@ -232,3 +232,26 @@ def test_orientation_without_osd_data_reads_the_page_as_it_is(page_array, tmp_pa
         engine.close()
         monkeypatch.delenv("TESSDATA_PREFIX")
         install.tessdata_dir.cache_clear()
+
+
+def test_the_transform_takes_points_of_the_page_to_the_processed_image_and_boxes_back():
+    page = np.full((900, 1200), 255, np.uint8)
+    page[300:340, 700:760] = 0  # a mark: 60 x 40 pixels at (700, 300)
+    box = np.array([[700, 300, 60, 40]])
+    for settings in (ocr.Settings(crop=(100, 50, 1000, 800), rotate=90, scale=1.5),
+                     ocr.Settings(rotate=270, scale=0.5), ocr.Settings(rotate=180, crop=(600, 200, 400, 400)),
+                     ocr.Settings(scale=2.0, deskew=True, max_skew=10)):
+        tilted = Image.fromarray(page).rotate(6, resample=Image.BICUBIC, fillcolor=255) if settings.deskew else None
+        source = np.asarray(tilted) if tilted is not None else page
+        out = ocr.preprocess(source, settings)
+        ink = np.argwhere(out.image < 128)
+        found = np.array([[ink[:, 1].min(), ink[:, 0].min(), np.ptp(ink[:, 1]) + 1, np.ptp(ink[:, 0]) + 1]])
+        back = out.to_original(found)
+        if tilted is None:
+            assert np.allclose(back, box, atol=3), (settings, back)
+        else:  # the mark, turned 6 degrees, and then straightened: its box covers the original's centre
+            centre = np.asarray(Image.fromarray(page).rotate(6, fillcolor=255)) < 128
+            cy, cx = np.argwhere(centre).mean(axis=0)
+            x, y, w, h = back[0]
+            assert x <= cx <= x + w and y <= cy <= y + h and abs(out.skew) > 4
+        assert out.source_size == (source.shape[1], source.shape[0])
