@@ -167,7 +167,8 @@ def test_remove_a_file():
 def test_a_multipage_pdf_counts_its_pages():
     images = [draw_page(), draw_page(["Second page here"], size=(1000, 400))]
     buffer = io.BytesIO()
-    images[0].convert("RGB").save(buffer, format="PDF", save_all=True, append_images=[images[1].convert("RGB")], resolution=150)
+    images[0].convert("RGB").save(buffer, format="PDF", save_all=True, append_images=[images[1].convert("RGB")],
+                                  resolution=150)
     at = upload(ok(start()), ("two.pdf", buffer.getvalue()))
     entry = next(iter(at.session_state[keys.FILES].values()))
     assert (entry.kind, entry.count) == ("PDF", 2)
@@ -358,7 +359,8 @@ def test_the_link_reproduces_the_settings_and_bad_values_are_reported():
     at = tune(threshold="otsu", deskew="1", psm="6", block_size="41")
     assert at.session_state[keys.SETTINGS] == Settings(threshold="otsu", deskew=True, block_size=41)
     assert at.session_state[keys.OPTIONS].psm == 6
-    assert at.selectbox(key=keys.setting("threshold")).value == "otsu" and at.toggle(key=keys.setting("deskew")).value is True
+    assert at.selectbox(key=keys.setting("threshold")).value == "otsu"
+    assert at.toggle(key=keys.setting("deskew")).value is True
     assert at.selectbox(key=keys.setting("psm")).value == 6
     at = ok(start(threshold="sparkly", scale="2"))
     assert at.session_state[keys.SETTINGS] == Settings(scale=2.0)
@@ -530,7 +532,8 @@ def test_history_lists_runs_compares_two_and_restores_one():
     ok(at.button(key=keys.restore("b")).click().run())
     assert at.title[0].value == "Tune the clean-up"
     assert at.session_state[keys.SETTINGS] == Settings(threshold="otsu", scale=1.5)
-    assert at.selectbox(key=keys.setting("threshold")).value == "otsu" and at.slider(key=keys.setting("scale")).value == 1.5
+    assert at.selectbox(key=keys.setting("threshold")).value == "otsu"
+    assert at.slider(key=keys.setting("scale")).value == 1.5
 
 
 # -- Auto-tune -----------------------------------------------------------------------------------------

@@ -152,7 +152,8 @@ def pull(size: tuple[int, int]) -> None:
         return
     if keys.CROP_X in changes or keys.CROP_Y in changes:
         xs, ys = overlay.crop_percent(size, url.settings().crop, CROP_STEP)
-        changes["crop"] = overlay.crop_box(size, tuple(changes.pop(keys.CROP_X, xs)), tuple(changes.pop(keys.CROP_Y, ys)))
+        xs, ys = tuple(changes.pop(keys.CROP_X, xs)), tuple(changes.pop(keys.CROP_Y, ys))
+        changes["crop"] = overlay.crop_box(size, xs, ys)
     if "lang" in changes:
         if not changes["lang"]:
             st.error("Choose at least one language; the last choice stands.")

@@ -88,7 +88,8 @@ def pictures(key: str, result: ocr.Result | None) -> None:
         if shown.error:
             st.error("These settings cannot be applied to this page:")
             st.text(shown.error)
-        elif result is not None and shown.image is not None and st.toggle("Show word boxes", value=True, key=keys.BOXES):
+        elif result is not None and shown.image is not None and st.toggle("Show word boxes", value=True,
+                                                                          key=keys.BOXES):
             w, h = result.size
             scale = (shown.size[0] / max(1, w), shown.size[1] / max(1, h))
             layout.show_image(overlay.encode(overlay.draw_words(shown.image, result.words, scale), "png"), shown.size)
@@ -126,7 +127,8 @@ def downloads(key: str, result: ocr.Result) -> None:
                help="Text, every word with its box and confidence, settings, timings.")
         button(".csv (words)", "csv", ocr.export(result, "csv"), help="One row per word: its box and confidence.")
         if result.hocr:
-            button(".hocr", "hocr", ocr.export(result, "hocr"), help="Tesseract's hOCR: words, lines and boxes as HTML.")
+            button(".hocr", "hocr", ocr.export(result, "hocr"),
+                   help="Tesseract's hOCR: words, lines and boxes as HTML.")
         if result.pdf:
             button("Searchable .pdf", "pdf", ocr.export(result, "pdf"),
                    help="The processed page with its text invisible on top: select and search it.")
@@ -150,10 +152,12 @@ def details(key: str, result: ocr.Result) -> None:
         st.warning(warning)
     words = result.words.sort_values("conf").reset_index(drop=True)
     with st.expander(f"Words ({len(words)}), least sure first; click a column to sort", icon=":material/table:"):
-        st.dataframe(words, hide_index=True, height=320, column_order=["text", "conf", "line", "block", "left", "top", "width", "height"],
-                     column_config={"conf": st.column_config.ProgressColumn("confidence", min_value=0, max_value=100, format="%.0f")})
+        confidence = st.column_config.ProgressColumn("confidence", min_value=0, max_value=100, format="%.0f")
+        st.dataframe(words, hide_index=True, height=320, column_config={"conf": confidence},
+                     column_order=["text", "conf", "line", "block", "left", "top", "width", "height"])
     with st.expander("Timings", icon=":material/timer:"):
-        timings = pd.DataFrame({"part": list(result.timings), "seconds": [round(v, 3) for v in result.timings.values()]})
+        timings = pd.DataFrame({"part": list(result.timings),
+                                "seconds": [round(v, 3) for v in result.timings.values()]})
         st.dataframe(timings, hide_index=True)
         st.bar_chart(timings[timings["part"] != "total"], x="part", y="seconds", horizontal=True, height=200)
     with st.expander("Check the accuracy against the true text", icon=":material/fact_check:"):

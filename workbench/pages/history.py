@@ -63,7 +63,8 @@ table = pd.DataFrame([{
     "words": r.words, "seconds": r.seconds,
 } for r in done])
 st.dataframe(table, hide_index=True, height=min(400, 38 + 35 * len(table)),
-             column_config={"mean confidence": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.1f")})
+             column_config={"mean confidence": st.column_config.ProgressColumn(min_value=0, max_value=100,
+                                                                               format="%.1f")})
 if len(table) > 1:
     st.bar_chart(table, x="run", y="mean confidence", height=180, sort=False)
 
