@@ -54,8 +54,17 @@ from .engines import Engine, default_engine
 from .errors import OcrError
 from .judge import Judgement, load_words
 from .judge import score as judge_score
-from .preprocessing import (DEFAULT_DPI, ORIENT_MIN_CONF, Processed, find_skew, is_dark, preprocess, reduce, rotate,
-                            to_gray)
+from .preprocessing import (
+    DEFAULT_DPI,
+    ORIENT_MIN_CONF,
+    Processed,
+    find_skew,
+    is_dark,
+    preprocess,
+    reduce,
+    rotate,
+    to_gray,
+)
 from .recognition import recognize
 from .settings import Options, Settings
 
