@@ -77,6 +77,14 @@ def media(monkeypatch):
     return Media()
 
 
+@pytest.fixture(autouse=True)
+def workspaces(tmp_path, monkeypatch):
+    """Each test's workspaces in a folder of its own."""
+    folder = tmp_path / "workspaces"
+    monkeypatch.setenv("OCR_WORKBENCH_DATA", str(folder))
+    return folder
+
+
 def start(**query) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.query_params.update(query)
@@ -101,6 +109,11 @@ def markdown_everywhere(at: AppTest) -> str:
     """Everything shown through an element that reads Markdown."""
     kinds = [at.markdown, at.caption, at.error, at.warning, at.info, at.success, at.title, at.subheader]
     return "\n".join(str(e.value) for kind in kinds for e in kind)
+
+
+def statuses(at: AppTest) -> list[str]:
+    """The labels of the st.status boxes shown."""
+    return [s.label for s in at.get("status")]
 
 
 def downloads(at: AppTest) -> dict[str, object]:
@@ -302,12 +315,11 @@ def test_controls_are_made_from_the_specs():
     assert (shown[keys.setting("scale")].min, shown[keys.setting("scale")].max) == (0.1, 8.0)
 
 
-def test_languages_are_chosen_from_the_installed_and_joined_with_plus():
+def test_languages_are_chosen_from_the_installed_and_joined_with_plus(monkeypatch):
+    monkeypatch.setattr(ocr, "languages", lambda: ["deu", "eng", "osd"])
     at = tune(lang="deu+eng")
     chooser = at.multiselect(key=keys.setting("lang"))
-    assert chooser.value == ["deu", "eng"]  # a language the link asks for is offered even when not installed
-    installed = [lang for lang in ocr.languages() if lang != "osd"]
-    assert chooser.options == installed + ["deu"]
+    assert chooser.value == ["deu", "eng"] and chooser.options == ["deu", "eng"]  # orientation data is not one
     ok(chooser.set_value(["eng", "deu"]).run())  # the order is Tesseract's order of preference
     assert at.session_state[keys.OPTIONS].lang == "eng+deu" and at.query_params["lang"] == "eng+deu"
     ok(at.multiselect(key=keys.setting("lang")).set_value([]).run())
@@ -315,6 +327,18 @@ def test_languages_are_chosen_from_the_installed_and_joined_with_plus():
     assert at.session_state[keys.OPTIONS].lang == "eng+deu"
     ok(at.multiselect(key=keys.setting("lang")).set_value(["eng"]).run())
     assert at.session_state[keys.OPTIONS].lang == "eng" and "lang" not in at.query_params
+
+
+def test_a_language_in_a_link_that_is_not_installed_is_refused_at_once(monkeypatch):
+    monkeypatch.setattr(ocr, "languages", lambda: ["eng", "osd"])
+    at = ok(start(lang="eng+xyz", psm="6"))  # on the first page seen, not at Extract
+    assert any("could not be used" in w.value for w in at.warning)
+    assert "The language 'xyz' is not installed: the package tesseract-ocr-xyz brings it." in texts(at)
+    assert at.session_state[keys.OPTIONS] == Options(psm=6)  # the rest of the link applies
+    at = go(upload(at, ("page.png", GOOD)), nav.TUNE)
+    assert at.multiselect(key=keys.setting("lang")).options == ["eng"]
+    shown = " ".join(c.value for c in at.caption)
+    assert "tesseract-ocr-deu" in shown and "tesseract-ocr-fra" in shown  # what is missing, and what brings it
 
 
 def test_options_beyond_language_and_layout_are_set_on_the_tune_page():
@@ -379,7 +403,7 @@ def test_presets_download_load_and_reset(media):
 
     ok(at.button(key=keys.RESET).click().run())
     assert at.session_state[keys.SETTINGS] == Settings()
-    assert at.selectbox(key=keys.setting("threshold")).value == "none" and dict(at.query_params) == {}
+    assert at.selectbox(key=keys.setting("threshold")).value == "none" and set(at.query_params) == {"ws"}
 
     between = ocr.preset_json(Settings(scale=1.37, denoise="median", denoise_strength=5), ocr.Options(psm=11))
     ok(at.file_uploader(key=keys.PRESET_UPLOAD).set_value(("p.json", between.encode(), "application/json")).run())
@@ -422,7 +446,7 @@ def test_extract_reads_the_page_and_shows_its_text(media):
     result = at.session_state[keys.RESULTS][key]
     assert words_of(result.text)[:5] == words_of(SAMPLE_TEXT[0])
     assert at.text_area(key=keys.TEXT).value == result.text
-    assert any(t.startswith("✓ page.png:") for t in texts(at))
+    assert statuses(at) == ["Read 1 of 1 page"]  # the run's status, closed once done
     assert [m.label for m in at.metric][:3] == ["Mean confidence", "Words", "Time"]
     assert at.metric[1].value == str(result.word_count)
     words = next(d.value for d in at.dataframe if "conf" in d.value.columns)
@@ -469,9 +493,19 @@ def test_edited_text_is_downloaded_and_a_new_run_replaces_it(media):
     ok(at.run())
     assert any("settings have changed" in i.value for i in at.info)
     ok(at.button(key=keys.EXTRACT_ONE).click().run())
+    # the person is asked first: keeping the edits reads nothing
+    assert any("You edited the text of 1 page" in m.value for m in at.markdown)
+    ok(at.button(key=keys.REPLACE_NO).click().run())
+    assert at.text_area(key=keys.TEXT).value == "My corrected text" and len(at.session_state[keys.HISTORY]) == 1
+    assert keys.REPLACE_YES not in [b.key for b in at.button]  # the question is closed
+    ok(at.button(key=keys.EXTRACT_ONE).click().run())
+    ok(at.button(key=keys.REPLACE_YES).click().run())
     new_text = at.session_state[keys.RESULTS][key].text
     assert at.text_area(key=keys.TEXT).value == new_text != "My corrected text"
     assert words_of(new_text)[:2] == ["the", "quick"] and "lazy" not in words_of(new_text)
+    # the edits are kept in the history as a version of their own, before the new reading
+    kinds = [(r.kind, r.text) for r in at.session_state[keys.HISTORY]]
+    assert [k for k, _ in kinds] == ["read", "edited", "read"] and kinds[1][1] == "My corrected text"
 
 
 def test_a_page_that_fails_gets_its_sentence_and_the_others_are_read():

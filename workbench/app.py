@@ -6,24 +6,32 @@ the entry file itself, by the ``ocr-workbench`` command.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
-from workbench import keys, layout, nav, url
+from workbench import keys, layout, nav, url, workspace
 from workbench.engine import engine
+
+ICON = Path(__file__).resolve().parent / "static" / "icon.svg"  # shipped: nothing is fetched from outside
 
 
 def main() -> None:
     """One run of the app."""
-    st.set_page_config(page_title="OCR Workbench", page_icon=":material/document_scanner:", layout="wide")
+    st.set_page_config(page_title="OCR Workbench", page_icon=str(ICON), layout="wide")
     for key, make in keys.FRESH.items():  # a new session's empty collections
         if key not in st.session_state:
             st.session_state[key] = make()
+    workspace.start()  # the workspace the link names, restored (before the link's settings are read)
     url.start()
     engine()  # start Tesseract now, so the first page is read quickly
     page = nav.navigation()
     layout.show_notices()
     url.write()
-    page.run()
+    try:
+        page.run()
+    finally:  # also when the page stops early or reruns: what changed is written to the store
+        workspace.save_state()
     url.write()  # the page may have changed the settings
 
 

@@ -19,6 +19,7 @@ import streamlit as st
 
 import ocr
 from ocr import overlay
+from ocr.engines.install import language_package
 from ocr.settings import GROUPS, Spec
 
 from . import keys, url
@@ -183,10 +184,20 @@ def needed(c: Control, values: dict[str, Any]) -> bool:
     return values[field] in wanted
 
 
+COMMON_LANGUAGES = ("eng", "deu", "fra", "spa", "ita", "por", "nld")  # named when missing, with their package
+
+
 def languages(current: str) -> list[str]:
     """The languages to offer: those installed (orientation data is not a language), and those chosen."""
     installed = [lang for lang in ocr.languages() if lang != "osd"] or ["eng"]
     return installed + [lang for lang in current.split("+") if lang not in installed]
+
+
+def missing_note() -> str | None:
+    """One line naming common languages that are not installed and the package that brings each."""
+    have = set(ocr.languages())
+    missing = [f"{lang} ({language_package(lang)})" for lang in COMMON_LANGUAGES if lang not in have]
+    return "Not installed here: " + ", ".join(missing) + "." if missing else None
 
 
 def _crop(c: Control) -> None:
@@ -226,7 +237,10 @@ def render(c: Control) -> Any:
     if c.kind == "select":
         return st.selectbox(c.label, list(c.spec.choices), format_func=c.spec.name_of, key=key, help=c.help)
     if c.kind == "languages":
-        return st.multiselect(c.label, languages(url.options().lang), key=key, help=c.help)
+        chosen = st.multiselect(c.label, languages(url.options().lang), key=key, help=c.help)
+        if note := missing_note():
+            st.caption(note)
+        return chosen
     return st.text_input(c.label, key=key, help=c.help)
 
 

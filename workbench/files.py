@@ -1,6 +1,7 @@
 """The files a session has open, and their pages: each session decodes its own.
 
-A file is kept as its bytes and a few facts (:class:`FileEntry`); its pages are decoded from the bytes
+A file is kept as a few facts (:class:`FileEntry`) in the session and its bytes in the workspace's store
+(:mod:`workbench.workspace`), read back when its pages are needed; its pages are decoded from the bytes
 into this session's state and kept for the few files used last (``MAX_DECODED``), so a slider move
 does not decode the page again, a long session does not hold every file's pixels, and no page object
 is ever handed to two sessions (pages are mutable: a PDF page is drawn on first use).
@@ -20,7 +21,7 @@ import streamlit as st
 import ocr
 from ocr.batch import describe_error
 
-from . import keys
+from . import keys, workspace
 
 MAX_DECODED = 3  # files whose decoded pages a session keeps
 SAMPLES = Path(__file__).resolve().parent / "samples"
@@ -28,21 +29,31 @@ SAMPLES = Path(__file__).resolve().parent / "samples"
 
 @dataclass(frozen=True)
 class FileEntry:
-    """One opened file: its bytes (so its pages can be decoded again), name and facts."""
+    """One opened file: its name and facts (its bytes are in the workspace's store, under ``sha``)."""
 
     name: str
     sha: str
-    data: bytes
+    size: int  # bytes
     kind: str  # the format found in the bytes, e.g. "JPEG", "PDF"
     count: int  # pages
     first_size: tuple[int, int]  # the first page's width and height in pixels
     notes: tuple[str, ...] = ()  # what the decoder did that a person should know (e.g. a PDF's resolution)
     truth: str | None = None  # the true text, for bundled samples
 
-    @property
-    def size(self) -> int:
-        """Bytes."""
-        return len(self.data)
+    def meta(self) -> dict[str, object]:
+        """The facts as the store keeps them (JSON)."""
+        return {"name": self.name, "size": self.size, "kind": self.kind, "count": self.count,
+                "first_size": list(self.first_size), "notes": list(self.notes), "truth": self.truth}
+
+    @classmethod
+    def from_meta(cls, sha: str, meta: dict[str, object]) -> FileEntry:
+        """The inverse of :meth:`meta`."""
+        first = meta["first_size"]
+        notes = meta.get("notes") or []
+        assert isinstance(first, list) and isinstance(notes, list)
+        return cls(name=str(meta["name"]), sha=sha, size=int(str(meta["size"])), kind=str(meta["kind"]),
+                   count=int(str(meta["count"])), first_size=(int(first[0]), int(first[1])),
+                   notes=tuple(str(n) for n in notes), truth=None if meta.get("truth") is None else str(meta["truth"]))
 
 
 def files() -> dict[str, FileEntry]:
@@ -72,7 +83,10 @@ def pages_of(entry: FileEntry) -> list[ocr.Page]:
     decoded: dict[str, list[ocr.Page]] = st.session_state[keys.DECODED]
     pages = decoded.pop(entry.sha, None)
     if pages is None:
-        pages = ocr.load(entry.data, entry.name)
+        data = workspace.store().file_data(workspace.ws(), entry.sha)
+        if data is None:
+            raise ocr.InputError("the file is no longer in this workspace.")
+        pages = ocr.load(data, entry.name)
     decoded[entry.sha] = pages  # last used goes last
     for sha in list(decoded)[:-MAX_DECODED]:
         del decoded[sha]
@@ -89,8 +103,10 @@ def add_file(name: str, data: bytes, truth: str | None = None) -> str | None:
         _ = pages[0].image  # the thumbnail needs the first page's pixels: one that cannot be drawn is said now
     except Exception as e:  # one sentence for this file; every other file goes on
         return describe_error(e)
-    files()[sha] = FileEntry(name=name, sha=sha, data=data, kind=pages[0].kind, count=len(pages),
-                             first_size=pages[0].size, notes=_notes(pages), truth=truth)
+    entry = FileEntry(name=name, sha=sha, size=len(data), kind=pages[0].kind, count=len(pages),
+                      first_size=pages[0].size, notes=_notes(pages), truth=truth)
+    workspace.store().add_file(workspace.ws(), sha, entry.meta(), data)
+    files()[sha] = entry
     st.session_state[keys.DECODED][sha] = pages
     if page_ref(st.session_state.get(keys.CURRENT)) is None:
         st.session_state[keys.CURRENT] = f"{sha}:0"
@@ -111,8 +127,9 @@ def samples() -> list[Path]:
 def remove_file(sha: str) -> None:
     """Close a file: its pages, results, edits and auto-tune traces go; another page becomes current."""
     files().pop(sha, None)
+    workspace.store().remove_file(workspace.ws(), sha)
     st.session_state[keys.DECODED].pop(sha, None)
-    for key in (keys.RESULTS, keys.EDITS, keys.TRACE):
+    for key in (keys.RESULTS, keys.EDITS, keys.TRACE, keys.TRUTHS):
         for page_key in [k for k in st.session_state[key] if k.startswith(sha + ":")]:
             del st.session_state[key][page_key]
     chosen = st.session_state.get(keys.CURRENT)

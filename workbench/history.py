@@ -1,5 +1,6 @@
 """What the session has read: each page's latest result, the text as the person edited it, and the run
-history (a :class:`Run` per page read, at most ``MAX_HISTORY``)."""
+history (a :class:`Run` per page read, at most ``MAX_HISTORY``). Each is written to the workspace's store
+as it changes (:mod:`workbench.workspace`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import streamlit as st
 
 import ocr
 
-from . import keys
+from . import keys, workspace
 from .url import options, settings
 
 MAX_HISTORY = 200
@@ -21,7 +22,7 @@ class Run:
     """One page read: what was read, with which settings, how well, and the text."""
 
     number: int  # 1, 2, ... in the order of the session's runs
-    time: str  # the clock time it finished, HH:MM:SS
+    time: str  # the clock time this page finished, HH:MM:SS (each page of a batch its own)
     page: str  # the page key ("sha256:index")
     file: str  # the page's name
     settings: ocr.Settings
@@ -30,10 +31,45 @@ class Run:
     words: int
     seconds: float
     text: str
+    kind: str = "read"  # "read", or "edited": the person's edits, kept when a new reading replaced them
+
+    def describe(self) -> str:
+        """What the run was made with: the clean-up and every reading option that is not the default,
+        e.g. "x1.5, otsu · deu · one column"; "your edits" for a kept edited text."""
+        if self.kind == "edited":
+            return "your edits"
+        return " · ".join([self.settings.describe(), *describe_options(self.options)])
 
     def label(self) -> str:
-        """One line naming the run, e.g. "Run 2 · 10:41:07 · scan.png · x1.5, otsu"."""
-        return f"Run {self.number} · {self.time} · {self.file} · {self.settings.describe()}"
+        """One line naming the run, e.g. "Run 2 · 10:41:07 · scan.png · x1.5, otsu · deu"."""
+        return f"Run {self.number} · {self.time} · {self.file} · {self.describe()}"
+
+
+def describe_options(o: ocr.Options) -> list[str]:
+    """The reading options that differ from the defaults, in plain words ("deu", "one column",
+    "only 0123456789")."""
+    parts = []
+    for field, value in o.changes().items():
+        spec = ocr.Options.spec(field)
+        if field == "lang":
+            parts.append(str(value))
+        elif field == "psm":
+            parts.append(spec.name_of(value).lower())
+        elif field == "whitelist":
+            parts.append(f"only {value}")
+        elif field == "blacklist":
+            parts.append(f"never {value}")
+        elif isinstance(value, bool):
+            parts.append(spec.label.lower() if value else f"not {spec.label.lower()}")
+        else:
+            unit = f" {spec.unit}" if spec.unit else ""
+            parts.append(f"{spec.label.lower()} {spec.name_of(value)}{unit}")
+    return parts
+
+
+def clock() -> float:
+    """Now, in seconds since the epoch (a test may stand in its own clock)."""
+    return time.time()
 
 
 def runs() -> list[Run]:
@@ -48,20 +84,54 @@ def results() -> dict[str, ocr.Result]:
     return found
 
 
+def _add(run: Run) -> Run:
+    history = runs()
+    history.append(run)
+    del history[:-MAX_HISTORY]
+    workspace.store().add_run(workspace.ws(), run.number, run, MAX_HISTORY)
+    return run
+
+
+def _next_number() -> int:
+    history = runs()
+    return history[-1].number + 1 if history else 1
+
+
 def record(key: str, result: ocr.Result) -> Run:
-    """Keep a page's new result: it replaces the edited text, and joins the history."""
+    """Keep a page's new result: it replaces the edited text (kept as a version in the history first,
+    when the person had edited it), and joins the history."""
+    keep_edits(key)
     results()[key] = result
     st.session_state[keys.EDITS][key] = result.text
-    history = runs()
-    run = Run(
-        number=history[-1].number + 1 if history else 1, time=time.strftime("%H:%M:%S"), page=key,
+    s = workspace.store()
+    s.put_result(workspace.ws(), key, result)
+    s.drop_page(workspace.ws(), key, "edit")
+    return _add(Run(
+        number=_next_number(), time=time.strftime("%H:%M:%S", time.localtime(clock())), page=key,
         file=result.name, settings=result.settings or ocr.Settings(), options=result.options,
         mean_conf=result.mean_conf, words=result.word_count, seconds=round(result.timings.get("total", 0.0), 2),
         text=result.text,
-    )
-    history.append(run)
-    del history[:-MAX_HISTORY]
-    return run
+    ))
+
+
+def was_edited(key: str) -> bool:
+    """Whether the person changed the page's text from what was read."""
+    result = results().get(key)
+    return result is not None and edited(key) != result.text
+
+
+def keep_edits(key: str) -> Run | None:
+    """Put the page's edited text into the history as a version of its own (before a new reading
+    replaces it); nothing when it was not edited."""
+    if not was_edited(key):
+        return None
+    old = results()[key]
+    text = edited(key)
+    return _add(Run(
+        number=_next_number(), time=time.strftime("%H:%M:%S", time.localtime(clock())), page=key,
+        file=old.name, settings=old.settings or ocr.Settings(), options=old.options, mean_conf=0.0,
+        words=len(text.split()), seconds=0.0, text=text, kind="edited",
+    ))
 
 
 def edited(key: str) -> str:
@@ -71,8 +141,11 @@ def edited(key: str) -> str:
 
 
 def save_edit(key: str) -> None:
-    """on_change of the text box: the edit goes under a plain key, so it outlives the widget."""
-    st.session_state[keys.EDITS][key] = st.session_state[keys.TEXT]
+    """on_change of the text box: the edit goes under a plain key, so it outlives the widget, and into
+    the store, so it outlives the session."""
+    text = st.session_state[keys.TEXT]
+    st.session_state[keys.EDITS][key] = text
+    workspace.store().put_page(workspace.ws(), key, "edit", text)
 
 
 def up_to_date(key: str) -> bool:

@@ -6,6 +6,8 @@ Plain keys hold results, so they outlive the page that made them (Streamlit drop
 its page is left):
 
 ======================  =========================================================================
+``WS``                  the workspace's id (:mod:`workbench.workspace`), carried by the link as ``ws``
+``SAVED``               dict name -> the settings, options and chosen page as last written to the store
 ``FILES``               dict sha256 -> :class:`workbench.files.FileEntry`, in the order they were opened
 ``DECODED``             dict sha256 -> the file's decoded pages, this session's own, the last few used
 ``REFUSED``             list of (file name, sentence) from the last upload
@@ -15,6 +17,11 @@ its page is left):
 ``PUSH``                True when code changed the settings and the controls must be moved to them
 ``RESULTS``             dict page key -> the page's latest :class:`ocr.Result`
 ``EDITS``               dict page key -> the text as the person edited it
+``TRUTHS``              dict page key -> the true text the person gave for it
+``ASK_REPLACE``         the page keys whose edited texts a new reading would replace (the question is open)
+``TUNING``              the running auto-tune job (:class:`workbench.tuning.Job`), or absent
+``CONFIRMED``           the page keys the person agreed to read again, replacing their edits
+``FAILED``              dict page key -> the sentence of its last reading, when that reading failed
 ``HISTORY``             list of :class:`workbench.history.Run`, every OCR run of the session
 ``BATCH``               per-page status rows of the last OCR run
 ``AUTORUN``             set by Upload's "Extract text" button: the Extract page reads every page
@@ -34,22 +41,25 @@ from typing import Any
 
 # -- plain keys ----------------------------------------------------------------------------------------
 
+WS, SAVED = "ws", "saved"
 FILES, DECODED, REFUSED, CURRENT = "files", "decoded", "refused", "current"
 SETTINGS, OPTIONS, PUSH = "settings", "options", "push"
 RESULTS, EDITS, HISTORY, BATCH, AUTORUN, TRACE = "results", "edits", "history", "batch", "autorun", "trace"
+TRUTHS, ASK_REPLACE, TUNING, CONFIRMED, FAILED = "truths", "ask_replace", "tuning", "confirmed", "failed"
 URL_READ, NOTICE, UPLOAD_ROUND, CAMERA_SEEN, PRESET_SEEN = (
     "url_read", "notice", "upload_round", "camera_seen", "preset_seen")
 
 # What each collection starts as in a new session.
 FRESH: dict[str, Callable[[], Any]] = {
-    FILES: dict, DECODED: dict, REFUSED: list, RESULTS: dict, EDITS: dict, HISTORY: list, BATCH: list,
-    TRACE: dict, NOTICE: list, UPLOAD_ROUND: int,
+    FILES: dict, DECODED: dict, REFUSED: list, RESULTS: dict, EDITS: dict, TRUTHS: dict, HISTORY: list,
+    BATCH: list, TRACE: dict, NOTICE: list, UPLOAD_ROUND: int, FAILED: dict,
 }
 
 
 # -- widget and button keys ----------------------------------------------------------------------------
 # Upload
 CAMERA_ON, CAMERA = "w_camera_on", "w_camera"
+CLEAR = "clear_workspace"
 GO_EXTRACT = "go_extract"
 # Tune
 PRESET_UPLOAD, PRESET_DOWNLOAD = "w_preset", "preset_download"
@@ -59,6 +69,7 @@ CROP_X, CROP_Y = "crop_x", "crop_y"
 # Extract
 EXTRACT_ONE, EXTRACT_ALL = "extract_one", "extract_all"
 TEXT, BOXES = "w_text", "w_boxes"
+REPLACE_YES, REPLACE_NO = "replace_yes", "replace_no"  # the "replace your edits?" question
 # History
 RUN_A, RUN_B, ALL_SETTINGS = "w_run_a", "w_run_b", "w_all_settings"
 
@@ -101,6 +112,11 @@ def truth(page_key: str) -> str:
 def truth_file(page_key: str) -> str:
     """The upload of a page's true text as a file."""
     return f"w_truth_file{page_key}"
+
+
+def truth_seen(page_key: str) -> str:
+    """The id of the last true-text file taken in for a page."""
+    return f"truth_seen{page_key}"
 
 
 def restore(side: str) -> str:

@@ -1,7 +1,9 @@
 """The settings the controls show, and the address bar that mirrors them, so that a link reproduces them.
 
 The settings live under plain session-state keys (``SETTINGS``, ``OPTIONS``); the query string is
-written from them after every change and read once, on a session's first run.
+written from them after every change and read once, on a session's first run. The query string also
+carries the workspace's id (``ws``, :mod:`workbench.workspace`); a link without settings in it keeps the
+settings the workspace had.
 """
 
 from __future__ import annotations
@@ -12,7 +14,10 @@ import streamlit as st
 
 import ocr
 
+from ocr.engines.install import language_package
+
 from . import keys
+from .workspace import PARAM
 
 
 def start() -> None:
@@ -21,8 +26,11 @@ def start() -> None:
     ss = st.session_state
     if not ss.get(keys.URL_READ):
         ss[keys.URL_READ] = True
-        found, found_options, problems = from_params(st.query_params.to_dict())
-        ss[keys.SETTINGS], ss[keys.OPTIONS], ss[keys.PUSH] = found, found_options, True
+        params = {k: v for k, v in st.query_params.to_dict().items() if k != PARAM}
+        found, found_options, problems = from_params(params)
+        if params or keys.SETTINGS not in ss:  # a link's settings win over the workspace's
+            ss[keys.SETTINGS], ss[keys.OPTIONS] = found, found_options
+        ss[keys.PUSH] = True
         if problems:
             ss[keys.NOTICE].append(("Some settings in the link could not be used; the defaults stand in for them.",
                                     "\n".join(problems)))
@@ -39,10 +47,25 @@ def from_params(params: dict[str, str]) -> tuple[ocr.Settings, ocr.Options, list
         try:
             ocr.Settings.from_strings({**kept, key: value})
             ocr.Options.from_strings({**kept, key: value})
-            kept[key] = value
         except ocr.SettingsError as e:
             problems.append(str(e))
+            continue
+        if key == "lang" and (missing := missing_languages(value)):
+            problems += [not_installed(lang) for lang in missing]
+            continue
+        kept[key] = value
     return ocr.Settings.from_strings(kept), ocr.Options.from_strings(kept), problems
+
+
+def missing_languages(lang: str) -> list[str]:
+    """The languages of ``lang`` ("eng+deu") whose data is not installed."""
+    have = set(ocr.languages())
+    return [part for part in lang.split("+") if part not in have]
+
+
+def not_installed(lang: str) -> str:
+    """One sentence naming a missing language and the package that brings it."""
+    return f"The language {lang!r} is not installed: the package {language_package(lang)} brings it."
 
 
 def settings() -> ocr.Settings:
@@ -71,6 +94,8 @@ def write() -> None:
     """Keep the address bar's query string equal to the settings (only the fields that differ from the
     defaults), so that a link reproduces them."""
     want = {**settings().to_strings(), **options().to_strings()}
+    if keys.WS in st.session_state:
+        want[PARAM] = st.session_state[keys.WS]
     if st.query_params.to_dict() != want:
         st.query_params.from_dict(want)
 

@@ -12,7 +12,8 @@ import ocr
 from ocr import overlay
 from ocr.exports import MIME, safe_name
 from ocr.metrics import cer, wer
-from workbench import history, keys, layout, nav, preview, url
+from ocr.judge import score
+from workbench import history, keys, layout, nav, preview, url, workspace
 from workbench.engine import engine
 from workbench.files import page_keys, page_label, page_problem, page_ref
 
@@ -23,51 +24,87 @@ LEGEND = "Word confidence: " + " ".join(
 
 
 def read(todo: list[str]) -> None:
-    """OCR these pages at full size with the current settings: a progress bar and a line per page."""
-    pages = [ref.page for ref in map(page_ref, todo) if ref is not None]
-    total = len(pages)
-    bar = st.progress(0.0, text=f"Reading {total} page{'s' if total > 1 else ''}…")
-    rows = []
-    with st.status(f"Reading {total} page{'s' if total > 1 else ''}…", expanded=True) as status:
+    """OCR these pages at full size with the current settings: a progress bar, one line naming the page
+    being finished (not a line per page: a batch of hundreds would push the text off the screen), and
+    each page kept as it finishes (so each has its own time)."""
+    refs = [(k, ref) for k, ref in ((k, page_ref(k)) for k in todo) if ref is not None]
+    by_page = {id(ref.page): k for k, ref in refs}
+    total = len(refs)
+    pages_word = f"page{'s' if total > 1 else ''}"
+    rows: list[dict[str, Any]] = []
+    with st.status(f"Reading {total} {pages_word}…", expanded=True) as status:
+        bar = st.progress(0.0, text=f"0 of {total} read")
+        line = st.empty()
 
         def progress(done: int, total: int, outcome: ocr.Outcome) -> None:
             bar.progress(done / total, text=f"{done} of {total} read")
-            if outcome.ok:
-                r = outcome.result
-                st.text(f"✓ {outcome.name}: {r.word_count} words, mean confidence {r.mean_conf:.0f}, "
-                        f"{r.timings.get('total', 0):.1f} s")
-            else:
-                st.text(f"✗ {outcome.name}: {outcome.error}")
-
-        outcomes = ocr.read_files(pages, url.settings(), url.options(), engine=engine(),
-                                  outputs=("hocr", "pdf"), progress=progress)
-        for key, outcome in zip(todo, outcomes):
-            if outcome.ok:
-                history.record(key, outcome.result)
+            key = by_page.get(id(outcome.page)) if outcome.page is not None else None
             r = outcome.result
-            rows.append({"page": page_label(key), "status": "read" if outcome.ok else "failed",
+            if key is not None and outcome.ok and r is not None:
+                history.record(key, r)
+                ss[keys.FAILED].pop(key, None)
+                line.text(f"✓ {outcome.name}: {r.word_count} words, mean confidence {r.mean_conf:.0f}")
+            elif key is not None:
+                ss[keys.FAILED][key] = outcome.error or "it could not be read."
+            rows.append({"page": page_label(key) if key else outcome.name, "status": "read" if outcome.ok else "failed",
                          "words": r.word_count if r else None, "mean confidence": r.mean_conf if r else None,
                          "seconds": round(r.timings.get("total", 0), 2) if r else None,
                          "problem": outcome.error or ""})
+
+        ocr.read_files([ref.page for _, ref in refs], url.settings(), url.options(), engine=engine(),
+                       outputs=("hocr", "pdf"), progress=progress)
         failed = sum(1 for row in rows if row["status"] == "failed")
-        status.update(label=f"Read {total - failed} of {total} page{'s' if total > 1 else ''}"
+        line.empty()
+        bar.empty()
+        status.update(label=f"Read {total - failed} of {total} {pages_word}"
                       + (f"; {failed} could not be read" if failed else ""),
-                      state="error" if failed else "complete", expanded=bool(failed))
-    bar.empty()
-    ss[keys.BATCH] = rows
+                      state="error" if failed else "complete", expanded=False)
+    order = {page_label(k): n for n, k in enumerate(todo)}
+    ss[keys.BATCH] = [row for _, _, row in sorted((order.get(row["page"], 0), n, row) for n, row in enumerate(rows))]
 
 
 def last_run() -> None:
+    """The last run's failures, once each, as a compact list; the whole run as a table when it had many
+    pages."""
     rows = ss[keys.BATCH]
     if not rows:
         return
-    others = " The other pages were read." if any(row["status"] == "read" for row in rows) else ""
-    for row in rows:
-        if row["status"] == "failed":
-            layout.file_problem("This page could not be read." + others, row["page"], row["problem"])
+    failed = [row for row in rows if row["status"] == "failed"]
+    if failed:
+        others = " The other pages were read." if len(failed) < len(rows) else ""
+        many = len(failed) > 1
+        st.error(f"{len(failed)} page{'s' if many else ''} could not be read.{others}", icon=":material/error:")
+        listing = "\n".join(f"{row['page']}: {row['problem']}" for row in failed)
+        if len(failed) > 8:
+            with st.expander(f"The {len(failed)} pages and why", icon=":material/list:"):
+                st.text(listing)
+        else:
+            st.text(listing)
     if len(rows) > 1:
         with st.expander(f"Last run: {len(rows)} pages", icon=":material/checklist:"):
             st.dataframe(pd.DataFrame(rows), hide_index=True)
+
+
+def needs_asking(todo: list[str]) -> list[str]:
+    """The pages among ``todo`` whose text the person edited (a new reading would replace it)."""
+    return [k for k in todo if history.was_edited(k)]
+
+
+@st.dialog("Replace your edits?", icon=":material/edit_note:")
+def ask_replace(edited: list[str]) -> None:
+    """Asks before a reading replaces edited text; the edited text is kept in the History either way."""
+    names = ", ".join(page_label(k) for k in edited[:5]) + (f" and {len(edited) - 5} more" if len(edited) > 5 else "")
+    st.write(f"You edited the text of {len(edited)} page{'s' if len(edited) > 1 else ''}. "
+             "Reading again replaces the text you see with the new reading; your edited text is kept "
+             "in the History as a version of its own, so you can copy it back.")
+    st.text(names)
+    with st.container(horizontal=True):
+        if st.button("Read again", type="primary", key=keys.REPLACE_YES, icon=":material/refresh:"):
+            ss[keys.CONFIRMED] = ss.pop(keys.ASK_REPLACE, [])
+            st.rerun()
+        if st.button("Keep my edits", key=keys.REPLACE_NO):
+            ss.pop(keys.ASK_REPLACE, None)
+            st.rerun()
 
 
 def pictures(key: str, result: ocr.Result | None) -> None:
@@ -132,17 +169,35 @@ def downloads(key: str, result: ocr.Result) -> None:
         if result.pdf:
             button("Searchable .pdf", "pdf", ocr.export(result, "pdf"),
                    help="The processed page with its text invisible on top: select and search it.")
-        read = history.results()
-        done = [replace(read[k], text=history.edited(k)) for k in page_keys() if k in read]
-        st.download_button(f"Everything (.zip, {len(done)} page{'s' if len(done) > 1 else ''})",
-                           lambda: ocr.export_zip(done),  # made on the click, from this run's results
-                           file_name="ocr-results.zip", mime=MIME["zip"], on_click="ignore", key=keys.download("zip"),
-                           icon=":material/folder_zip:", help="Every page read so far, in every format.")
+        done, left_out = zip_pages()
+        if done:
+            st.download_button(f"Everything (.zip, {len(done)} page{'s' if len(done) > 1 else ''})",
+                               lambda: ocr.export_zip(done),  # made on the click, from this run's results
+                               file_name="ocr-results.zip", mime=MIME["zip"], on_click="ignore",
+                               key=keys.download("zip"), icon=":material/folder_zip:",
+                               help="Every page read with the settings shown now, in every format.")
+    if left_out:
+        st.caption(f"The .zip leaves out {len(left_out)} page{'s' if len(left_out) > 1 else ''} whose text is from "
+                   "other settings or whose last reading failed: extract "
+                   f"{'them' if len(left_out) > 1 else 'it'} again to include {'them' if len(left_out) > 1 else 'it'}.")
+
+
+def zip_pages() -> tuple[list[ocr.Result], list[str]]:
+    """The results the .zip carries (each page read with the settings shown now, its last reading not
+    failed; with the person's edits) and the page keys left out, so that no .zip mixes settings unmarked."""
+    read = history.results()
+    done, left_out = [], []
+    for k in page_keys():
+        if k not in read:
+            continue
+        if history.up_to_date(k) and k not in ss[keys.FAILED]:
+            done.append(replace(read[k], text=history.edited(k)))
+        else:
+            left_out.append(k)
+    return done, left_out
 
 
 def details(key: str, result: ocr.Result) -> None:
-    ref = page_ref(key)
-    assert ref is not None
     a, b, c, d = st.columns(4)
     a.metric("Mean confidence", f"{result.mean_conf:.0f}", help="Tesseract's confidence in each word, 0-100, averaged.")
     b.metric("Words", result.word_count)
@@ -160,17 +215,59 @@ def details(key: str, result: ocr.Result) -> None:
                                 "seconds": [round(v, 3) for v in result.timings.values()]})
         st.dataframe(timings, hide_index=True)
         st.bar_chart(timings[timings["part"] != "total"], x="part", y="seconds", horizontal=True, height=200)
-    with st.expander("Check the accuracy against the true text", icon=":material/fact_check:"):
-        truth = ref.entry.truth if ref.page.index == 0 else None
+    truth_panel(key, result)
+
+
+def truth_panel(key: str, result: ocr.Result) -> None:
+    """CER and WER against a true text the person gives; the panel stays open once it has one, and the
+    text stays with the page (and in the workspace)."""
+    ref = page_ref(key)
+    assert ref is not None
+    truths: dict[str, str] = ss[keys.TRUTHS]
+    widget = keys.truth(key)
+    if widget not in ss:  # a new visit: the box shows the page's own true text
+        ss[widget] = truths.get(key, (ref.entry.truth or "") if ref.page.index == 0 else "")
+
+    def keep() -> None:
+        truths[key] = ss[widget]
+        workspace.save_truth(key, ss[widget])
+
+    typed = str(ss[widget])
+    with st.expander("Check the accuracy against the true text", icon=":material/fact_check:",
+                     expanded=bool(typed.strip())):
         upload = st.file_uploader("The true text as a .txt file", type=["txt"], key=keys.truth_file(key))
-        if upload is not None:
-            truth = upload.getvalue().decode("utf-8", errors="replace")
-        typed = st.text_area("…or paste it here", value=truth or "", key=keys.truth(key), height=150)
+        if upload is not None and upload.file_id != ss.get(keys.truth_seen(key)):
+            ss[keys.truth_seen(key)] = upload.file_id
+            ss[widget] = upload.getvalue().decode("utf-8", errors="replace")
+            keep()
+        st.text_area("…or paste it here", key=widget, height=150, on_change=keep)
+        typed = str(ss[widget])
         if typed.strip():
             x, y = st.columns(2)
             x.metric("Character error rate (CER)", f"{cer(typed, result.text):.1%}", help="0% is perfect.")
             y.metric("Word error rate (WER)", f"{wer(typed, result.text):.1%}", help="0% is perfect.")
             st.caption("Of the text as read (before your edits), after normalising spaces, quotes and dashes.")
+
+
+def looks_like_nonsense(result: ocr.Result) -> bool:
+    """Whether a reading is mostly not words: few of its characters are in dictionary words or numbers,
+    or Tesseract itself was unsure of most of it."""
+    if result.word_count < 3:
+        return False
+    judged = score(result.words, result.options.lang.split("+")[0])
+    sensible = judged.dictionary + judged.numbers
+    return (judged.chars > 0 and sensible < 0.3 * judged.chars) or result.mean_conf < 45
+
+
+def nonsense_advice(result: ocr.Result) -> None:
+    """What to try when a page reads as nonsense."""
+    if not looks_like_nonsense(result):
+        return
+    turned = "" if url.settings().auto_orient else " Switch on \"Turn upright automatically\", or"
+    st.warning("This reading looks like nonsense: most of it is not words. Things to try:" + turned
+               + " turn the page with \"Turn clockwise\"; check the languages (now "
+               + result.options.lang + "); crop to the text; or press Auto-tune on the Tune page.",
+               icon=":material/help:")
 
 
 st.title("Extract the text")
@@ -191,19 +288,29 @@ with st.container(horizontal=True, vertical_alignment="center"):
                                     key=keys.EXTRACT_ALL):
         todo = every
     options = url.options()
-    layout_name = ocr.Options.spec("psm").name_of(options.psm).lower()
-    st.caption(f"Settings: {url.settings().describe()} · page layout: {layout_name} · language {options.lang}")
+    described = " · ".join([url.settings().describe(), *history.describe_options(options)])
+    st.caption(f"Settings: {described}")
     nav.link(nav.TUNE, "Change them", ":material/tune:")
 
+if todo and (edited := needs_asking(todo)):
+    ss[keys.ASK_REPLACE] = todo
+    todo = []
+if keys.ASK_REPLACE in ss:
+    ask_replace(needs_asking(ss[keys.ASK_REPLACE]))
+todo = todo or ss.pop(keys.CONFIRMED, [])
 if todo:
     read(todo)
 last_run()
 
 result = history.results().get(key)
-if result is not None and not history.up_to_date(key):
+if result is not None and key in ss[keys.FAILED]:
+    st.warning("The last reading of this page failed (above); the text below is from an earlier reading "
+               "with other settings.", icon=":material/history:")
+elif result is not None and not history.up_to_date(key):
     st.info("The settings have changed since this page was read: extract again to use them.", icon=":material/info:")
 if result is not None:
     downloads(key, result)
 pictures(key, result)
 if result is not None:
+    nonsense_advice(result)
     details(key, result)

@@ -6,7 +6,8 @@ import time
 
 import streamlit as st
 
-from workbench import keys, layout, nav, preview
+from workbench import keys, layout, nav, preview, workspace
+from workbench.store import expire_days
 from workbench.files import add_file, files, open_sample, remove_file, samples
 
 ss = st.session_state
@@ -61,6 +62,12 @@ if not entries:
     st.info("Nothing is open yet. Drop a file above, take a photo, or try a sample.", icon=":material/arrow_upward:")
     st.stop()
 
+
+def clear() -> None:
+    workspace.clear()
+
+
+
 pages = sum(e.count for e in entries)
 with st.container(horizontal=True, vertical_alignment="center"):
     if st.button(f"Extract text from {pages} page{'s' if pages > 1 else ''}", type="primary",
@@ -82,3 +89,11 @@ for n, entry in enumerate(entries):
         if st.button("Remove", key=keys.remove(entry.sha), icon=":material/delete:"):
             remove_file(entry.sha)
             st.rerun()
+
+st.divider()
+with st.container(horizontal=True, vertical_alignment="center"):
+    st.caption(f"Your files, texts, edits, settings and history are kept on this server under this page's link "
+               f"(keep it to come back; anyone with the link sees them) for {expire_days():g} days after its last use.")
+    with st.popover("Clear this workspace", icon=":material/delete_forever:"):
+        st.write("Delete every file, text, edit and run of this workspace from the server. This cannot be undone.")
+        st.button("Delete everything", type="primary", on_click=clear, key=keys.CLEAR)
