@@ -4,6 +4,7 @@ each download carries."""
 from __future__ import annotations
 
 import ast
+import base64
 import io
 import json
 import os
@@ -21,6 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
+from streamlit import dataframe_util
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1 import app_test as app_test_module
@@ -350,7 +352,24 @@ def test_options_beyond_language_and_layout_are_set_on_the_tune_page():
 
 
 def processed_image(at: AppTest, media) -> np.ndarray:
-    return np.asarray(Image.open(io.BytesIO(media(at.image[1]))))
+    return np.asarray(Image.open(io.BytesIO(media(at.image[0]))))  # the Tune page's one image
+
+
+def crop_chart(at: AppTest):
+    """The Tune page's original picture: the chart a box is dragged on."""
+    return next(c for c in charts(at) if list(c.proto.selection_mode) == ["crop"])
+
+
+def charts(at: AppTest) -> list:
+    """Every Altair/Vega-Lite chart shown."""
+    return [*at.get("vega_lite_chart"), *at.get("arrow_vega_lite_chart")]
+
+
+def original_image(at: AppTest) -> np.ndarray:
+    """The picture inside the crop chart, as grey pixels."""
+    table = dataframe_util.convert_arrow_bytes_to_pandas_df(crop_chart(at).proto.datasets[0].data.data)
+    data = base64.b64decode(table["url"].iloc[0].split(",", 1)[1])
+    return np.asarray(Image.open(io.BytesIO(data)).convert("L"))
 
 
 def test_a_slider_move_changes_the_preview_and_the_link(media):
@@ -375,7 +394,7 @@ def test_crop_frames_the_original_and_crops_the_processed_page(media):
     assert at.session_state[keys.SETTINGS].crop == (100, 0, 500, 200)
     assert at.query_params["crop"] == "100,0,500,200"
     assert processed_image(at, media).shape[:2] == (200, 500)
-    original = np.asarray(Image.open(io.BytesIO(media(at.image[0]))).convert("L"))
+    original = original_image(at)
     assert original.shape == (400, 1000) and original[350, 900] < 120  # outside the crop is dimmed
 
 
@@ -529,13 +548,27 @@ def test_extract_from_upload_reads_every_page():
     assert at.title[0].value == "Extract the text"
 
 
+def accuracy_panel(at: AppTest):
+    return next(e for e in at.expander if e.label.startswith("Check the accuracy"))
+
+
 def test_accuracy_against_the_true_text():
-    at = extract()
+    at = extract(("a.png", GOOD), ("b.png", OTHER))
+    key = first_key(at)
+    assert not accuracy_panel(at).proto.expanded
     truth = "\n".join(SAMPLE_TEXT)
-    area = at.text_area(key=keys.truth(first_key(at)))
-    ok(area.input(truth).run())
+    ok(at.text_area(key=keys.truth(key)).input(truth).run())
     cer = next(m for m in at.metric if m.label.startswith("Character error rate"))
     assert cer.value.endswith("%") and float(cer.value[:-1]) < 10
+    assert accuracy_panel(at).proto.expanded  # stays open once it has a true text
+    # the true text stays with its page: another page has none, and coming back finds it
+    other = [k for k in at.session_state[keys.FILES]][1] + ":0"
+    ok(at.selectbox(key=keys.page_picker("extract")).set_value(other).run())
+    go(at, nav.HISTORY)
+    go(at, nav.EXTRACT)
+    assert at.session_state[keys.CURRENT] == other
+    ok(at.selectbox(key=keys.page_picker("extract")).set_value(key).run())
+    assert at.text_area(key=keys.truth(key)).value == truth and accuracy_panel(at).proto.expanded
 
 
 def test_a_dev_photo_is_read():
@@ -613,7 +646,7 @@ def recorded(autotune, answers: list):
     return spy
 
 
-def fake_autotune(page, *, progress, options, engine, stop=None):
+def fake_autotune(page, *, progress, options, engine, stop=None, limit_s=None):
     """A quick stand-in for ocr.autotune: three candidates, the last chosen."""
     tried = [(Settings(), 3), (Settings(threshold="otsu"), 3), (Settings(threshold="otsu", deskew=True), 6)]
     for n in range(len(tried)):
@@ -626,28 +659,72 @@ def fake_autotune(page, *, progress, options, engine, stop=None):
     return ocr.Tuning(tried[-1][0], options.replace(psm=tried[-1][1]), trace)
 
 
+def tuned(at: AppTest, timeout: float = 180) -> AppTest:
+    """Wait for the auto-tune job's thread to end, then run the page (which applies the answer; a run
+    may have applied it already when the job ended quickly)."""
+    if keys.TUNING not in at.session_state:
+        return at
+    job = at.session_state[keys.TUNING]
+    job.thread.join(timeout)
+    assert not job.thread.is_alive(), "auto-tune did not end"
+    return ok(at.run())
+
+
 def test_auto_tune_moves_the_sliders_and_shows_the_candidates(monkeypatch):
     answers = []
     monkeypatch.setattr(ocr, "autotune", recorded(fake_autotune, answers))
     at = tune()
     button = at.button(key=keys.AUTO_TUNE)
     assert not button.disabled
-    ok(button.click().run())
+    tuned(ok(button.click().run()))
     page, kwargs, answer, progress, caller = answers[0]
     check_tuning(answer, progress, caller)
-    assert kwargs["options"] == ocr.Options()
+    assert kwargs["options"] == ocr.Options() and kwargs["stop"] is not None and kwargs["limit_s"] > 0
     assert isinstance(kwargs["engine"], ocr.Engine) and isinstance(page, ocr.Page)
     assert at.session_state[keys.SETTINGS] == Settings(threshold="otsu", deskew=True)
     assert at.selectbox(key=keys.setting("threshold")).value == "otsu" and at.toggle(key=keys.setting("deskew")).value
     assert at.selectbox(key=keys.setting("psm")).value == 6 and at.query_params["psm"] == "6"
     trace = next(d.value for d in at.dataframe if "candidate" in d.value.columns)
     assert list(trace["score"]) == [0.5, 0.7, 0.9]
-    assert len(at.get("vega_lite_chart")) == 1
+    assert list(trace["page layout"]) == ["Automatic", "Automatic", "One block of text"] and "psm" not in trace
+    # the chart marks the chosen candidate in the highlight colour, the others grey
+    spec = json.loads(next(c for c in charts(at) if not list(c.proto.selection_mode)).proto.spec)
+    scale = spec["encoding"]["color"]["scale"]
+    assert dict(zip(scale["domain"], scale["range"])) == {"chosen": "#2563eb", "tried": "#9aa5b1"}
+    theme = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["theme"]
+    assert theme["primaryColor"] == "#2563eb"
     # with a crop chosen, auto-tune looks at that region only
     ok(at.slider(key=keys.setting(keys.CROP_X)).set_value((0.0, 50.0)).run())
-    ok(at.button(key=keys.AUTO_TUNE).click().run())
+    tuned(ok(at.button(key=keys.AUTO_TUNE).click().run()))
     region = answers[-1][0]
     assert isinstance(region, ocr.Processed) and region.image.shape[:2] == (400, 500)
+
+
+def test_auto_tune_speaks_plainly_keeps_the_page_on_screen_and_can_be_cancelled(monkeypatch):
+    started = threading.Event()
+
+    def slow(page, *, progress, options, engine, stop=None, limit_s=None):
+        progress(0.3, "trying larger print: 2 of 6")
+        started.set()
+        stop.wait(60)  # until Cancel is pressed
+        trace = pd.DataFrame({"candidate": [0], "stage": ["plain"], "settings": ["otsu"], "psm": [3],
+                              "score": [0.4], "seconds": [0.1], "chosen": [True]})
+        return ocr.Tuning(Settings(threshold="otsu"), options, trace, cut_short=stop.is_set())
+
+    monkeypatch.setattr(ocr, "autotune", slow)
+    at = ok(tune().button(key=keys.AUTO_TUNE).click().run())
+    assert started.wait(30)
+    ok(at.run())
+    bars = at.get("progress")
+    assert [b.proto.text for b in bars] == ["Auto-tune on page.png: trying larger print: 2 of 6"]
+    assert at.button(key=keys.AUTO_TUNE).disabled
+    threshold = at.selectbox(key=keys.setting("threshold"))  # the controls stay on the page, still
+    assert threshold.disabled and len(at.image) == 1
+    ok(at.button(key=keys.CANCEL_TUNE).click().run())
+    tuned(at, timeout=30)
+    assert at.session_state[keys.SETTINGS] == Settings(threshold="otsu")
+    assert any("stopped before it had tried everything" in w.value for w in at.warning)
+    assert not at.get("progress") and not at.selectbox(key=keys.setting("threshold")).disabled
 
 
 def test_auto_tune_with_the_real_function(monkeypatch):
@@ -656,13 +733,14 @@ def test_auto_tune_with_the_real_function(monkeypatch):
     answers = []
     monkeypatch.setattr(ocr, "autotune", recorded(ocr.autotune, answers))
     at = tune(("lucasta.jpg", (DEV / "lept_lucasta_frag.jpg").read_bytes()))
-    ok(at.button(key=keys.AUTO_TUNE).click().run(timeout=180))
+    tuned(ok(at.button(key=keys.AUTO_TUNE).click().run()))
     _, _, answer, progress, caller = answers[0]
     check_tuning(answer, progress, caller)
     settings, options = answer.settings, answer.options
     assert at.session_state[keys.SETTINGS] == settings and at.session_state[keys.OPTIONS] == options
     assert at.selectbox(key=keys.setting("threshold")).value == settings.threshold
     assert any("candidate" in d.value.columns for d in at.dataframe)
+    assert not any("psm" in message for _, message, _ in progress)  # plain words while it runs
 
 
 # -- Pages each session owns, previews that fail once ---------------------------------------------------
@@ -694,7 +772,7 @@ def test_a_session_keeps_the_pages_of_a_few_files_only():
     first = f"{next(iter(at.session_state[keys.FILES]))}:0"
     at.session_state[keys.CURRENT] = first  # a file whose pages were let go is decoded again when shown
     go(at, nav.TUNE)
-    assert len(at.image) == 2 and len(at.session_state[keys.DECODED]) == files.MAX_DECODED
+    assert len(at.image) == 1 and crop_chart(at) and len(at.session_state[keys.DECODED]) == files.MAX_DECODED
 
 
 def test_a_preview_that_fails_once_is_made_again_on_the_next_run(monkeypatch):
@@ -712,7 +790,7 @@ def test_a_preview_that_fails_once_is_made_again_on_the_next_run(monkeypatch):
     assert failed and any("cannot be applied" in e.value for e in at.error)
     assert "orientation detection took longer than 5 s (test)." in texts(at)
     ok(at.run())
-    assert not at.error and len(at.image) == 2
+    assert not at.error and len(at.image) == 1
 
 
 # -- Notes from the decoder -----------------------------------------------------------------------------
@@ -764,7 +842,7 @@ def test_the_package_app_runs_as_the_entry_file():
     at = AppTest.from_file(str(launch.APP), default_timeout=TIMEOUT).run()
     assert ok(at).title[0].value == "Get the text out of a photo or scan"
     at = upload(at, ("page.png", GOOD))
-    assert go(at, nav.TUNE).title[0].value == "Tune the clean-up" and len(at.image) == 2
+    assert go(at, nav.TUNE).title[0].value == "Tune the clean-up" and len(at.image) == 1
 
 
 def test_the_launcher_passes_the_projects_streamlit_options():

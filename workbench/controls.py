@@ -85,13 +85,33 @@ def groups() -> list[tuple[str, str, list[Control]]]:
 # -- values: settings <-> controls ---------------------------------------------------------------------
 
 
+def step_scale() -> int:
+    """How many of a pixel setting's steps one slider step moves on the page shown (1 on a page the
+    preview shows at full size; more on a large photo, so that every step changes the preview)."""
+    found = st.session_state.get(keys.STEP_SCALE, 1)
+    return int(found) if isinstance(found, int) and found > 0 else 1
+
+
+def set_step_scale(preview_factor: float) -> None:
+    """Size the pixel sliders' steps for a preview drawn at ``preview_factor`` of the page's pixels: a
+    step of n pixels moves the preview by n × factor pixels, so it must be at least one."""
+    st.session_state[keys.STEP_SCALE] = max(1, math.ceil(1 / max(preview_factor, 1e-6) - 1e-9))
+
+
+def step(c: Control) -> float | None:
+    """The step a control moves by: the spec's, times :func:`step_scale` for sizes in pixels."""
+    if c.spec.step and c.kind == "slider" and c.spec.unit == "pixels":
+        return c.spec.step * step_scale()
+    return c.spec.step
+
+
 def _on_step(c: Control, value: Any) -> Any:
     """A number as its slider shows it: within the bounds, on a step."""
-    low, high, step = c.spec.low, c.spec.high, c.spec.step
+    low, high, step_ = c.spec.low, c.spec.high, step(c)
     assert low is not None and high is not None and c.number is not None
     value = min(max(value, low), high)
-    if step:
-        value = low + round((value - low) / step) * step
+    if step_:
+        value = min(low + round((value - low) / step_) * step_, high)
     return round(float(value), 6) if c.number is float else round(value)
 
 
@@ -200,53 +220,81 @@ def missing_note() -> str | None:
     return "Not installed here: " + ", ".join(missing) + "." if missing else None
 
 
-def _crop(c: Control) -> None:
+def _crop(c: Control, disabled: bool) -> None:
+    st.caption("Drag a box on the original picture to crop, or set it here:")
     for axis, across in ((keys.CROP_X, "left to right"), (keys.CROP_Y, "top to bottom")):
-        st.slider(f"{c.spec.label}: {across} (%)", 0.0, 100.0, step=CROP_STEP, key=keys.setting(axis), help=c.help)
+        st.slider(f"{c.spec.label}: {across} (%)", 0.0, 100.0, step=CROP_STEP, key=keys.setting(axis), help=c.help,
+                  disabled=disabled)
 
 
-def _slider(c: Control) -> Any:
+def _slider(c: Control, disabled: bool) -> Any:
     assert c.number is not None and c.spec.low is not None and c.spec.high is not None
-    step = c.number(c.spec.step) if c.spec.step else None
-    return st.slider(c.label, c.number(c.spec.low), c.number(c.spec.high), step=step, format=c.format,
-                     key=keys.setting(c.field), help=c.help)
+    moves = step(c)
+    shown_step = c.number(moves) if moves else None
+    help_ = c.help
+    if moves and c.spec.step and moves != c.spec.step:
+        help_ = (f"{help_} " if help_ else "") + (
+            f"On this large page a step is {moves:g} pixels, so that every step shows in the preview.")
+    return st.slider(c.label, c.number(c.spec.low), c.number(c.spec.high), step=shown_step, format=c.format,
+                     key=keys.setting(c.field), help=help_, disabled=disabled)
 
 
-def _number(c: Control) -> Any:
+def _number(c: Control, disabled: bool) -> Any:
     assert c.number is not None
     step = c.number(c.spec.step) if c.spec.step else None
     low = None if c.spec.low is None else c.number(c.spec.low)
     high = None if c.spec.high is None else c.number(c.spec.high)
-    return st.number_input(c.label, low, high, step=step, format=c.format, key=keys.setting(c.field), help=c.help)
+    return st.number_input(c.label, low, high, step=step, format=c.format, key=keys.setting(c.field), help=c.help,
+                           disabled=disabled)
 
 
-def render(c: Control) -> Any:
+def render(c: Control, disabled: bool = False) -> Any:
     """Draw one control; returns its value."""
     key = keys.setting(c.field)
     if c.kind == "crop":
-        return _crop(c)
+        return _crop(c, disabled)
     if c.kind == "slider":
-        return _slider(c)
+        return _slider(c, disabled)
     if c.kind == "number":
-        return _number(c)
+        return _number(c, disabled)
     if c.kind == "toggle":
-        return st.toggle(c.label, key=key, help=c.help)
+        return st.toggle(c.label, key=key, help=c.help, disabled=disabled)
     if c.kind == "segmented":
         return st.segmented_control(c.label, list(c.spec.choices), format_func=c.spec.name_of, key=key,
-                                    required=True, help=c.help)
+                                    required=True, help=c.help, disabled=disabled)
     if c.kind == "select":
-        return st.selectbox(c.label, list(c.spec.choices), format_func=c.spec.name_of, key=key, help=c.help)
+        return st.selectbox(c.label, list(c.spec.choices), format_func=c.spec.name_of, key=key, help=c.help,
+                            disabled=disabled)
     if c.kind == "languages":
-        chosen = st.multiselect(c.label, languages(url.options().lang), key=key, help=c.help)
+        chosen = st.multiselect(c.label, languages(url.options().lang), key=key, help=c.help, disabled=disabled)
         if note := missing_note():
             st.caption(note)
         return chosen
-    return st.text_input(c.label, key=key, help=c.help)
+    return st.text_input(c.label, key=key, help=c.help, disabled=disabled)
 
 
-def render_group(controls: list[Control]) -> None:
+def render_group(controls: list[Control], disabled: bool = False) -> None:
     """A group's controls in the order of the fields; a control whose ``needs`` does not hold is left out."""
     values: dict[str, Any] = {}
     for c in controls:
         if needed(c, values):
-            values[c.field] = render(c)
+            values[c.field] = render(c, disabled)
+
+
+def changed(members: list[Control]) -> list[str]:
+    """The controls among ``members`` whose setting is not the default, as "label: value" in plain words."""
+    s, o = url.settings(), url.options()
+    defaults = (ocr.Settings(), ocr.Options())
+    out = []
+    for c in members:
+        value = getattr(o if c.option else s, c.field)
+        if value == getattr(defaults[1] if c.option else defaults[0], c.field):
+            continue
+        if c.kind == "crop":
+            shown_value = "{}×{} pixels from ({}, {})".format(value[2], value[3], value[0], value[1])
+        elif isinstance(value, bool):
+            shown_value = "on" if value else "off"
+        else:
+            shown_value = c.spec.name_of(value) + (f" {c.spec.unit}" if c.spec.unit and c.kind != "segmented" else "")
+        out.append(f"{c.spec.label}: {shown_value}")
+    return out

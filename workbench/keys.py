@@ -21,6 +21,8 @@ its page is left):
 ``ASK_REPLACE``         the page keys whose edited texts a new reading would replace (the question is open)
 ``TUNING``              the running auto-tune job (:class:`workbench.tuning.Job`), or absent
 ``CONFIRMED``           the page keys the person agreed to read again, replacing their edits
+``STEP_SCALE``          how many spec steps a pixel slider moves by on the page shown (so each step shows)
+``CROP_SEEN``           the last box drawn on the picture that was made the crop
 ``FAILED``              dict page key -> the sentence of its last reading, when that reading failed
 ``HISTORY``             list of :class:`workbench.history.Run`, every OCR run of the session
 ``BATCH``               per-page status rows of the last OCR run
@@ -46,6 +48,7 @@ FILES, DECODED, REFUSED, CURRENT = "files", "decoded", "refused", "current"
 SETTINGS, OPTIONS, PUSH = "settings", "options", "push"
 RESULTS, EDITS, HISTORY, BATCH, AUTORUN, TRACE = "results", "edits", "history", "batch", "autorun", "trace"
 TRUTHS, ASK_REPLACE, TUNING, CONFIRMED, FAILED = "truths", "ask_replace", "tuning", "confirmed", "failed"
+STEP_SCALE, CROP_SEEN = "step_scale", "crop_seen"
 URL_READ, NOTICE, UPLOAD_ROUND, CAMERA_SEEN, PRESET_SEEN = (
     "url_read", "notice", "upload_round", "camera_seen", "preset_seen")
 
@@ -63,7 +66,9 @@ CLEAR = "clear_workspace"
 GO_EXTRACT = "go_extract"
 # Tune
 PRESET_UPLOAD, PRESET_DOWNLOAD = "w_preset", "preset_download"
-AUTO_TUNE, RESET = "auto_tune", "reset"
+AUTO_TUNE, RESET, CANCEL_TUNE = "auto_tune", "reset", "cancel_tune"
+CROP_DRAW = "w_crop_draw"  # the original picture, on which a box is dragged to crop
+TUNE_CONTROLS, TUNE_PICTURE = "tune_controls", "tune_picture"  # containers (their CSS classes size them)
 # the crop's two range sliders stand in for the crop field: percentages across and down the page
 CROP_X, CROP_Y = "crop_x", "crop_y"
 # Extract

@@ -66,10 +66,10 @@ def fit_width(size: tuple[int, int], max_height: int = 760) -> int | Literal["st
     return "stretch" if h <= 0 or w / h >= 0.75 else max(120, round(max_height * w / h))
 
 
-def show_image(data: bytes, size: tuple[int, int], fmt: Literal["PNG", "JPEG"] = "PNG") -> None:
+def show_image(data: bytes, size: tuple[int, int], fmt: Literal["PNG", "JPEG"] = "PNG", max_height: int = 760) -> None:
     """Encoded image bytes as they are (no second encoding), framed (a white page on a white screen has
-    no edge otherwise), and not much taller than the screen."""
-    with st.container(width=fit_width(size), border=True):
+    no edge otherwise), and not taller than ``max_height`` pixels of screen."""
+    with st.container(width=fit_width(size, max_height), border=True):
         st.image(data, output_format=fmt, width="stretch")
 
 

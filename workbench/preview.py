@@ -72,13 +72,26 @@ class Preview:
         return (0, 0) if self.image is None else (self.image.shape[1], self.image.shape[0])
 
 
+def _enlarge(s: ocr.Settings, dpi: float | None) -> float:
+    """How much the settings enlarge the page (the resize, or the resize to a resolution)."""
+    return s.target_dpi / (dpi or 300) if s.target_dpi else s.scale
+
+
+def preview_factor(size: tuple[int, int], dpi: float | None, s: ocr.Settings) -> float:
+    """The preview's pixels per pixel of the page at the point the clean-up's sizes apply (after the
+    crop, before the resize): how :func:`processed` reduces the page (``ocr.preprocess``'s ``max_pixels``)."""
+    w, h = (s.crop[2], s.crop[3]) if s.crop else size
+    w, h = min(w, size[0]), min(h, size[1])
+    most = overlay.DISPLAY_PIXELS / max(1.0, _enlarge(s, dpi)) ** 2
+    return min(1.0, (most / max(1, w * h)) ** 0.5)
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
 def _processed(sha: str, index: int, settings_json: str, _page: ocr.Page) -> Preview:
     """The whole pipeline on a reduced copy of the page, reduced further when the settings enlarge it,
     so that the result is about a megapixel whatever the scale. Raises when it cannot be made."""
     s = ocr.Settings.from_dict(json.loads(settings_json))
-    enlarge = s.target_dpi / (_page.dpi or 300) if s.target_dpi else s.scale
-    done = ocr.preprocess(_page, s, max_pixels=int(overlay.DISPLAY_PIXELS / max(1.0, enlarge) ** 2),
+    done = ocr.preprocess(_page, s, max_pixels=int(overlay.DISPLAY_PIXELS / max(1.0, _enlarge(s, _page.dpi)) ** 2),
                           orient=engine().orientation)
     image, shrink = overlay.fit(done.image)
     fmt: Literal["PNG", "JPEG"] = "PNG" if s.threshold != "none" else "JPEG"
