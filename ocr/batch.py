@@ -106,11 +106,15 @@ def read_files(
                 progress(done, total, o)
 
     def work(outcome: Outcome) -> Outcome:
+        held = outcome.page.held  # pixels held before (e.g. the app's page on screen) stay held
         try:
             page_settings, page_options = tune(outcome.page) if tune else (settings, options)
             outcome.result = read_page(outcome.page, page_settings, page_options, outputs=outputs, engine=engine)
         except Exception as e:
             outcome.error = describe_error(e)
+        finally:
+            if not held:  # pages are decoded when read and let go after: a batch holds a few at a time
+                outcome.page.release()
         return outcome
 
     with ThreadPoolExecutor(max_workers=max(1, jobs or engine.workers)) as pool:
