@@ -171,9 +171,10 @@ def load(
     """Read a file's headers (a path, or its bytes with a ``name``) into pages, decoding no pixels.
 
     ``limits`` bounds what the file may hold (default :class:`~ocr.limits.Limits`); ``max_pixels``, when
-    given, is its pixels per page. A path's bytes are read again when a page is decoded, so pages of a
-    path hold no copy of the file. Raises an :class:`~ocr.errors.InputError` subclass with one plain
-    sentence when the file is empty, not an image or PDF, damaged, protected, or over a limit.
+    given, is its pixels per page. The one page of a path reads the file again when decoded, so it holds
+    no copy of the file; pages of longer files share the bytes read now. Raises an
+    :class:`~ocr.errors.InputError` subclass with one plain sentence when the file is empty, not an image
+    or PDF, damaged, protected, or over a limit.
     """
     limits = limits or Limits()
     if max_pixels is not None:
@@ -237,6 +238,13 @@ def _read_again(path: Path, stamp: tuple[int, int]) -> bytes:
     if now != stamp:
         raise DamagedFileError("the file changed on disk after it was opened; open it again.")
     return data
+
+
+def _keep(read: Callable[[], bytes], data: bytes, count: int) -> Callable[[], bytes]:
+    """How a file's pages get its bytes when decoded: the one page of a path reads them again (so a batch
+    of paths holds no file's bytes between pages); the pages of a longer file share the bytes read now
+    (reading the whole file again for each page would cost pages x size)."""
+    return read if count == 1 else partial(_same, data)
 
 
 def _page_name(name: str, index: int, count: int) -> str:
@@ -304,7 +312,7 @@ def _image_pages(data: bytes, read: Callable[[], bytes], name: str, kind: str | 
         looks = f"a {kind} image" if kind else "an image"
         raise DamagedFileError(f"the file looks like {looks} but its header is damaged ({_reason(e)}).") from None
     count = len(layout.sizes)
-    frames = _Frames(read, layout.kind, layout.sizes, layout.orientation, limits)
+    frames = _Frames(_keep(read, data, count), layout.kind, layout.sizes, layout.orientation, limits)
     animation = count > 1 and layout.kind in _ANIMATIONS
     return [
         Page(
@@ -600,6 +608,7 @@ def _pdf_pages(data: bytes, read: Callable[[], bytes], name: str, dpi: int, limi
         finally:
             doc.close()
     count = len(sizes_pt)
+    read = _keep(read, data, count)
     pages, sizes = [], []
     for index, (w_pt, h_pt) in enumerate(sizes_pt):
         page_dpi = _pdf_dpi(w_pt, h_pt, float(dpi), index, limits)

@@ -18,8 +18,14 @@ import numpy as np
 import pypdfium2 as pdfium
 from PIL import Image
 
-from ocr.errors import (DamagedFileError, EmptyFileError, InputError, NotAnImageError, PasswordError,
-                        TooLargeError)
+from ocr.errors import (
+    DamagedFileError,
+    EmptyFileError,
+    InputError,
+    NotAnImageError,
+    PasswordError,
+    TooLargeError,
+)
 
 from .conftest import draw_page
 
@@ -215,12 +221,12 @@ def corpus() -> tuple[tuple[str, bytes, Expected], ...]:
         ("pdf-marker-in-comment.jpg", jpeg[:2] + b"\xff\xfe\x00\x10%PDF-1.4 here" + jpeg[2:], reads(text="readable")),
         ("bitonal.tif", encode(page.convert("1"), "TIFF", compression="group4"), reads(text="readable")),
         ("three-pages.tif", encode(frames[0], "TIFF", save_all=True, append_images=frames[1:]), reads(3, "frame")),
-        ("animated.gif", gif, reads(3, "frame")),
-        ("animated.webp", encode(frames[0].convert("RGB"), "WEBP", save_all=True, lossless=True,
+        ("animated-gif.gif", gif, reads(3, "frame")),
+        ("animated-webp.webp", encode(frames[0].convert("RGB"), "WEBP", save_all=True, lossless=True,
                                  append_images=[f.convert("RGB") for f in frames[1:]]), reads(3, "frame")),
-        ("animated.png", encode(frames[0], "PNG", save_all=True, append_images=frames[1:]), reads(3, "frame")),
-        ("page.bmp", encode(page, "BMP"), reads(text="readable")),
-        ("page.ppm", encode(page, "PPM"), reads(text="readable")),
+        ("animated-apng.png", encode(frames[0], "PNG", save_all=True, append_images=frames[1:]), reads(3, "frame")),
+        ("page-bmp.bmp", encode(page, "BMP"), reads(text="readable")),
+        ("page-ppm.ppm", encode(page, "PPM"), reads(text="readable")),
         ("one-pixel.gif", gif_bomb(1, 1, 1), reads()),
         ("two-pages.pdf", pdf, reads(2, "page")),
         ("junk-before-header.pdf", b"\r\n\xef\xbb\xbf" + pdf, reads(2, "page")),
@@ -229,18 +235,18 @@ def corpus() -> tuple[tuple[str, bytes, Expected], ...]:
         ("empty.png", b"", refused(EmptyFileError, "empty")),
         ("one-byte.jpg", b"\xff", refused(NotAnImageError, "not an image")),
         ("notes.txt", b"Just some notes, not a picture.\n" * 20, refused(NotAnImageError, "not an image")),
-        ("page.html", b"<!doctype html><html><body><img src=scan.png></body></html>",
+        ("page-html.html", b"<!doctype html><html><body><img src=scan.png></body></html>",
          refused(NotAnImageError, "not an image")),
         ("scans.zip", zip_file(), refused(NotAnImageError, "not an image")),
         ("mentions-pdf.txt", b"The file format starts with %PDF-1.7 and then objects.\n",
          refused(NotAnImageError, "not an image")),
-        ("cut-header.png", png[:20], refused(DamagedFileError, "PNG", "damaged")),
-        ("cut-header.gif", gif[:9], refused(DamagedFileError, "GIF", "damaged")),
-        ("huge-header.png", png_header(20000, 20000), refused(TooLargeError, "megapixels", "limit")),
-        ("huge-header.bmp", b"BM" + struct.pack("<IHHIIiiHHIIiiII", 0, 0, 0, 54, 40, 30000, 30000, 1, 24, 0, 0,
+        ("cut-header-png.png", png[:20], refused(DamagedFileError, "PNG", "damaged")),
+        ("cut-header-gif.gif", gif[:9], refused(DamagedFileError, "GIF", "damaged")),
+        ("huge-header-png.png", png_header(20000, 20000), refused(TooLargeError, "megapixels", "limit")),
+        ("huge-header-bmp.bmp", b"BM" + struct.pack("<IHHIIiiHHIIiiII", 0, 0, 0, 54, 40, 30000, 30000, 1, 24, 0, 0,
                                                 2835, 2835, 0, 0), refused(TooLargeError, "megapixels", "limit")),
-        ("huge-header.ppm", b"P5\n60000 60000\n255\n", refused(TooLargeError, "megapixels", "limit")),
-        ("huge-canvas.webp", webp_header(16000, 16000), refused(TooLargeError, "megapixels", "limit")),
+        ("huge-header-ppm.ppm", b"P5\n60000 60000\n255\n", refused(TooLargeError, "megapixels", "limit")),
+        ("huge-canvas-webp.webp", webp_header(16000, 16000), refused(TooLargeError, "megapixels", "limit")),
         ("pixel-bomb.png", png_white(9000, 9000), refused(TooLargeError, "81 megapixels", "80 megapixels per page")),
         ("strip-100000x10.png", png_white(100000, 10), refused(TooLargeError, "100,000x10", "65,500")),
         ("strip-10x70000.png", png_header(10, 70000), refused(TooLargeError, "10x70,000", "65,500")),

@@ -12,6 +12,7 @@ import io
 from functools import cache
 
 import pypdfium2 as pdfium
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
@@ -25,7 +26,7 @@ from .conftest import draw_page
 
 #: A modest budget, so that no mutated header can ask for much: 2 megapixels a page, 20 pages.
 LIMITS = Limits(max_pixels_per_page=2_000_000, max_pixels_per_file=8_000_000, max_pages=20)
-FUZZ = settings(max_examples=150, deadline=None, database=None, derandomize=True,
+FUZZ = settings(max_examples=1500, deadline=None, database=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
@@ -119,7 +120,8 @@ def test_random_bytes_after_a_valid_signature_give_only_our_errors(seed: bytes, 
     read_all(seed[:16] + tail)
 
 
-@settings(FUZZ, max_examples=600)
+@pytest.mark.slow
+@settings(FUZZ, max_examples=5000)
 @given(mutated())
 def test_mutated_files_give_only_our_errors(data: bytes) -> None:
     read_all(data)
