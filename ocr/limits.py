@@ -68,10 +68,10 @@ def check_page(size: tuple[int, int], what: str, limits: Limits) -> None:
     """Refuse one page (``what``: "the image", "frame 3") longer than ``max_side`` or over the per-page pixels."""
     w, h = size
     if max(w, h) > limits.max_side:
-        raise OverLimitError(f"{what} is {w:,}x{h:,} pixels, longer than the limit of {limits.max_side:,} pixels "
+        raise OverLimitError(f"{what} is {w}x{h} pixels, longer than the limit of {limits.max_side:,} pixels "
                              "on a side.", limit="max_side")
     if w * h > limits.max_pixels_per_page:
-        raise OverLimitError(f"{what} is {w:,}x{h:,} pixels ({megapixels(w * h)} megapixels), over the limit of "
+        raise OverLimitError(f"{what} is {w}x{h} pixels ({megapixels(w * h)} megapixels), over the limit of "
                              f"{megapixels(limits.max_pixels_per_page)} megapixels per page.",
                              limit="max_pixels_per_page")
 
