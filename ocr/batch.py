@@ -60,7 +60,8 @@ def read_page(
 
 
 def open_files(files: Iterable[FileLike], max_pixels: int = DEFAULT_MAX_PIXELS) -> list[Outcome]:
-    """Decode every file; pages come back without results, unreadable files with their error."""
+    """Open every file (headers only: pages decode when read); pages come back without results, unreadable
+    files with their error."""
     outcomes = []
     for item in files:
         if isinstance(item, Page):
