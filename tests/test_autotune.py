@@ -386,8 +386,8 @@ def test_judge_counts_a_word_read_twice_over_itself_and_specks_in_the_margin_aga
     body = [(w, 90, 100 + 80 * (i % 6), 100 + 40 * (i // 6), 70, 30, 1, 1, 1 + i // 6, 1 + i % 6)
             for i, w in enumerate(("reading pages written plainly makes work easier " * 3).split())]
     clean = boxes(body)
-    twice = boxes(body + [("reading", 80, 102, 101, 68, 29, 2, 1, 1, 1)])  # the first word again, over itself
-    specks = boxes(body + [("i", 60, 5, 700, 6, 12, 3, 1, 1, 1), (";", 50, 990, 5, 5, 10, 4, 1, 1, 1)])
+    twice = boxes([*body, ("reading", 80, 102, 101, 68, 29, 2, 1, 1, 1)])  # the first word again, over itself
+    specks = boxes([*body, ("i", 60, 5, 700, 6, 12, 3, 1, 1, 1), (";", 50, 990, 5, 5, 10, 4, 1, 1, 1)])
     assert judge.score(clean).layout == 0
     assert judge.score(twice).layout == len("reading") and judge.score(twice).score < judge.score(clean).score
     assert judge.score(specks).layout == 2 and judge.score(specks).score < judge.score(clean).score
