@@ -7,8 +7,9 @@ paragraph, line and word like Tesseract's TSV.
 
 How the page is ordered (all in a "reading frame" where the text runs left to right and is level):
 
-1. The frame: a page whose lines mostly run top to bottom (a page turned 90 degrees) is turned back, and the
-   median slope of the long lines is levelled out, so the steps below only compare boxes.
+1. The frame: a page whose text mostly runs another way than left to right (a page turned by 90, 180 or 270
+   degrees, told by the lines' character positions and shapes) is turned back, and the median slope of the
+   long lines is levelled out, so the steps below only compare boxes.
 2. Columns and blocks, by a recursive XY cut. A vertical cut is a channel that no line's core crosses (a box
    shrunk a little at both ends, because detected boxes of neighbouring columns touch). A cut between two
    sides whose lines sit at the same heights (a receipt's labels and prices) is only taken when both sides
@@ -89,7 +90,7 @@ class TextLine:
 
 @dataclass(frozen=True)
 class _Frame:
-    """The turn (clockwise degrees the page was turned: 0, 90 or 270) and skew (radians) to undo."""
+    """The turn (clockwise degrees the page was turned: 0, 90, 180 or 270) and skew (radians) to undo."""
 
     width: float
     height: float
@@ -101,6 +102,8 @@ class _Frame:
         x, y = points[:, 0], points[:, 1]
         if self.turn == 90:
             x, y = y, self.width - x
+        elif self.turn == 180:
+            x, y = self.width - x, self.height - y
         elif self.turn == 270:
             x, y = self.height - y, x
         c, s = math.cos(self.skew), math.sin(self.skew)
@@ -113,6 +116,8 @@ class _Frame:
         x, y = u * c - v * s, u * s + v * c
         if self.turn == 90:
             x, y = self.width - y, x
+        elif self.turn == 180:
+            x, y = self.width - x, self.height - y
         elif self.turn == 270:
             x, y = y, self.height - x
         return np.stack([x, y], axis=1)
@@ -170,25 +175,28 @@ def _extent(points: np.ndarray) -> tuple[float, float]:
 
 
 def _turn(lines: Sequence[TextLine], polygons: Sequence[np.ndarray]) -> int:
-    """How the page was turned (0, 90 or 270 degrees clockwise), decided by the majority of line lengths.
+    """How the page was turned (0, 90, 180 or 270 degrees clockwise): the way most of its text runs.
 
-    A line counts as running top to bottom when its box is clearly taller than wide; which way it runs comes
-    from its pieces (first to last), and runs downwards when it has none (a page turned clockwise).
+    Each line votes with its length for the way its pieces run (first to last); a line without pieces
+    runs left to right when it is wider than tall and downwards when clearly taller (a page turned
+    clockwise, the way rapidocr reads such lines).
     """
-    across = down = up = 0.0
+    votes = {0: 0.0, 90: 0.0, 180: 0.0, 270: 0.0}
     for line, points in zip(lines, polygons):
         width, height = _extent(points)
-        if height >= _VERTICAL * width:
-            centres = [((p.box[1] + p.box[3]) / 2) for p in line.pieces]
-            if len(centres) >= 2 and centres[-1] < centres[0]:
-                up += height
+        if len(line.pieces) >= 2:
+            first, last = line.pieces[0].box, line.pieces[-1].box
+            dx = (last[0] + last[2] - first[0] - first[2]) / 2
+            dy = (last[1] + last[3] - first[1] - first[3]) / 2
+            if abs(dx) >= abs(dy):
+                votes[0 if dx >= 0 else 180] += max(width, height)
             else:
-                down += height
-        elif width >= _VERTICAL * height:
-            across += width
-    if max(down, up) <= across:
-        return 0
-    return 90 if down >= up else 270
+                votes[90 if dy > 0 else 270] += max(width, height)
+        elif height >= _VERTICAL * width:
+            votes[90] += height
+        else:
+            votes[0] += width
+    return max(votes, key=lambda turn: (votes[turn], turn == 0))
 
 
 def _frame(lines: Sequence[TextLine], polygons: Sequence[np.ndarray], size: tuple[int, int]) -> _Frame:

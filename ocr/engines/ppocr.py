@@ -39,7 +39,7 @@ DEFAULT_PARAMS: dict[str, Any] = {}
 TUNABLE = frozenset({
     "Global.text_score", "Global.use_cls", "Global.max_side_len", "Global.min_side_len",
     "Det.limit_side_len", "Det.limit_type", "Det.thresh", "Det.box_thresh", "Det.unclip_ratio",
-    "Det.use_dilation", "Det.score_mode", "Cls.cls_thresh", "Rec.rec_batch_num",
+    "Det.use_dilation", "Det.score_mode", "Rec.rec_batch_num",
 })
 # Settings that choose a model, a character list or the drawing font: rapidocr would fetch them.
 _DOWNLOADING = ("lang_type", "model_type", "ocr_version", "engine_type", "model_path", "model_dir",
@@ -146,8 +146,23 @@ def _box(points: Any) -> tuple[float, float, float, float]:
     return (float(array[:, 0].min()), float(array[:, 1].min()), float(array[:, 0].max()), float(array[:, 1].max()))
 
 
-def _text_lines(result: Any) -> list[TextLine]:
-    """rapidocr's output as TextLines in rapidocr's order, with character positions when it gave them."""
+def _mirrored(piece: Piece, line: tuple[float, float, float, float]) -> Piece:
+    """A piece reflected along its line's long axis, inside the line's box.
+
+    rapidocr places characters in the line's crop as cut from the page; when the crop was turned by 180
+    degrees to be read, the places it reports run the wrong way, and this puts them back.
+    """
+    x0, y0, x1, y1 = piece.box
+    if line[2] - line[0] >= line[3] - line[1]:
+        return piece._replace(box=(line[0] + line[2] - x1, y0, line[0] + line[2] - x0, y1))
+    return piece._replace(box=(x0, line[1] + line[3] - y1, x1, line[1] + line[3] - y0))
+
+
+def _text_lines(result: Any, turned: bool) -> list[TextLine]:
+    """rapidocr's output as TextLines in rapidocr's order, with character positions when it gave them.
+
+    ``turned``: every line was read turned by 180 degrees (the page is upside down, or reads upwards).
+    """
     texts = tuple(getattr(result, "txts", None) or ())
     if not texts:
         return []
@@ -158,9 +173,64 @@ def _text_lines(result: Any) -> list[TextLine]:
     lines = []
     for polygon, text, score, chars in zip(boxes, texts, scores, words):
         pieces = tuple(Piece(str(c), float(s) * 100.0, _box(b)) for c, s, b in chars if b is not None)
+        if turned:
+            pieces = tuple(_mirrored(piece, _box(polygon)) for piece in pieces)
         lines.append(TextLine(tuple((float(x), float(y)) for x, y in polygon), str(text), float(score) * 100.0,
                               pieces))
     return lines
+
+
+def _windows(crop: np.ndarray, aspect: float = 4.0, most: int = 4) -> list[np.ndarray]:
+    """Up to ``most`` pieces of a line's crop, each ``aspect`` times as wide as tall, spread along it.
+
+    The line classifier sees 48 x 192 pixels: a whole long line squeezed into that is unreadable to it,
+    while a piece of four heights keeps the letters' shapes.
+    """
+    height, width = crop.shape[:2]
+    span = int(round(aspect * height))
+    if width <= span:
+        return [crop]
+    count = min(most, int(np.ceil(width / span)))
+    return [crop[:, start:start + span] for start in np.linspace(0, width - span, count).astype(int)]
+
+
+class _PageTurn:
+    """Stands in for rapidocr's line classifier: turns all of a page's lines by 180 degrees, or none.
+
+    rapidocr turns each line the 0/180 classifier doubts; on the dev set and on drawn pages that turned
+    short or faint lines of upright pages (a receipt's prices, a skewed page's lines) and cost far more than
+    it saved, while on upside-down pages the classifier's doubts about long lines stayed under its
+    threshold. Here the classifier judges pieces of each line (:func:`_windows`) and they vote, by width
+    and confidence, for the whole page. Lines come cut from the page, those taller than wide already turned
+    a quarter (rapidocr's rule), so one vote covers upside-down pages and pages that read upwards.
+    """
+
+    def __init__(self, classifier: Any) -> None:
+        self.classifier = classifier
+        self.turned = False
+
+    def vote(self, crops: list[np.ndarray]) -> float:
+        """Width-weighted confidence that the lines are upside down (> 0) or upright (< 0)."""
+        pieces = [window for crop in crops for window in _windows(crop)]
+        if not pieces:
+            return 0.0
+        result = self.classifier(pieces)
+        return float(sum(piece.shape[1] * (2.0 * float(score) - 1.0) * (1.0 if "180" in label else -1.0)
+                         for piece, (label, score) in zip(pieces, result.cls_res)))
+
+    def __call__(self, crops: list[np.ndarray]) -> Any:
+        self.turned = self.vote(crops) > 0
+        images = [np.ascontiguousarray(crop[::-1, ::-1]) if self.turned else crop for crop in crops]
+        return _ClsOutput(images, [("180" if self.turned else "0", 1.0)] * len(crops))
+
+
+class _ClsOutput:
+    """What rapidocr's pipeline reads from a classifier's answer: the images to recognise (and labels)."""
+
+    def __init__(self, img_list: list[np.ndarray], cls_res: list[tuple[str, float]]) -> None:
+        self.img_list = img_list
+        self.cls_res = cls_res
+        self.elapse = 0.0
 
 
 class PPOCRReader:
@@ -198,6 +268,8 @@ class PPOCRReader:
             self._engine._load_det_model()
             self._engine._load_cls_model()
             self._engine._load_rec_model()
+            self._turn = _PageTurn(self._engine.text_cls)
+            self._engine.text_cls = self._turn
         except Exception as error:  # rapidocr and onnxruntime raise plain exceptions
             raise RecognitionError(f"PP-OCR could not load its models: {error}") from error
         self.load_seconds = time.perf_counter() - started
@@ -216,11 +288,12 @@ class PPOCRReader:
     def lines(self, image: np.ndarray) -> list[TextLine]:
         """The detected lines of a page, in rapidocr's own order (top to bottom, then left to right)."""
         page = _bgr(image)
+        self._turn.turned = False
         try:
             result = self._engine(page, return_word_box=True, return_single_char_box=True)
         except Exception as error:  # rapidocr and onnxruntime raise plain exceptions
             raise RecognitionError(f"PP-OCR failed on this page: {error}") from error
-        return _text_lines(result)
+        return _text_lines(result, self._turn.turned)
 
     def read(self, image: np.ndarray, lang: str = "eng") -> tuple[str, list[Word]]:
         """Read a page (uint8, gray or RGB): its text in reading order and its words with boxes.
