@@ -18,6 +18,7 @@ from .result import Result, words_frame
 from .settings import Options, Settings
 
 # Tesseract log lines worth passing on, and how to say them (an empty page is said from its empty text).
+CLEARLY = (2.0, 0.02)  # characters, and share of the score, by which a later engine's reading must win
 _LOG = [
     (re.compile(r"Too few characters", re.I), "Too little text to tell the page's orientation."),
     (re.compile(r"Image too (small|large)", re.I), "The image is too small or too large for Tesseract to read well."),
@@ -92,8 +93,13 @@ def read_each(
 
 
 def best(readings: list[Result]) -> Result:
-    """The reading the judge scores best (the first of equals), saying so when there was a choice."""
-    chosen = max(readings, key=lambda r: r.score if r.score is not None else float("-inf"))
+    """The reading the judge scores best, saying so when there was a choice. A later reading must beat
+    an earlier one by :data:`CLEARLY` (two readings of the same text differ by a point or two)."""
+    chosen = readings[0]
+    for r in readings[1:]:
+        mine, theirs = r.score or 0.0, chosen.score or 0.0
+        if mine > theirs + max(CLEARLY[0], CLEARLY[1] * abs(theirs)):
+            chosen = r
     others = [r for r in readings if r is not chosen]
     if others:
         scores = ", ".join(f"{ENGINE_NAMES[r.engine]} {r.score:.0f}" for r in others)
