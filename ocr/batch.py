@@ -60,7 +60,8 @@ def read_page(
 
 
 def open_files(files: Iterable[FileLike], max_pixels: int = DEFAULT_MAX_PIXELS) -> list[Outcome]:
-    """Decode every file; pages come back without results, unreadable files with their error."""
+    """Open every file (headers only: pages decode when read); pages come back without results, unreadable
+    files with their error."""
     outcomes = []
     for item in files:
         if isinstance(item, Page):
@@ -106,11 +107,15 @@ def read_files(
                 progress(done, total, o)
 
     def work(outcome: Outcome) -> Outcome:
+        held = outcome.page.held  # pixels held before (e.g. the app's page on screen) stay held
         try:
             page_settings, page_options = tune(outcome.page) if tune else (settings, options)
             outcome.result = read_page(outcome.page, page_settings, page_options, outputs=outputs, engine=engine)
         except Exception as e:
             outcome.error = describe_error(e)
+        finally:
+            if not held:  # pages are decoded when read and let go after: a batch holds a few at a time
+                outcome.page.release()
         return outcome
 
     with ThreadPoolExecutor(max_workers=max(1, jobs or engine.workers)) as pool:

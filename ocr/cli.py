@@ -103,6 +103,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m ocr") -> int:
             print(f"error: cannot create {outdir}: {e.strerror or e}", file=sys.stderr)
             return 1
     written: set[str] = set()
+    noted: set[tuple[str, str]] = set()
     failed = 0
 
     def finished(done: int, total: int, outcome: Outcome) -> None:
@@ -111,7 +112,9 @@ def main(argv: list[str] | None = None, prog: str = "python -m ocr") -> int:
             failed += 1
             print(f"error: {outcome.name}: {outcome.error}", file=sys.stderr)
         for note in outcome.page.notes if outcome.page is not None else []:
-            print(f"note: {outcome.name}: {note}", file=sys.stderr)
+            if (outcome.source, note) not in noted:  # a note on every frame of a file is said once
+                noted.add((outcome.source, note))
+                print(f"note: {outcome.source}: {note}", file=sys.stderr)
 
     try:
         outcomes = read_files(args.files, settings, options, jobs=args.jobs, outputs=outputs, engine=engine,

@@ -32,6 +32,23 @@ class TooLargeError(InputError):
     pass
 
 
+class OverLimitError(TooLargeError):
+    """The file breaks one of the limits of :class:`ocr.limits.Limits`; ``limit`` names which one
+    ("max_pages", "max_pixels_per_page", "max_pixels_per_file" or "max_side")."""
+
+    def __init__(self, message: str, limit: str = "") -> None:
+        super().__init__(message)
+        self.limit = limit
+
+
+class NotEnoughMemoryError(TooLargeError):
+    """Decoding a page ran out of memory although the file was within its limits."""
+
+
+class PasswordError(InputError):
+    """The PDF is encrypted with a password (or a scheme) that it cannot be opened without."""
+
+
 class MissingDependencyError(OcrError):
     """An engine, or the language data asked for, is not installed."""
 
@@ -58,3 +75,15 @@ class EngineCrashError(EngineError):
 
 class SettingsError(OcrError, ValueError):
     """A preset or a setting that does not make sense."""
+
+
+class UnsupportedLanguageError(LanguageMissingError):
+    """The OCR engine asked for has no model for the language asked for (its alphabet is not covered)."""
+
+
+class ModelDownloadRefusedError(MissingDependencyError):
+    """A setting would make an engine download a model or font at run time; this package never downloads."""
+
+
+class RecognitionError(OcrError):
+    """An engine other than Tesseract ran but failed on this page."""
