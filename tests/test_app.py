@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import base64
 import io
+import re
 import json
 import os
 import signal
@@ -351,6 +352,56 @@ def test_options_beyond_language_and_layout_are_set_on_the_tune_page():
     assert at.query_params["whitelist"] == "0123456789" and at.query_params["timeout"] == "30.0"
 
 
+JARGON = re.compile(r"\b(otsu|sauvola|clahe|psm|oem|nlmeans|morphology|dilate|erode)\b", re.IGNORECASE)
+
+
+def test_labels_speak_plainly_and_keep_the_technical_names_for_the_help():
+    at = tune()
+    seen: list[str] = []
+    for settings in [Settings(), *needs_met(), Settings(threshold="otsu", clahe=True, denoise="nlmeans")]:
+        at.session_state[keys.SETTINGS], at.session_state[keys.PUSH] = settings, True
+        ok(at.run())
+        for widget in shown_controls(at).values():
+            seen.append(widget.label)
+            seen += [str(o) for o in getattr(widget, "options", [])]
+        seen += [e.label for e in at.expander] + [c.value for c in at.caption] + [t.label for t in at.get("tab")]
+    offenders = sorted({text for text in seen if JARGON.search(text) or text.strip().lower() in ("k", "c")})
+    assert offenders == []
+    helps = " ".join(w.help or "" for w in shown_controls(at).values())
+    assert all(name in helps for name in ("Otsu", "Sauvola", "CLAHE", "psm"))  # the technical names, in the help
+
+
+def test_a_setting_a_link_applies_is_visible_on_the_page():
+    at = tune(whitelist="0123456789", dpi="300", threshold="sauvola")
+    changed = next(c.value for c in at.caption if c.value.startswith("Changed from the defaults"))
+    assert "Only these characters: 0123456789" in changed and "Resolution: 300 dpi" in changed
+    assert "Black & white: For stains and fading" in changed
+    reading = next(e for e in at.expander if e.label == ocr.settings.GROUPS["reading"])
+    assert reading.proto.expanded  # the group holding a changed setting is open
+    assert at.text_input(key=keys.setting("whitelist")).value == "0123456789"
+    assert ok(tune()).expander  # without the link, the reading group starts closed
+    assert not next(e for e in tune().expander if e.label == ocr.settings.GROUPS["reading"]).proto.expanded
+
+
+def test_pixel_sliders_step_so_every_step_shows_on_a_large_photo(media):
+    big = draw_page(["A twelve megapixel photo of a page"] * 20, size=(4000, 3000), font_size=90)
+    at = tune(("big.png", png(big)), threshold="adaptive_gaussian")
+    block = at.slider(key=keys.setting("block_size"))
+    factor = (1_000_000 / (4000 * 3000)) ** 0.5
+    assert block.step * factor >= 1 and block.step % 2 == 0  # a step moves the preview; sizes stay odd
+    assert "every step shows" in block.help
+    pictures = [processed_image(at, media)]
+    first = at.slider(key=keys.setting("block_size")).value  # 31 on the nearest step
+    for _ in range(3):
+        value = at.slider(key=keys.setting("block_size")).value
+        ok(at.slider(key=keys.setting("block_size")).set_value(value + block.step).run())
+        pictures.append(processed_image(at, media))
+    assert at.session_state[keys.SETTINGS].block_size == first + 3 * block.step
+    assert all(not np.array_equal(a, b) for a, b in zip(pictures, pictures[1:]))  # every step shows
+    small = tune(threshold="adaptive_gaussian").slider(key=keys.setting("block_size"))
+    assert small.step == 2  # a page the preview shows at full size keeps the spec's step
+
+
 def processed_image(at: AppTest, media) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(media(at.image[0]))))  # the Tune page's one image
 
@@ -533,8 +584,9 @@ def test_a_page_that_fails_gets_its_sentence_and_the_others_are_read():
     at.session_state[keys.SETTINGS] = Settings(crop=(900, 0, 400, 200))  # outside the small page only
     go(at, nav.EXTRACT)
     ok(at.button(key=keys.EXTRACT_ALL).click().run())
-    assert any(t.startswith("small.png: the crop (900, 0, 400, 200) lies outside") for t in texts(at))
-    assert any("could not be read" in e.value for e in at.error)
+    sentence = [t for t in texts(at) if "small.png: the crop (900, 0, 400, 200) lies outside" in t]
+    assert len(sentence) == 1  # said once, not in the run's status and again below it
+    assert [e.value for e in at.error] == ["1 page could not be read. The other pages were read."]
     results = at.session_state[keys.RESULTS]
     assert len(results) == 1 and next(iter(results.values())).name == "wide.png"
     rows = at.session_state[keys.BATCH]
@@ -578,7 +630,116 @@ def test_a_dev_photo_is_read():
     assert ocr.metrics.cer(truth, at.session_state[keys.RESULTS][first_key(at)].text) < 0.05
 
 
+def test_refused_pages_are_one_compact_list():
+    pages = [png(draw_page([f"Page {n}"], size=(300, 120))) for n in range(12)]
+    at = upload(start(), *((f"p{n}.png", data) for n, data in enumerate(pages)))
+    at.session_state[keys.SETTINGS] = Settings(crop=(400, 0, 50, 50))  # outside every page
+    go(at, nav.EXTRACT)
+    ok(at.button(key=keys.EXTRACT_ALL).click().run())
+    assert [e.value for e in at.error] == ["12 pages could not be read."]  # one box, not twelve
+    listing = [t for t in texts(at) if t.startswith("p0.png: ")]
+    assert len(listing) == 1 and listing[0].count("\n") == 11  # one line per page, in one list
+    assert statuses(at) == ["Read 0 of 12 pages; 12 could not be read"]
+
+
+def test_a_page_whose_new_reading_failed_is_marked_and_left_out_of_the_zip(media):
+    at = extract(("a.png", GOOD), ("b.png", OTHER))
+    ok(at.button(key=keys.EXTRACT_ALL).click().run())
+    other = list(at.session_state[keys.FILES])[1] + ":0"
+    at.session_state[keys.SETTINGS] = Settings(crop=(800, 300, 100, 50))  # outside b.png only (700x250)
+    at.session_state[keys.CURRENT] = other
+    ok(at.run())
+    ok(at.button(key=keys.EXTRACT_ONE).click().run())
+    assert at.session_state[keys.RESULTS][other].text  # the old text is still there...
+    assert any("last reading of this page failed" in w.value for w in at.warning)  # ...marked as old
+    names = zipfile.ZipFile(io.BytesIO(download(at, media, "Everything"))).namelist()
+    assert "a.png.txt" in names and not any(n.startswith("b.png") for n in names)  # no stale text in the .zip
+    assert any("leaves out 1 page whose last reading failed" in c.value for c in at.caption)
+
+
+def test_a_zip_of_pages_read_with_different_settings_says_which(media):
+    at = extract(("a.png", GOOD), ("b.png", OTHER))
+    other = list(at.session_state[keys.FILES])[1] + ":0"
+    at.session_state[keys.SETTINGS] = Settings(threshold="otsu")
+    at.session_state[keys.CURRENT] = other
+    ok(at.run())
+    ok(at.button(key=keys.EXTRACT_ONE).click().run())
+    archive = zipfile.ZipFile(io.BytesIO(download(at, media, "Everything")))
+    assert archive.read("settings.txt").decode().splitlines() == ["a.png: plain", "b.png: otsu"]
+    assert any("read with different settings" in c.value for c in at.caption)
+
+
+def test_a_turned_page_is_read_upright_with_the_default_settings():
+    lines = ["Pages turned on their side are read", "the right way up without a single click",
+             "because the orientation of the text", "is found before the page is read"]
+    turned = draw_page(lines, size=(1300, 360), font_size=36).rotate(90, expand=True)
+    at = extract(("turned.png", png(turned)))
+    text = at.session_state[keys.RESULTS][first_key(at)].text
+    assert {"pages", "turned", "right", "single"} <= set(words_of(text))
+    go(at, nav.TUNE)
+    assert at.toggle(key=keys.setting("auto_orient")).value is True
+
+
+def test_a_page_that_reads_as_nonsense_says_what_to_try():
+    upside_down = draw_page(["A page lying upside down", "reads as nonsense when", "nothing turns it round"],
+                            size=(1000, 400)).rotate(180)
+    at = extract(("upside.png", png(upside_down)), settings=Settings(auto_orient=False))
+    advice = [w.value for w in at.warning if "looks like nonsense" in w.value]
+    assert len(advice) == 1 and "Turn upright automatically" in advice[0] and "Auto-tune" in advice[0]
+    at.session_state[keys.SETTINGS] = Settings(rotate=180, auto_orient=False)
+    ok(at.run())
+    ok(at.button(key=keys.EXTRACT_ONE).click().run())
+    assert not any("looks like nonsense" in w.value for w in at.warning)
+
+
+@pytest.mark.xfail(reason="the hOCR export made from the Result (its title naming the page) is another helper's "
+                          "branch; until it lands, Tesseract's hOCR names the worker's temporary file", strict=False)
+def test_the_hocr_download_names_the_uploaded_file(media):
+    at = extract(("my scan.png", GOOD))
+    hocr = download(at, media, ".hocr").decode()
+    assert "/tmp/" not in hocr and "ocr-worker" not in hocr
+    assert "my scan.png" in hocr
+
+
+def test_compare_engines_side_by_side_and_keep_either():
+    at = extract()
+    key = first_key(at)
+    ok(at.button(key=keys.COMPARE_RUN).click().run(timeout=240))
+    found = at.session_state[keys.COMPARE][key]
+    assert {name: r.engine for name, r in found.items()} == {"tesseract": "tesseract", "ppocr": "ppocr"}
+    shown = [t for t in texts(at) if t.startswith(("Tesseract: score", "PP-OCR: score"))]
+    assert len(shown) == 2
+    diffs = [c for c in at.code if c.language == "diff"]
+    assert len(diffs) == 2 and all("quick" in c.value for c in diffs)
+    ok(at.button(key=keys.keep_reading("ppocr")).click().run())
+    kept = at.session_state[keys.RESULTS][key]
+    assert kept.engine == "ppocr" and at.session_state[keys.HISTORY][-1].options.engine == "ppocr"
+    assert at.text_area(key=keys.TEXT).value == kept.text
+
+
 # -- History -------------------------------------------------------------------------------------------
+
+
+def test_history_labels_runs_by_what_differs_and_each_page_has_its_own_time(monkeypatch):
+    ticks = iter(range(10**6))
+    monkeypatch.setattr(history, "clock", lambda: 1_700_000_000 + next(ticks))  # each call a second later
+    at = extract(("a.png", GOOD), ("b.png", OTHER))
+    ok(at.button(key=keys.EXTRACT_ALL).click().run())
+    at.session_state[keys.OPTIONS] = Options(psm=6)
+    ok(at.button(key=keys.EXTRACT_ONE).click().run())
+    at.session_state[keys.OPTIONS] = Options(whitelist="abcdefghijklmnopqrstuvwxyz ")
+    ok(at.button(key=keys.EXTRACT_ONE).click().run())
+    runs = at.session_state[keys.HISTORY]
+    batch = [r for r in runs[1:3]]
+    assert batch[0].time != batch[1].time  # each page of a batch its own time
+    labels = [r.describe() for r in runs]
+    assert labels[:3] == ["plain"] * 3
+    assert labels[3] == "plain · one block of text"
+    assert labels[4] == "plain · only abcdefghijklmnopqrstuvwxyz "
+    go(at, nav.HISTORY)
+    assert list(at.dataframe[0].value["settings"])[3:] == labels[3:]
+
+
 
 
 def test_history_lists_runs_compares_two_and_restores_one():

@@ -4,6 +4,7 @@ as it changes (:mod:`workbench.workspace`)."""
 
 from __future__ import annotations
 
+import difflib
 import time
 from dataclasses import dataclass
 
@@ -152,3 +153,20 @@ def up_to_date(key: str) -> bool:
     """True when the page was read with the settings the controls show now."""
     result = results().get(key)
     return result is not None and (result.settings or ocr.Settings()) == settings() and result.options == options()
+
+
+def side_by_side(a: str, b: str) -> tuple[str, str]:
+    """Each text's lines marked for a diff view: '-' only in the first, '+' only in the second."""
+    left, right = [], []
+    matcher = difflib.SequenceMatcher(None, a.splitlines(), b.splitlines(), autojunk=False)
+    la, lb = a.splitlines(), b.splitlines()
+    for op, i0, i1, j0, j1 in matcher.get_opcodes():
+        if op == "equal":
+            left += [f"  {line}" for line in la[i0:i1]]
+            right += [f"  {line}" for line in lb[j0:j1]]
+        else:
+            left += [f"- {line}" for line in la[i0:i1]]
+            right += [f"+ {line}" for line in lb[j0:j1]]
+            pad = (i1 - i0) - (j1 - j0)
+            (right if pad > 0 else left).extend(["  "] * abs(pad))
+    return "\n".join(left), "\n".join(right)

@@ -23,6 +23,7 @@ its page is left):
 ``CONFIRMED``           the page keys the person agreed to read again, replacing their edits
 ``STEP_SCALE``          how many spec steps a pixel slider moves by on the page shown (so each step shows)
 ``CROP_SEEN``           the last box drawn on the picture that was made the crop
+``COMPARE``             dict page key -> {engine: Result or the sentence why it failed}, the engines compared
 ``FAILED``              dict page key -> the sentence of its last reading, when that reading failed
 ``HISTORY``             list of :class:`workbench.history.Run`, every OCR run of the session
 ``BATCH``               per-page status rows of the last OCR run
@@ -48,14 +49,14 @@ FILES, DECODED, REFUSED, CURRENT = "files", "decoded", "refused", "current"
 SETTINGS, OPTIONS, PUSH = "settings", "options", "push"
 RESULTS, EDITS, HISTORY, BATCH, AUTORUN, TRACE = "results", "edits", "history", "batch", "autorun", "trace"
 TRUTHS, ASK_REPLACE, TUNING, CONFIRMED, FAILED = "truths", "ask_replace", "tuning", "confirmed", "failed"
-STEP_SCALE, CROP_SEEN = "step_scale", "crop_seen"
+STEP_SCALE, CROP_SEEN, COMPARE = "step_scale", "crop_seen", "compare"
 URL_READ, NOTICE, UPLOAD_ROUND, CAMERA_SEEN, PRESET_SEEN = (
     "url_read", "notice", "upload_round", "camera_seen", "preset_seen")
 
 # What each collection starts as in a new session.
 FRESH: dict[str, Callable[[], Any]] = {
     FILES: dict, DECODED: dict, REFUSED: list, RESULTS: dict, EDITS: dict, TRUTHS: dict, HISTORY: list,
-    BATCH: list, TRACE: dict, NOTICE: list, UPLOAD_ROUND: int, FAILED: dict,
+    BATCH: list, TRACE: dict, NOTICE: list, UPLOAD_ROUND: int, FAILED: dict, COMPARE: dict,
 }
 
 
@@ -75,6 +76,12 @@ CROP_X, CROP_Y = "crop_x", "crop_y"
 EXTRACT_ONE, EXTRACT_ALL = "extract_one", "extract_all"
 TEXT, BOXES = "w_text", "w_boxes"
 REPLACE_YES, REPLACE_NO = "replace_yes", "replace_no"  # the "replace your edits?" question
+COMPARE_RUN = "compare_engines"
+
+
+def keep_reading(engine: str) -> str:
+    """The button under one engine's reading in the comparison: it becomes the page's result."""
+    return f"keep_{engine}"
 # History
 RUN_A, RUN_B, ALL_SETTINGS = "w_run_a", "w_run_b", "w_all_settings"
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from dataclasses import replace
 from typing import Any
 
@@ -12,6 +14,7 @@ import ocr
 from ocr import overlay
 from ocr.exports import MIME, safe_name
 from ocr.metrics import cer, wer
+from ocr.batch import describe_error
 from ocr.judge import score
 from workbench import history, keys, layout, nav, preview, url, workspace
 from workbench.engine import engine
@@ -122,7 +125,9 @@ def pictures(key: str, result: ocr.Result | None) -> None:
     with processed:
         st.markdown("**Processed**")
         shown = preview.processed(ref, s)
-        if shown.error:
+        if shown.error and key in ss[keys.FAILED]:
+            st.caption("Not shown: these settings cannot be applied to this page (the reason is above).")
+        elif shown.error:
             st.error("These settings cannot be applied to this page:")
             st.text(shown.error)
         elif result is not None and shown.image is not None and st.toggle("Show word boxes", value=True,
@@ -170,31 +175,53 @@ def downloads(key: str, result: ocr.Result) -> None:
             button("Searchable .pdf", "pdf", ocr.export(result, "pdf"),
                    help="The processed page with its text invisible on top: select and search it.")
         done, left_out = zip_pages()
+        mixed = len({describe(r) for r in done}) > 1
         if done:
             st.download_button(f"Everything (.zip, {len(done)} page{'s' if len(done) > 1 else ''})",
-                               lambda: ocr.export_zip(done),  # made on the click, from this run's results
+                               lambda: everything_zip(done),  # made on the click, from this run's results
                                file_name="ocr-results.zip", mime=MIME["zip"], on_click="ignore",
                                key=keys.download("zip"), icon=":material/folder_zip:",
-                               help="Every page read with the settings shown now, in every format.")
+                               help="Every page's latest reading, in every format.")
+    notes = []
     if left_out:
-        st.caption(f"The .zip leaves out {len(left_out)} page{'s' if len(left_out) > 1 else ''} whose text is from "
-                   "other settings or whose last reading failed: extract "
-                   f"{'them' if len(left_out) > 1 else 'it'} again to include {'them' if len(left_out) > 1 else 'it'}.")
+        many = len(left_out) > 1
+        notes.append(f"The .zip leaves out {len(left_out)} page{'s' if many else ''} whose last reading failed "
+                     f"(its older text is not mixed in): extract {'them' if many else 'it'} again to include "
+                     f"{'them' if many else 'it'}.")
+    if mixed:
+        notes.append("The pages in the .zip were read with different settings: its settings.txt names each "
+                     "page's.")
+    if notes:
+        st.caption(" ".join(notes))
+
+
+def describe(r: ocr.Result) -> str:
+    """The settings and options a result was read with, in plain words."""
+    return " · ".join([(r.settings or ocr.Settings()).describe(), *history.describe_options(r.options)])
 
 
 def zip_pages() -> tuple[list[ocr.Result], list[str]]:
-    """The results the .zip carries (each page read with the settings shown now, its last reading not
-    failed; with the person's edits) and the page keys left out, so that no .zip mixes settings unmarked."""
+    """The results the .zip carries (each page's latest reading, with the person's edits) and the page
+    keys left out because their last reading failed (their older text would pass for the new)."""
     read = history.results()
     done, left_out = [], []
     for k in page_keys():
-        if k not in read:
-            continue
-        if history.up_to_date(k) and k not in ss[keys.FAILED]:
-            done.append(replace(read[k], text=history.edited(k)))
-        else:
+        if k in ss[keys.FAILED]:
             left_out.append(k)
+        elif k in read:
+            done.append(replace(read[k], text=history.edited(k)))
     return done, left_out
+
+
+def everything_zip(done: list[ocr.Result]) -> bytes:
+    """Every page in every format; with ``settings.txt`` naming each page's settings when they differ."""
+    data = ocr.export_zip(done)
+    if len({describe(r) for r in done}) > 1:
+        buffer = io.BytesIO(data)
+        with zipfile.ZipFile(buffer, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("settings.txt", "".join(f"{r.name}: {describe(r)}\n" for r in done))
+        data = buffer.getvalue()
+    return data
 
 
 def details(key: str, result: ocr.Result) -> None:
@@ -247,6 +274,61 @@ def truth_panel(key: str, result: ocr.Result) -> None:
             x.metric("Character error rate (CER)", f"{cer(typed, result.text):.1%}", help="0% is perfect.")
             y.metric("Word error rate (WER)", f"{wer(typed, result.text):.1%}", help="0% is perfect.")
             st.caption("Of the text as read (before your edits), after normalising spaces, quotes and dashes.")
+
+
+ENGINES = ("tesseract", "ppocr")
+
+
+def compare_read(key: str) -> None:
+    """Read the page with each engine (the settings shown now); each reading, or the sentence why it
+    failed, is kept for the comparison."""
+    ref = page_ref(key)
+    assert ref is not None
+    found: dict[str, ocr.Result | str] = {}
+    with st.spinner("Reading the page with Tesseract and with PP-OCR…"):
+        for name in ENGINES:
+            try:
+                found[name] = ocr.read_page(ref.page, url.settings(), url.options().replace(engine=name),
+                                            outputs=("hocr", "pdf"), engine=engine())
+            except Exception as e:  # one sentence; the other engine's reading still shows
+                found[name] = describe_error(e)
+    ss[keys.COMPARE][key] = found
+
+
+def keep_reading(key: str, result: ocr.Result) -> None:
+    """on_click of "keep this reading": it becomes the page's result (the edits, if any, kept in the history)."""
+    history.record(key, result)
+    ss[keys.FAILED].pop(key, None)
+
+
+def compare_engines(key: str) -> None:
+    """The page read by both engines side by side: the differences marked, each reading's judge score,
+    and a button to keep either."""
+    with st.expander("Compare the engines on this page", icon=":material/compare:", expanded=key in ss[keys.COMPARE]):
+        st.caption("Reads this page with Tesseract and with PP-OCR (the settings shown now), marks where the texts "
+                   "differ, and scores each without the true text (higher looks more like real words).")
+        if st.button("Read with both engines", key=keys.COMPARE_RUN, icon=":material/compare_arrows:"):
+            compare_read(key)
+        found = ss[keys.COMPARE].get(key)
+        if not found:
+            return
+        texts = {name: r.text if isinstance(r, ocr.Result) else "" for name, r in found.items()}
+        marked = dict(zip(ENGINES, history.side_by_side(texts[ENGINES[0]], texts[ENGINES[1]])))
+        spec = ocr.Options.spec("engine")
+        for column, name in zip(st.columns(2), ENGINES):
+            reading = found[name]
+            with column:
+                if not isinstance(reading, ocr.Result):
+                    st.error(f"{spec.name_of(name)} could not read this page:")
+                    st.text(reading)
+                    continue
+                judged = score(reading.words, reading.options.lang.split("+")[0]).score
+                st.text(f"{spec.name_of(name)}: score {judged:.1f}, {reading.word_count} words, "
+                        f"mean confidence {reading.mean_conf:.0f}, {reading.timings.get('total', 0):.1f} s")
+                st.code(marked[name], language="diff", wrap_lines=True, height=320)
+                st.button(f"Keep {spec.name_of(name)}'s reading", key=keys.keep_reading(name),
+                          icon=":material/check:", on_click=keep_reading, args=(key, reading))
+        st.caption("Lines marked - are only in Tesseract's reading, + only in PP-OCR's.")
 
 
 def looks_like_nonsense(result: ocr.Result) -> bool:
@@ -314,3 +396,5 @@ pictures(key, result)
 if result is not None:
     nonsense_advice(result)
     details(key, result)
+if page_problem(key) is None:
+    compare_engines(key)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import difflib
-
 import pandas as pd
 import streamlit as st
 
+import ocr
 from ocr.metrics import cer
 from workbench import keys, nav, url
 from workbench.files import page_ref
-from workbench.history import Run, runs
+from workbench.history import Run, runs, side_by_side
 
 ss = st.session_state
 
@@ -24,23 +23,6 @@ def settings_table(a: Run, b: Run, everything: bool) -> pd.DataFrame:
             if everything or left[field] != right[field]:
                 rows.append(dict(zip(columns, (field, str(left[field]), str(right[field])))))
     return pd.DataFrame(rows, columns=columns)
-
-
-def side_by_side(a: str, b: str) -> tuple[str, str]:
-    """Each text's lines marked for a diff view: '-' only in the first, '+' only in the second."""
-    left, right = [], []
-    matcher = difflib.SequenceMatcher(None, a.splitlines(), b.splitlines(), autojunk=False)
-    la, lb = a.splitlines(), b.splitlines()
-    for op, i0, i1, j0, j1 in matcher.get_opcodes():
-        if op == "equal":
-            left += [f"  {line}" for line in la[i0:i1]]
-            right += [f"  {line}" for line in lb[j0:j1]]
-        else:
-            left += [f"- {line}" for line in la[i0:i1]]
-            right += [f"+ {line}" for line in lb[j0:j1]]
-            pad = (i1 - i0) - (j1 - j0)
-            (right if pad > 0 else left).extend(["  "] * abs(pad))
-    return "\n".join(left), "\n".join(right)
 
 
 def restore(run: Run) -> None:
@@ -57,9 +39,10 @@ if not done:
     nav.link(nav.EXTRACT, "Go to Extract", ":material/arrow_forward:")
     st.stop()
 
+psm = ocr.Options.spec("psm")
 table = pd.DataFrame([{
-    "run": r.number, "time": r.time, "file": r.file, "settings": r.settings.describe(),
-    "layout": r.options.psm, "language": r.options.lang, "mean confidence": r.mean_conf,
+    "run": r.number, "time": r.time, "file": r.file, "settings": r.describe(),
+    "page layout": psm.name_of(r.options.psm), "language": r.options.lang, "mean confidence": r.mean_conf,
     "words": r.words, "seconds": r.seconds,
 } for r in done])
 st.dataframe(table, hide_index=True, height=min(400, 38 + 35 * len(table)),

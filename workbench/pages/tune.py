@@ -10,6 +10,7 @@ a megapixel (cached on the file's SHA-256 and the settings). Auto-tune runs besi
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import altair as alt
@@ -78,8 +79,26 @@ def draw_processed(ref: PageRef, s: ocr.Settings) -> None:
     st.caption(" · ".join(facts) + " · the text is read from the full-size page")
     for warning in shown.warnings:
         st.warning(warning)
-    steps = [f"{name} ({detail})" if detail else name for name, _, detail in shown.steps if name != "preview"]
+    steps = [plain_step(name, detail) for name, _, detail in shown.steps if name != "preview"]
     st.caption("Steps: " + (" → ".join(steps) if steps else "none"))
+
+
+STEP_FIELDS = {"auto-orient": "auto_orient", "rescale": "scale", "contrast": "clahe"}  # step -> its setting
+TECHNICAL = re.compile(r"\b(otsu|sauvola|clahe|psm|oem|nlmeans)\b", re.IGNORECASE)  # names kept for the help
+
+
+def plain_step(name: str, detail: str) -> str:
+    """A clean-up step as the controls name it ("Black & white (level found for the page)"), not by the
+    pipeline's technical name ("threshold (otsu)"); a detail in technical terms is left out."""
+    try:
+        spec = ocr.Settings.spec(STEP_FIELDS.get(name, name))
+    except KeyError:
+        return f"{name} ({detail})" if detail else name
+    first, _, rest = detail.partition(" ")
+    if first in [str(c) for c in spec.choices]:
+        detail = " ".join([spec.name_of(spec.choices[[str(c) for c in spec.choices].index(first)]).lower(), rest])
+    detail = "" if TECHNICAL.search(detail) else detail.strip()
+    return f"{spec.label} ({detail})" if detail else spec.label
 
 
 @st.fragment
