@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -37,13 +38,15 @@ def free_port() -> int:
 
 @pytest.fixture
 def server(tmp_path):
-    """`streamlit run app.py` on 127.0.0.1; its URL once /_stcore/health answers; stopped afterwards."""
+    """`streamlit run app.py` on 127.0.0.1 (its workspaces in a folder of the test's own); its URL once
+    /_stcore/health answers; stopped afterwards."""
     port = free_port()
     log = open(tmp_path / "streamlit.log", "wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        env={**os.environ, "OCR_WORKBENCH_DATA": str(tmp_path / "workspaces")},
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -72,22 +75,43 @@ def server(tmp_path):
 
 
 @pytest.fixture
-def browser_page(tmp_path):
+def browser(tmp_path):
+    """Debian's chromium through Playwright; contexts (each a fresh profile: a new tab of a new person) are
+    made from it by the test."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (make test does)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=ARGS, accept_downloads=True,
-            viewport={"width": 1440, "height": 1100},
-        )
+        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         try:
-            page = context.pages[0] if context.pages else context.new_page()
-            page.set_default_timeout(60_000)
-            yield page
+            yield chromium
         finally:
-            context.close()
+            chromium.close()
+
+
+@pytest.fixture
+def browser_page(browser):
+    context = browser.new_context(accept_downloads=True, viewport={"width": 1440, "height": 1100})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        yield page
+    finally:
+        context.close()
+
+
+def outside_requests(page) -> list[str]:
+    """Every request the page makes to a host other than the app's own (filled in as the page runs)."""
+    seen: list[str] = []
+
+    def check(request) -> None:
+        host = urllib.parse.urlsplit(request.url).hostname
+        if request.url.startswith(("http:", "https:", "ws:", "wss:")) and host not in ("127.0.0.1", "localhost"):
+            seen.append(request.url)
+
+    page.on("request", check)
+    return seen
 
 
 def shot(page, name: str) -> None:
@@ -95,8 +119,11 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"browser-{name}.png"))
 
 
+PROCESSED = ".st-key-tune_picture img"  # the Tune page's processed picture
+
+
 def processed_src(page) -> str:
-    return page.locator('[data-testid="stImage"] img').nth(1).get_attribute("src")
+    return page.locator(PROCESSED).get_attribute("src")
 
 
 def nudge(page, slider, expected: str) -> None:
@@ -133,14 +160,14 @@ def test_upload_tune_extract_download(server, browser_page):
     # Tune: move the resize slider two steps with the keyboard; the processed preview changes
     page.get_by_role("link", name="2 · Tune").click()
     page.get_by_text("Processed", exact=False).first.wait_for()
-    page.locator('[data-testid="stImage"] img').nth(1).wait_for()
+    page.locator(PROCESSED).wait_for()
     before = processed_src(page)
     slider = page.get_by_role("slider", name="Resize (×)")
     moved = time.perf_counter()
     nudge(page, slider, "1.05")
     nudge(page, slider, "1.10")
     page.wait_for_function(
-        """old => { const im = document.querySelectorAll('[data-testid="stImage"] img')[1];
+        """old => { const im = document.querySelector('.st-key-tune_picture img');
                     return im && im.src !== old && im.complete && im.naturalWidth > 0; }""", arg=before)
     timings["slider to new preview"] = time.perf_counter() - moved
     page.wait_for_url("**scale=1.1**")
@@ -170,3 +197,158 @@ def test_upload_tune_extract_download(server, browser_page):
     report = "\n".join(f"{name}: {seconds:.2f} s" for name, seconds in timings.items())
     (ARTIFACTS / "browser-timings.txt").write_text(report + "\n")
     print("\n" + report)
+
+
+def wait_for_text(page, text: str) -> None:
+    """Until the text box on Extract holds ``text``."""
+    page.wait_for_function(
+        """want => { const t = document.querySelector('[data-testid="stTextArea"] textarea');
+                     return t && t.value.includes(want); }""", arg=text)
+
+
+def type_into(page, locator, text: str) -> None:
+    """Replace a text box's text and leave it, as a person does (Streamlit takes the value on blur)."""
+    locator.click()
+    locator.fill(text)
+    page.keyboard.press("Tab")
+
+
+def test_a_reload_restores_files_results_edits_truth_and_history(server, browser_page):
+    page = browser_page
+    outside = outside_requests(page)
+    photo = DEV / "lept_lucasta_frag.jpg"
+    page.goto(server)
+    page.get_by_role("heading", name="Get the text out of a photo or scan").wait_for()
+    page.locator('input[type="file"]').first.set_input_files(str(photo))
+    page.get_by_role("button", name="Extract text from 1 page").click()
+    wait_for_text(page, "Parliament")
+    page.wait_for_url("**ws=**")
+    # an edit, and a true text in the accuracy panel, which stays open once it has one
+    type_into(page, page.get_by_label("The text (edit it before downloading if you like)"), "My corrected text")
+    page.get_by_text("Check the accuracy against the true text").click()
+    truth = page.get_by_label("…or paste it here")
+    type_into(page, truth, "Tell me not, Sweet, I am unkind")
+    page.get_by_text("Character error rate (CER)").wait_for()
+    assert truth.is_visible()
+    time.sleep(0.5)  # let the last message reach the server before the tab is reloaded
+    link = page.url
+
+    page.reload()  # F5
+    wait_for_text(page, "My corrected text")
+    assert page.url == link
+    assert page.get_by_label("…or paste it here").input_value() == "Tell me not, Sweet, I am unkind"
+    page.get_by_role("link", name="History").click()
+    page.get_by_role("heading", name="History").wait_for()
+    page.get_by_text("lept_lucasta_frag.jpg").first.wait_for(state="attached")  # a cell of the runs table
+    assert page.get_by_text("No text has been extracted").count() == 0
+    shot(page, "4-history-after-reload")
+    assert outside == []  # the tab icon and everything else come from the app itself
+
+
+SCROLL_CONTROLS = """el => {
+    const box = el.closest('.st-key-tune_controls');
+    if (!box || box.scrollHeight <= box.clientHeight + 1) {  // a phone: the page scrolls under the picture
+        el.scrollIntoView({block: "end"});
+        document.querySelector('[data-testid="stMain"]').scrollBy(0, 40);  // the value label above it too
+        return;
+    }
+    const at = el.getBoundingClientRect(), frame = box.getBoundingClientRect();
+    box.scrollTop += (at.top - frame.top) - frame.height / 2;
+}"""
+
+
+def step_right(page, name: str) -> str:
+    """As a person does it: the page scrolled to the picture, the controls' own column scrolled to the
+    slider called ``name``, and the slider moved one step right with the keyboard (pressed again if a
+    rerun drew the slider anew under the focus). Returns the new value as the slider shows it."""
+    from playwright.sync_api import expect
+
+    slider = page.get_by_role("slider", name=name)
+    before = slider.get_attribute("aria-valuetext")
+    for _ in range(4):
+        try:
+            page.locator(".st-key-tune_picture").evaluate("el => el.scrollIntoView({block: 'center'})")
+            slider.evaluate(SCROLL_CONTROLS)
+            slider.focus()
+            page.keyboard.press("ArrowRight")
+            expect(slider).not_to_have_attribute("aria-valuetext", before, timeout=5_000)
+            return slider.get_attribute("aria-valuetext") or ""
+        except Exception:
+            continue
+    pytest.fail(f"the slider {name!r} did not move")
+
+
+def show_tune(page, url: str, width: int) -> None:
+    """The Tune page of the workspace at ``url`` in a viewport ``width`` wide, with a local threshold
+    chosen by the link; a slider deep in the controls is scrolled into view and moved: the processed
+    picture must stay in view."""
+    page.set_viewport_size({"width": width, "height": 800})
+    parts = urllib.parse.urlsplit(url)
+    query = urllib.parse.parse_qs(parts.query)
+    query.update({"threshold": ["adaptive_gaussian"], "deskew": ["1"]})
+    page.goto(urllib.parse.urlunsplit(parts._replace(path="/tune", query=urllib.parse.urlencode(query, doseq=True))))
+    page.get_by_role("heading", name="Tune the clean-up").wait_for()
+    picture = page.locator(".st-key-tune_picture img")
+    picture.wait_for()
+    before = picture.get_attribute("src")
+    shown = step_right(page, "Neighbourhood (pixels)")
+    page.wait_for_function(
+        """old => { const im = document.querySelector('.st-key-tune_picture img');
+                    return im && im.src !== old && im.complete && im.naturalWidth > 0; }""", arg=before)
+    slider = page.get_by_role("slider", name="Neighbourhood (pixels)")
+    assert slider.get_attribute("aria-valuetext") == shown
+    shot(page, f"tune-{width}x800")
+    box = picture.bounding_box()
+    control = slider.bounding_box()
+    assert box is not None and control is not None
+    seen_height = min(box["y"] + box["height"], 800) - max(box["y"], 0)
+    assert seen_height >= 0.9 * box["height"], f"the picture scrolled away at {width} px: {box}"
+    assert 0 <= control["y"] <= 800 - control["height"], f"the control is not in view at {width} px: {control}"
+    covered = slider.evaluate("""el => { const r = el.getBoundingClientRect();
+        const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+        return !(hit && (el.contains(hit) || hit.contains(el))); }""")
+    assert not covered, f"the control is hidden under something at {width} px"
+
+
+def test_the_picture_stays_in_view_while_tuning_and_a_crop_is_drawn_on_it(server, browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    outside = outside_requests(page)
+    try:
+        page.goto(server)
+        page.get_by_role("button", name="Receipt").click()
+        page.get_by_text("receipt.jpg", exact=True).wait_for()
+        page.wait_for_url("**ws=**")
+        link = page.url
+        show_tune(page, link, 1280)
+        # draw the crop: a box dragged on the original picture
+        page.get_by_role("tab", name="Original: drag to crop").click()
+        canvas = page.locator('[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg').first
+        canvas.wait_for()
+        area = canvas.bounding_box()
+        assert area is not None
+        page.mouse.move(area["x"] + area["width"] * 0.2, area["y"] + area["height"] * 0.2)
+        page.mouse.down()
+        page.mouse.move(area["x"] + area["width"] * 0.7, area["y"] + area["height"] * 0.6, steps=8)
+        page.mouse.up()
+        page.wait_for_url("**crop=**")
+        crop = urllib.parse.parse_qs(urllib.parse.urlsplit(page.url).query)["crop"][0].split(",")
+        x, y, w, h = map(int, crop)
+        assert w > 0 and h > 0 and x > 0 and y > 0
+        shot(page, "tune-crop-drawn")
+        # the same workspace on a phone: the picture first, the controls below it
+        phone = browser.new_context(viewport={"width": 400, "height": 800}, is_mobile=True, has_touch=True)
+        small = phone.new_page()
+        small.set_default_timeout(60_000)
+        outside += outside_requests(small)
+        show_tune(small, page.url, 400)
+        small.evaluate("() => { for (const el of document.querySelectorAll('*')) el.scrollTop = 0; }")
+        picture = small.locator(".st-key-tune_picture").bounding_box()
+        controls = small.locator(".st-key-tune_controls").bounding_box()
+        assert picture and controls and picture["y"] + picture["height"] <= controls["y"]  # the picture first
+        shot(small, "tune-400x800-top")
+        phone.close()
+    finally:
+        context.close()
+    assert outside == []

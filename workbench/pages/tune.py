@@ -31,11 +31,18 @@ ICONS = {"page": ":material/crop_rotate:", "light": ":material/light_mode:", "in
 HIGHLIGHT, MUTED = "#2563eb", "#9aa5b1"  # the theme's primary colour (.streamlit/config.toml), and grey
 CONTROLS_HEIGHT = 470  # pixels: the controls' scrolling column at 1280x800 (the picture beside it)
 PICTURE_HEIGHT = 440  # pixels: the tallest the processed picture is drawn
-# On a phone the columns stack: the picture first, shorter, and the controls in a shorter box below it.
+# On a phone the columns stack: the picture comes first and stays pinned under the menu (sticky) while the
+# page scrolls the controls below it; the controls' own scrolling box is for wide screens only.
 PHONE_CSS = f"""<style>
+[data-testid="stMainBlockContainer"] {{ padding-top: 4.5rem; }}
 @media (max-width: 640px) {{
-  .st-key-{keys.TUNE_CONTROLS} {{ height: 42vh !important; max-height: 42vh !important; }}
-  .st-key-{keys.TUNE_PICTURE} img {{ max-height: 34vh; width: auto !important; margin: 0 auto; }}
+  div[data-testid="stColumn"]:has(.st-key-{keys.TUNE_PICTURE}) {{
+    position: sticky; top: 3.5rem; z-index: 3; background: #ffffff; padding-bottom: 0.25rem;
+    box-shadow: 0 6px 6px -6px rgba(0, 0, 0, 0.25); }}
+  .st-key-{keys.TUNE_PICTURE} {{ height: 30vh; }}  /* a fixed box: a new picture does not move the page */
+  .st-key-{keys.TUNE_PICTURE} img {{ max-height: calc(30vh - 1.5rem); object-fit: contain; }}
+  .st-key-{keys.TUNE_CONTROLS} {{ height: auto !important; max-height: none !important; overflow: visible !important; }}
+  div:has(> .st-key-{keys.TUNE_CONTROLS}) {{ height: auto !important; flex: 0 0 auto !important; }}
 }}
 </style>"""
 
@@ -76,11 +83,11 @@ def draw_processed(ref: PageRef, s: ocr.Settings) -> None:
     facts = [f"preview {shown.size[0]}×{shown.size[1]}", f"made in {shown.seconds * 1000:.0f} ms"]
     if s.deskew:
         facts.append(f"straightened by {shown.skew:+.1f}°")
-    st.caption(" · ".join(facts) + " · the text is read from the full-size page")
+    steps = [plain_step(name, detail) for name, _, detail in shown.steps if name != "preview"]
+    st.caption(" · ".join(facts), help="Steps: " + (" → ".join(steps) if steps else "none")
+               + ". The preview is a reduced copy; the text is read from the full-size page.")
     for warning in shown.warnings:
         st.warning(warning)
-    steps = [plain_step(name, detail) for name, _, detail in shown.steps if name != "preview"]
-    st.caption("Steps: " + (" → ".join(steps) if steps else "none"))
 
 
 STEP_FIELDS = {"auto-orient": "auto_orient", "rescale": "scale", "contrast": "clahe"}  # step -> its setting
