@@ -16,7 +16,10 @@ if "$podman_here" image exists "$image"; then
     echo "$image"
     exit 0
 fi
-command -v debootstrap >/dev/null || { echo "debootstrap is missing: apt-get install debootstrap (make test does)" >&2; exit 127; }
+if ! command -v debootstrap >/dev/null; then
+    echo "debootstrap is missing: apt-get install debootstrap (make test does)" >&2
+    exit 127
+fi
 [ "$(id -u)" -eq 0 ] || { echo "making the base image needs root (debootstrap, rootful podman)" >&2; exit 1; }
 
 # The mirror apt uses here: the first deb URI serving $suite in sources.list(.d), one-line or deb822.
@@ -37,12 +40,13 @@ mirror_in_use() {
 mirror=$(mirror_in_use)
 mirror=${mirror:-http://deb.debian.org/debian}
 
-dir=${OCR_PODMAN_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/ocr-workbench/podman}
+dir=${OCR_PODMAN_DIR:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/ocr-workbench/podman}
 root="$dir/rootfs.tmp"
 trap 'rm -rf "$root"' EXIT
 rm -rf "$root"
 echo "debootstrap $suite from $mirror into $root" >&2
-debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates "$suite" "$root" "$mirror" >"$dir/debootstrap.log" 2>&1 \
+debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates "$suite" "$root" "$mirror" \
+    >"$dir/debootstrap.log" 2>&1 \
     || { tail -20 "$dir/debootstrap.log" >&2; echo "debootstrap failed; its log: $dir/debootstrap.log" >&2; exit 1; }
 chroot "$root" /usr/bin/python3 -m venv /opt/venv
 rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/cache/apt/archives/*.deb

@@ -10,9 +10,12 @@
 # base image and the build cache; the run state in /run/ocr-workbench-podman-* is gone after a reboot.
 set -euo pipefail
 
-dir=${OCR_PODMAN_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/ocr-workbench/podman}
+dir=${OCR_PODMAN_DIR:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/ocr-workbench/podman}
 run=/run/ocr-workbench-podman-$(printf %s "$dir" | cksum | cut -d' ' -f1)  # one run state per storage
-command -v podman >/dev/null || { echo "podman is missing: apt-get install podman runc (make test does)" >&2; exit 127; }
+if ! command -v podman >/dev/null; then
+    echo "podman is missing: apt-get install podman runc (make test does)" >&2
+    exit 127
+fi
 mkdir -p "$dir/storage" "$run"
 
 nofile=$(ulimit -Hn)

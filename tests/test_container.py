@@ -31,7 +31,8 @@ from ocr.metrics import cer
 from .browser_flow import ARTIFACTS, PHOTO, shot, upload_tune_extract
 from .conftest import DEV, ROOT
 from .test_browser import browser_page, free_port  # noqa: F401  (the browser fixture, shared)
-from .test_deploy_files import CONFIG, DEPLOY, arg_default, docker_commands, nginx_config, option_value, readme_docker_lines
+from .test_deploy_files import (CONFIG, DEPLOY, arg_default, docker_commands, nginx_config, option_value,
+                                readme_docker_lines)
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
@@ -280,7 +281,8 @@ http {{
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail(f"nginx did not pass /_stcore/health through within 60 s: {(tmp_path / 'error.log').read_text()[-2000:]}")
+                errors = (tmp_path / "error.log").read_text()[-2000:]
+                pytest.fail(f"nginx did not pass /_stcore/health through within 60 s: {errors}")
             time.sleep(0.3)
 
     yield serve
