@@ -32,6 +32,8 @@ RUN useradd --create-home --uid 10001 --user-group workbench \
     && mkdir /data && chown workbench:workbench /data
 # Everything else in the build context, as .dockerignore filters it; owned by root, read-only to the app.
 COPY . .
+# The package itself (its dependencies are in already): the `ocr` and `ocr-workbench` commands.
+RUN pip install --no-cache-dir --disable-pip-version-check --no-deps . && rm -rf build *.egg-info
 
 ENV OCR_WORKBENCH_DATA=/data \
     PYTHONPATH=/app \
