@@ -20,7 +20,6 @@ import json
 import random
 import statistics
 import sys
-import textwrap
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -32,10 +31,10 @@ from PIL import Image, ImageDraw, ImageFont
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ocr.decode import load  # noqa: E402
-from ocr.engines.ppocr import PPOCRReader  # noqa: E402
-from ocr.layout import TextLine, arrange  # noqa: E402
-from ocr.metrics import cer, ground_truth  # noqa: E402
+from ocr.decode import load
+from ocr.engines.ppocr import PPOCRReader
+from ocr.layout import TextLine, arrange, fit_to_ink
+from ocr.metrics import cer, ground_truth
 
 DEV = Path("/work/shared/eval/dev")
 FONTS = Path("/usr/share/fonts/truetype/dejavu")
@@ -68,7 +67,8 @@ def gray(image: np.ndarray) -> np.ndarray:
     """An RGB page as luminance (ITU-R 601), a gray page as it is."""
     if image.ndim == 2:
         return image
-    return np.round(image[..., :3].astype(np.float32) @ np.float32([0.299, 0.587, 0.114])).astype(np.uint8)
+    weights = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    return np.round(image[..., :3].astype(np.float32) @ weights).astype(np.uint8)
 
 
 def evaluate(folders: list[Path], names: list[str]) -> None:
@@ -242,6 +242,7 @@ def boxes(folder: Path) -> None:
     ways: dict[str, Callable[[list[TextLine]], list[TextLine]]] = {
         "characters": lambda lines: lines,
         "shares": lambda lines: [replace(line, pieces=()) for line in lines],
+        "ink": lambda lines: lines,
     }
     print(f"{'page':28}" + "".join(f"{w + ' IoU':>16}{w + ' x-IoU':>18}" for w in ways))
     for truth_file in sorted(folder.glob("*.boxes.json")):
@@ -250,8 +251,10 @@ def boxes(folder: Path) -> None:
         image = load(str(folder / f"{name}.png"))[0].image
         lines = reader.lines(image)
         row = f"{name:28}"
-        for way in ways.values():
+        for label, way in ways.items():
             _, words = arrange(way(lines), (image.shape[1], image.shape[0]))
+            if label == "ink":
+                words = fit_to_ink(words, image)
             found: dict[str, list[list[float]]] = {}
             for w in words:
                 found.setdefault(w.text, []).append([w.left, w.top, w.left + w.width, w.top + w.height])

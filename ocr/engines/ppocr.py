@@ -10,7 +10,8 @@ refused with :class:`~ocr.errors.ModelDownloadRefusedError` before anything is b
 with one intra-op and one inter-op thread: the worker processes run pages side by side instead.
 
 The text and words come from :func:`ocr.layout.arrange`, which orders the detected lines as a person
-reads them (rapidocr's own order runs across the columns of a newspaper page).
+reads them (rapidocr's own order runs across the columns of a newspaper page), with word boxes from the
+recogniser's character positions, fitted to the ink (:func:`ocr.layout.fit_to_ink`) like Tesseract's.
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from ..errors import InputError, ModelDownloadRefusedError, RecognitionError, SettingsError, UnsupportedLanguageError
-from ..layout import Piece, TextLine, Word, arrange
+from ..layout import Piece, TextLine, Word, arrange, fit_to_ink
 
 MODEL_FILES = {
     "Det": "PP-OCRv6_det_small.onnx",
@@ -187,7 +188,7 @@ def _windows(crop: np.ndarray, aspect: float = 4.0, most: int = 4) -> list[np.nd
     while a piece of four heights keeps the letters' shapes.
     """
     height, width = crop.shape[:2]
-    span = int(round(aspect * height))
+    span = round(aspect * height)
     if width <= span:
         return [crop]
     count = min(most, int(np.ceil(width / span)))
@@ -263,7 +264,7 @@ class PPOCRReader:
             **chosen,
         }
         try:
-            self._engine = RapidOCR(params=config)
+            self._engine: Any = cast(Any, RapidOCR(params=config))  # its model attributes are set on load
             # rapidocr loads each model on first use; load them now, so a broken install fails here, once.
             self._engine._load_det_model()
             self._engine._load_cls_model()
@@ -298,6 +299,8 @@ class PPOCRReader:
     def read(self, image: np.ndarray, lang: str = "eng") -> tuple[str, list[Word]]:
         """Read a page (uint8, gray or RGB): its text in reading order and its words with boxes.
 
+        Text and words as :func:`ocr.layout.arrange` gives them, the boxes fitted to the ink.
+
         Raises :class:`~ocr.errors.UnsupportedLanguageError` for a language the model does not read.
         """
         if not supports(lang):
@@ -306,4 +309,5 @@ class PPOCRReader:
                 f"PP-OCR cannot read {', '.join(repr(part) for part in unread)}: its model reads "
                 f"{', '.join(sorted(LANGUAGES))}.")
         height, width = np.shape(image)[:2]
-        return arrange(self.lines(image), (int(width), int(height)))
+        text, words = arrange(self.lines(image), (int(width), int(height)))
+        return text, fit_to_ink(words, image)
