@@ -147,5 +147,7 @@ def test_bad_and_blank_pages(reader: ppocr.PPOCRReader) -> None:
         reader.read(np.zeros((20, 20), dtype=np.float32))
     with pytest.raises(InputError):
         reader.read(np.zeros((20, 20, 2), dtype=np.uint8))
+    with pytest.raises(InputError):
+        reader.read(np.zeros(20, dtype=np.uint8))
     assert reader.read(np.full((200, 300), 255, dtype=np.uint8)) == ("", [])
     assert reader.read(np.full((200, 300, 3), 255, dtype=np.uint8)) == ("", [])

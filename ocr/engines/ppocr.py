@@ -23,7 +23,14 @@ from typing import Any, cast
 
 import numpy as np
 
-from ..errors import InputError, ModelDownloadRefusedError, RecognitionError, SettingsError, UnsupportedLanguageError
+from ..errors import (
+    InputError,
+    MissingDependencyError,
+    ModelDownloadRefusedError,
+    RecognitionError,
+    SettingsError,
+    UnsupportedLanguageError,
+)
 from ..layout import Piece, TextLine, Word, arrange, fit_to_ink
 
 MODEL_FILES = {
@@ -254,8 +261,11 @@ class PPOCRReader:
                 f"The PP-OCR model {missing[0]} is not in the installed rapidocr package and this program never "
                 "downloads models: reinstall it with `pip install -r requirements.txt`.")
         started = time.perf_counter()
-        from rapidocr import RapidOCR  # the one place rapidocr (and through it onnxruntime) is imported
-
+        try:
+            from rapidocr import RapidOCR  # the one place rapidocr (and through it onnxruntime) is imported
+        except ImportError as error:
+            raise MissingDependencyError(f"PP-OCR needs rapidocr and onnxruntime ({error}): install them with "
+                                         "`pip install -r requirements.txt`.") from error
         config: dict[str, Any] = {
             "Global.log_level": "error",
             "EngineConfig.onnxruntime.intra_op_num_threads": 1,
@@ -308,6 +318,6 @@ class PPOCRReader:
             raise UnsupportedLanguageError(
                 f"PP-OCR cannot read {', '.join(repr(part) for part in unread)}: its model reads "
                 f"{', '.join(sorted(LANGUAGES))}.")
-        height, width = np.shape(image)[:2]
-        text, words = arrange(self.lines(image), (int(width), int(height)))
+        lines = self.lines(image)  # checks the image first
+        text, words = arrange(lines, (int(image.shape[1]), int(image.shape[0])))
         return text, fit_to_ink(words, image)
