@@ -117,6 +117,12 @@ def serve() -> None:
     os.dup2(2, 1)
     folder = os.environ.get("OCR_WORKER_DIR") or tempfile.mkdtemp(prefix="ocr-worker-")
     try:
+        import cv2  # PP-OCR's pre- and post-processing: one thread, like the engines themselves
+
+        cv2.setNumThreads(1)
+    except ImportError:
+        pass
+    try:
         worker = Worker(folder)
     except (ImportError, OSError, RuntimeError, MissingDependencyError) as e:
         # tesserocr missing or broken: the parent falls back to the command line
