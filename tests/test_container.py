@@ -31,8 +31,15 @@ from ocr.metrics import cer
 from .browser_flow import ARTIFACTS, PHOTO, shot, upload_tune_extract
 from .conftest import DEV, ROOT
 from .test_browser import browser_page, free_port  # noqa: F401  (the browser fixture, shared)
-from .test_deploy_files import (CONFIG, DEPLOY, arg_default, docker_commands, nginx_config, option_value,
-                                readme_docker_lines)
+from .test_deploy_files import (
+    CONFIG,
+    DEPLOY,
+    arg_default,
+    docker_commands,
+    nginx_config,
+    option_value,
+    readme_docker_lines,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 

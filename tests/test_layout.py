@@ -97,7 +97,7 @@ def test_slightly_skewed_lines(degrees: float) -> None:
     page = column(10, 690, 0, LEFT) + column(720, 1390, 17, RIGHT)
     text, words = arrange(rotate(page, degrees, (700, 150)), (1400, 400))
     assert lines_of(text) == LEFT + RIGHT
-    assert all(0 <= w.left and w.left + w.width <= 1400 and 0 <= w.top and w.top + w.height <= 400 for w in words)
+    assert all(w.left >= 0 and w.left + w.width <= 1400 and w.top >= 0 and w.top + w.height <= 400 for w in words)
 
 
 def test_numbering_like_tesseract() -> None:
