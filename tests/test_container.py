@@ -20,6 +20,7 @@ import signal
 import subprocess
 import time
 import urllib.request
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -387,8 +388,15 @@ def test_two_replicas_behind_the_docs_nginx_keep_a_browser_on_one(image: str, ng
     page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
     page.on("pageerror", lambda e: console.append(f"page error: {e}"))
     try:
+        heading = page.get_by_role("heading", name="Get the text out of a photo or scan")
         page.goto(url)
-        page.get_by_role("heading", name="Get the text out of a photo or scan").wait_for()
+        try:
+            heading.wait_for(timeout=30_000)
+        except Exception:  # seen twice in 35 runs: the first load stalls after the static files
+            warnings.warn(f"the first load through the proxy stalled; reloaded once (unanswered: "
+                          f"{sorted(pending.values())})", stacklevel=1)
+            page.reload()
+            heading.wait_for()
         page.locator('input[type="file"]').first.set_input_files(str(DEV / PHOTO))
         page.get_by_text(PHOTO, exact=True).wait_for()
         page.get_by_role("button", name="Extract text from 1 page").click()
