@@ -54,6 +54,7 @@ from .engines import ENGINES, Engine, default_engine, ppocr_reads
 from .errors import OcrError
 from .judge import Judgement, load_words
 from .judge import score as judge_score
+from .metrics import cer
 from .preprocessing import (
     DEFAULT_DPI,
     ORIENT_MIN_CONF,
@@ -79,7 +80,8 @@ MAX_PIXELS = 24_000_000  # no candidate enlarges the page beyond this
 TEXT_HEIGHT = 36.0  # pixels: word-box height (ascender to descender) Tesseract reads best at
 MARGIN_CHARS = 4.0  # a candidate must beat plain by this many characters of score ...
 MARGIN_SHARE = 0.10  # ... and by this share of plain's score
-FAR_AHEAD = (20.0, 0.25)  # an engine this far ahead of the other (characters, share) is left to search alone
+FAR_AHEAD = (20.0, 0.10)  # an engine this far ahead of the other (characters, share) is left to search alone
+AGREE = 0.02  # two engines' plain readings this close (character error rate of one against the other) agree
 OSD_MIN_CONF = 1.5  # a turn orientation detection is less sure of than this is not even tried
 PLAIN = Settings(auto_orient=False)  # candidates are turned by the search itself, never by detection
 SKEW_CLEAR = 1.5  # degrees: a page measured this skewed is read deskewed beside plain
@@ -128,6 +130,7 @@ class Candidate:
     error: str = ""
     height: float = 0.0  # median word height in the image read, pixels
     middle: float = 0.5  # where its words are: median of their centres, as a share of the page's height
+    text: str = ""  # what it read
 
     @property
     def score(self) -> float:
@@ -254,6 +257,7 @@ class Search:
             options = c.options.replace(timeout=min(c.options.timeout, max(0.1, limit)))
             result = recognize(processed, options, engine=self.engine, outputs=())
             c.judgement = judge_score(result.words, c.options.lang, engine=result.engine)
+            c.text = result.text
             letters = result.words[result.words["text"].str.contains(r"[A-Za-z0-9]{2,}", regex=True)]
             if len(letters):
                 c.height = float(letters["height"].median())
@@ -271,8 +275,12 @@ def read_plain(search: Search, full: bool) -> tuple[dict[str, Candidate], dict[s
     """Stage 1: plain, with each engine (at full size too when the page is judged reduced), with
     orientation detection beside it. Returns each engine's reading to beat and its baseline on the
     working copy, and what the orientation detection found."""
-    plains = {e: Candidate(PLAIN, search.reading(e), "plain", view="full" if full else "work") for e in search.engines}
-    baselines = {e: Candidate(PLAIN, search.reading(e), "plain") if full else c for e, c in plains.items()}
+    # Tesseract reads a large page at full size too (the reading to beat); PP-OCR's detector sizes the page
+    # itself, so the working copy is its plain reading
+    plains = {e: Candidate(PLAIN, search.reading(e), "plain", view="full" if full and e == "tesseract" else "work")
+              for e in search.engines}
+    baselines = {e: Candidate(PLAIN, search.reading(e), "plain") if c.view == "full" else c
+                 for e, c in plains.items()}
     work = search.views["work"]
     with ThreadPoolExecutor(max_workers=1) as side:
         osd = side.submit(_orientation, search.engine, work.image, work.dpi or DEFAULT_DPI)
@@ -304,13 +312,16 @@ def better_plain(plains: dict[str, Candidate]) -> Candidate:
     return anchor
 
 
-def worth_searching(search: Search) -> tuple[str, ...]:
+def worth_searching(search: Search, texts: dict[str, str]) -> tuple[str, ...]:
     """Which engines' searches are worth their time, from their best readings so far: with one engine,
-    that one; with two, Tesseract's unless PP-OCR is far ahead (where no clean-up has been seen to bring
-    Tesseract back), and PP-OCR's only where it leads (on a page Tesseract reads as well, PP-OCR's
-    clean-ups cannot win)."""
+    that one. With two: none when their plain readings agree (``texts``: two engines of different kinds
+    reading the same text is the best evidence the page is read); Tesseract's unless PP-OCR is far ahead
+    (where no clean-up has been seen to bring Tesseract back); PP-OCR's only where it leads (on a page
+    Tesseract reads as well, PP-OCR's clean-ups cannot win)."""
     if len(search.engines) < 2:
         return search.engines
+    if all(texts.values()) and cer(texts["tesseract"], texts["ppocr"]) <= AGREE:
+        return ()
     tesseract, ppocr = search.best(engine="tesseract").score, search.best(engine="ppocr").score
     far = tesseract + max(FAR_AHEAD[0], FAR_AHEAD[1] * abs(tesseract))
     if ppocr >= far:
@@ -319,15 +330,16 @@ def worth_searching(search: Search) -> tuple[str, ...]:
 
 
 def try_ppocr(search: Search, base: Settings) -> None:
-    """PP-OCR's few clean-ups that matter: colour kept, shadows flattened, light print on dark inverted,
-    small or huge print resized (its detector has a size it reads best at too)."""
+    """PP-OCR's few clean-ups that matter: light print on dark inverted, small or huge print resized (its
+    detector has a size it reads best at too). (Colour kept and shadows flattened were tried on the dev
+    set and drawn pages and never beat its plain reading.)"""
     if "ppocr" not in search.engines:
         return
     best = search.best(engine="ppocr")
     options = best.options
-    changes: list[dict[str, Any]] = [dict(grayscale=False), dict(background="blur")]
+    changes: list[dict[str, Any]] = []
     if is_dark(to_gray(search.views["work"].image)):
-        changes.insert(0, dict(invert="yes"))
+        changes.append(dict(invert="yes"))
     if 0 < best.height < TEXT_HEIGHT / 2.5:
         changes.append(dict(scale=2.0))
     elif best.height > 4 * TEXT_HEIGHT:
@@ -457,7 +469,7 @@ def autotune(
     plains, baselines, found = read_plain(search, full=shrink < 1)
     base = try_orientation(search, baselines, found)
     anchor = better_plain(plains)
-    searching = worth_searching(search)
+    searching = worth_searching(search, {e: c.text for e, c in baselines.items()})
     if "ppocr" in searching:
         try_ppocr(search, base)
     if "tesseract" in searching:
