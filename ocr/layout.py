@@ -526,8 +526,8 @@ def fit_to_ink(words: Sequence[Word], image: np.ndarray) -> list[Word]:
     Detectors' line boxes reach well above and below the letters; this keeps each word's box within what
     it had and fits it to the dark (or, on dark paper, light) pixels found by Otsu's threshold inside it.
     A box whose inside shows no clear ink stays as it is, and so do its sides (or its top and bottom) when
-    the ink found spans too little of it to be the whole word (blur and uneven light split letters). ``image``: the page the words were read from,
-    uint8 gray or RGB.
+    the ink found spans too little of it to be the whole word (blur and uneven light split letters).
+    ``image``: the page the words were read from, uint8 gray or RGB.
     """
     gray = image if image.ndim == 2 else image[..., :3].mean(axis=2).astype(np.uint8)
     out = []

@@ -22,6 +22,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -54,10 +55,10 @@ def engines_table(images: list[Path], rounds: int, api: Engine, cli: Engine) -> 
         prepared = ocr.preprocess(ocr.load(path)[0])
         dpi = round(prepared.dpi)
         for _ in range(rounds):
-            times["command"].append(timed(lambda: plain_tesseract(path)))
+            times["command"].append(timed(partial(plain_tesseract, path)))
             times["api"].append(timed(read_all(api, path, TESSERACT)))
             times["cli"].append(timed(read_all(cli, path, TESSERACT)))
-            times["recognize"].append(timed(lambda: ocr.recognize(prepared, TESSERACT, engine=api, outputs=())))
+            times["recognize"].append(timed(partial(ocr.recognize, prepared, TESSERACT, engine=api, outputs=())))
             times["raw"].append(api.raw_seconds(prepared.image, dpi))
             times["ppocr"].append(timed(read_all(api, path, PPOCR)))
         m = {k: statistics.median(v) for k, v in times.items()}
@@ -112,7 +113,7 @@ def main() -> int:
     for workers in (1, 2):
         engine = Engine("api", workers=workers)
         engine.warm()
-        seconds = timed(lambda: ocr.read_files(images, options=TESSERACT, engine=engine, outputs=()))
+        seconds = timed(partial(ocr.read_files, images, options=TESSERACT, engine=engine, outputs=()))
         engine.close()
         print(f"  {workers} worker(s): {seconds:.2f} s, {seconds / reference:.2f}x the reference run one by one "
               f"({reference:.2f} s)")

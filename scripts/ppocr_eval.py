@@ -7,9 +7,9 @@
 
 A folder holds NAME.png|jpg with NAME.gt.txt (as /work/shared/eval/dev and scripts/draw_pages.py's output).
 Prints CER and WER per image and variant, the means, and seconds per page (one onnxruntime thread, reading
-and ordering; a shared machine's seconds are rough). ``--draw-layout`` draws pages that need a reading order (two columns, a
-receipt of labels and prices, a heading over two columns) with Pillow and DejaVu, their text in reading
-order and each word's box (NAME.boxes.json); ``--boxes`` compares word boxes from the recogniser's
+and ordering; a shared machine's seconds are rough). ``--draw-layout`` draws pages that need a reading order
+(two columns, a receipt of labels and prices, a heading over two columns) with Pillow and DejaVu, their text
+in reading order and each word's box (NAME.boxes.json); ``--boxes`` compares word boxes from the recogniser's
 character positions with boxes cut in proportion to character counts (mean IoU with the drawn boxes).
 """
 
@@ -198,7 +198,8 @@ def draw_layout(outdir: Path, seed: int) -> None:
     page = _Page(700, 1300)
     shop = rng.choice(["CORNER STORE", "GREEN GROCER LTD", "CAFE ROMA"])
     page.line((700 - mono.getlength(shop)) / 2, 50, shop, mono)
-    page.line(60, 110, f"Date: 2026-0{rng.randrange(1, 9)}-1{rng.randrange(0, 9)}  No: {rng.randrange(1000, 9999)}", mono)
+    date = f"Date: 2026-0{rng.randrange(1, 9)}-1{rng.randrange(0, 9)}  No: {rng.randrange(1000, 9999)}"
+    page.line(60, 110, date, mono)
     goods = ["Bread", "Milk 1L", "Eggs x12", "Coffee beans", "Apples", "Tea", "Butter", "Rice 2kg", "Soap",
              "Chocolate bar", "Orange juice", "Cheese"]
     y, total = 190, 0.0

@@ -31,7 +31,7 @@ from ocr.metrics import cer
 
 from .browser_flow import ARTIFACTS, PHOTO, shot, upload_tune_extract
 from .conftest import DEV, ROOT
-from .test_browser import browser_page, free_port  # noqa: F401  (the browser fixture, shared)
+from .test_browser import browser_page, free_port  # noqa: F401  (the browser fixture, shared: see chromium_page)
 from .test_deploy_files import (
     CONFIG,
     DEPLOY,
@@ -272,10 +272,10 @@ http {{
 {config}
 }}
 """)
-        log = open(tmp_path / "nginx.out", "wb")
-        procs.append(subprocess.Popen([binary, "-e", str(tmp_path / "error.log"), "-p", str(tmp_path),
-                                       "-c", str(tmp_path / "nginx.conf"), "-g", "daemon off;"],
-                                      stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
+        with open(tmp_path / "nginx.out", "wb") as log:  # nginx writes to its own copy of the descriptor
+            procs.append(subprocess.Popen([binary, "-e", str(tmp_path / "error.log"), "-p", str(tmp_path),
+                                           "-c", str(tmp_path / "nginx.conf"), "-g", "daemon off;"],
+                                          stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
         while True:
@@ -359,18 +359,25 @@ def test_the_engines_load_and_read_in_the_image(image: str) -> None:
     assert reading_cer(readings["tesseract"]["text"]) < 0.05
 
 
-def test_upload_tune_extract_in_a_browser_against_the_container(app: tuple[str, str], browser_page: Any) -> None:
+@pytest.fixture
+def chromium_page(request: pytest.FixtureRequest) -> Any:
+    """test_browser.py's ``browser_page`` (a page in a fresh Chromium, closed afterwards), asked for by name:
+    a parameter named like the imported fixture would shadow the import (ruff F811)."""
+    return request.getfixturevalue("browser_page")
+
+
+def test_upload_tune_extract_in_a_browser_against_the_container(app: tuple[str, str], chromium_page: Any) -> None:
     _, url = app
-    timings = upload_tune_extract(browser_page, url, shots="container")
+    timings = upload_tune_extract(chromium_page, url, shots="container")
     REPORT.update({f"browser, container: {k}": f"{v:.1f} s" for k, v in timings.items()})
     # the image's own .streamlit/config.toml is the one in force
     limit = re.search(r"maxUploadSize\s*=\s*(\d+)", CONFIG.read_text())
     assert limit
-    browser_page.goto(url)
-    browser_page.get_by_text(f"{limit.group(1)}MB per file").wait_for()
+    chromium_page.goto(url)
+    chromium_page.get_by_text(f"{limit.group(1)}MB per file").wait_for()
 
 
-def test_two_replicas_behind_the_docs_nginx_keep_a_browser_on_one(image: str, nginx: Any, browser_page: Any,
+def test_two_replicas_behind_the_docs_nginx_keep_a_browser_on_one(image: str, nginx: Any, chromium_page: Any,
                                                                    tmp_path: Path) -> None:
     ports: dict[str, int] = {}
     names = []
@@ -379,7 +386,7 @@ def test_two_replicas_behind_the_docs_nginx_keep_a_browser_on_one(image: str, ng
         names.append(name)
         ports.update(moved)
     url = nginx(ports)
-    page = browser_page
+    page = chromium_page
     pending: dict[str, str] = {}
     page.on("request", lambda r: pending.__setitem__(str(id(r)), r.url))
     page.on("requestfinished", lambda r: pending.pop(str(id(r)), None))

@@ -78,8 +78,8 @@ def test_heading_over_two_columns() -> None:
         for k in range(4, 8):
             old = part[k]
             part[k] = TextLine(tuple((x, y + 40) for x, y in old.polygon), old.text, old.conf)
-    text, _ = arrange([heading] + right + left, (1400, 600))
-    assert lines_of(text) == ["A HEADING ACROSS BOTH COLUMNS"] + LEFT + RIGHT
+    text, _ = arrange([heading, *right, *left], (1400, 600))
+    assert lines_of(text) == ["A HEADING ACROSS BOTH COLUMNS", *LEFT, *RIGHT]
     assert text.split("\n\n")[0] == "A HEADING ACROSS BOTH COLUMNS"
 
 
@@ -123,7 +123,8 @@ def test_word_boxes_from_character_pieces() -> None:
     # "ab cde": the space sits between the second and third character
     text, words = arrange([TextLine(rect(0, 0, 130, 40), "ab cde", 80.0, pieces)], (200, 50))
     assert text == "ab cde"
-    assert [(w.text, w.left, w.width, w.top, w.height) for w in words] == [("ab", 10, 36, 5, 30), ("cde", 50, 56, 5, 30)]
+    boxes = [(w.text, w.left, w.width, w.top, w.height) for w in words]
+    assert boxes == [("ab", 10, 36, 5, 30), ("cde", 50, 56, 5, 30)]
     assert [w.conf for w in words] == [50.5, 53.0]
 
 
