@@ -6,9 +6,10 @@ from __future__ import annotations
 import ast
 import base64
 import io
-import re
+import itertools
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -303,7 +304,7 @@ def test_controls_are_made_from_the_specs():
     for settings in needs_met():
         at.session_state[keys.SETTINGS], at.session_state[keys.PUSH] = settings, True
         shown |= shown_controls(ok(at.run()))
-    for kind, field, spec in every_field():
+    for _, field, spec in every_field():
         for key in control_key(field):
             widget = shown[key]
             assert widget.label.startswith(spec.label), field
@@ -397,7 +398,7 @@ def test_pixel_sliders_step_so_every_step_shows_on_a_large_photo(media):
         ok(at.slider(key=keys.setting("block_size")).set_value(value + block.step).run())
         pictures.append(processed_image(at, media))
     assert at.session_state[keys.SETTINGS].block_size == first + 3 * block.step
-    assert all(not np.array_equal(a, b) for a, b in zip(pictures, pictures[1:]))  # every step shows
+    assert all(not np.array_equal(a, b) for a, b in itertools.pairwise(pictures))  # every step shows
     small = tune(threshold="adaptive_gaussian").slider(key=keys.setting("block_size"))
     assert small.step == 2  # a page the preview shows at full size keeps the spec's step
 

@@ -18,12 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from ocr.metrics import cer
-
+from .browser_flow import ARTIFACTS, nudge, processed_src, shot, upload_tune_extract  # noqa: F401
 from .conftest import DEV, ROOT
 
 CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = ROOT / "test-artifacts"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 
@@ -41,7 +39,7 @@ def server(tmp_path):
     """`streamlit run app.py` on 127.0.0.1 (its workspaces in a folder of the test's own); its URL once
     /_stcore/health answers; stopped afterwards."""
     port = free_port()
-    log = open(tmp_path / "streamlit.log", "wb")
+    log = open(tmp_path / "streamlit.log", "wb")  # noqa: SIM115 (closed when the server stops)
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
@@ -53,7 +51,8 @@ def server(tmp_path):
         deadline = time.monotonic() + 90
         while True:
             if proc.poll() is not None:
-                pytest.fail(f"streamlit exited with {proc.returncode}: {(tmp_path / 'streamlit.log').read_text()[-2000:]}")
+                tail = (tmp_path / "streamlit.log").read_text()[-2000:]
+                pytest.fail(f"streamlit exited with {proc.returncode}: {tail}")
             try:
                 with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
                     if answer.read().strip() == b"ok":
@@ -114,85 +113,8 @@ def outside_requests(page) -> list[str]:
     return seen
 
 
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"browser-{name}.png"))
-
-
-PROCESSED = ".st-key-tune_picture img"  # the Tune page's processed picture
-
-
-def processed_src(page) -> str:
-    return page.locator(PROCESSED).get_attribute("src")
-
-
-def nudge(page, slider, expected: str) -> None:
-    """One step right with the keyboard; pressed again if the key was lost (a rerun can re-render the
-    slider under the focus)."""
-    from playwright.sync_api import expect
-
-    for _ in range(3):
-        slider.focus()
-        page.keyboard.press("ArrowRight")
-        try:
-            expect(slider).to_have_attribute("aria-valuetext", expected, timeout=5_000)
-            return
-        except AssertionError:
-            continue
-    pytest.fail(f"the slider did not move to {expected}")
-
-
 def test_upload_tune_extract_download(server, browser_page):
-    page = browser_page
-    photo = DEV / "lept_lucasta_frag.jpg"
-    truth = photo.with_suffix(".gt.txt").read_text()
-    timings = {}
-
-    page.goto(server)
-    page.get_by_role("heading", name="Get the text out of a photo or scan").wait_for()
-    start = time.perf_counter()
-    page.locator('input[type="file"]').first.set_input_files(str(photo))
-    page.get_by_text(photo.name, exact=True).wait_for()
-    page.get_by_role("button", name="Extract text from 1 page").wait_for()
-    timings["upload to listed"] = time.perf_counter() - start
-    shot(page, "1-upload")
-
-    # Tune: move the resize slider two steps with the keyboard; the processed preview changes
-    page.get_by_role("link", name="2 · Tune").click()
-    page.get_by_text("Processed", exact=False).first.wait_for()
-    page.locator(PROCESSED).wait_for()
-    before = processed_src(page)
-    slider = page.get_by_role("slider", name="Resize (×)")
-    moved = time.perf_counter()
-    nudge(page, slider, "1.05")
-    nudge(page, slider, "1.10")
-    page.wait_for_function(
-        """old => { const im = document.querySelector('.st-key-tune_picture img');
-                    return im && im.src !== old && im.complete && im.naturalWidth > 0; }""", arg=before)
-    timings["slider to new preview"] = time.perf_counter() - moved
-    page.wait_for_url("**scale=1.1**")
-    shot(page, "2-tune")
-
-    # Extract at full size, then download the text
-    page.get_by_role("link", name="Next: extract the text").click()
-    clicked = time.perf_counter()
-    page.get_by_role("button", name="Extract text", exact=True).click()
-    text_box = page.get_by_label("The text (edit it before downloading if you like)")
-    page.wait_for_function(
-        """() => { const t = document.querySelector('[data-testid="stTextArea"] textarea');
-                   return t && t.value.includes('Parliament'); }""")
-    timings["extract click to text"] = time.perf_counter() - clicked
-    timings["upload to text, whole visit"] = time.perf_counter() - start
-    assert "scale=1.1" in page.url  # the settings travel in the link on every page
-    shown = text_box.input_value()
-    with page.expect_download() as download_info:
-        page.get_by_role("button", name="Download text (.txt)").click()
-    download = download_info.value
-    assert download.suggested_filename == "lept_lucasta_frag.txt"
-    saved = Path(download.path()).read_text(encoding="utf-8")
-    assert saved == shown
-    assert cer(truth, saved) < 0.05
-    shot(page, "3-extract")
+    timings = upload_tune_extract(browser_page, server)
 
     report = "\n".join(f"{name}: {seconds:.2f} s" for name, seconds in timings.items())
     (ARTIFACTS / "browser-timings.txt").write_text(report + "\n")
@@ -241,7 +163,7 @@ def test_a_reload_restores_files_results_edits_truth_and_history(server, browser
     page.get_by_role("heading", name="History").wait_for()
     page.get_by_text("lept_lucasta_frag.jpg").first.wait_for(state="attached")  # a cell of the runs table
     assert page.get_by_text("No text has been extracted").count() == 0
-    shot(page, "4-history-after-reload")
+    shot(page, "browser-4-history-after-reload")
     assert outside == []  # the tab icon and everything else come from the app itself
 
 
@@ -297,7 +219,7 @@ def show_tune(page, url: str, width: int) -> None:
                     return im && im.src !== old && im.complete && im.naturalWidth > 0; }""", arg=before)
     slider = page.get_by_role("slider", name="Neighbourhood (pixels)")
     assert slider.get_attribute("aria-valuetext") == shown
-    shot(page, f"tune-{width}x800")
+    shot(page, f"browser-tune-{width}x800")
     box = picture.bounding_box()
     control = slider.bounding_box()
     assert box is not None and control is not None
@@ -336,7 +258,7 @@ def test_the_picture_stays_in_view_while_tuning_and_a_crop_is_drawn_on_it(server
         crop = urllib.parse.parse_qs(urllib.parse.urlsplit(page.url).query)["crop"][0].split(",")
         x, y, w, h = map(int, crop)
         assert w > 0 and h > 0 and x > 0 and y > 0
-        shot(page, "tune-crop-drawn")
+        shot(page, "browser-tune-crop-drawn")
         # the same workspace on a phone: the picture first, the controls below it
         phone = browser.new_context(viewport={"width": 400, "height": 800}, is_mobile=True, has_touch=True)
         small = phone.new_page()
@@ -347,7 +269,7 @@ def test_the_picture_stays_in_view_while_tuning_and_a_crop_is_drawn_on_it(server
         picture = small.locator(".st-key-tune_picture").bounding_box()
         controls = small.locator(".st-key-tune_controls").bounding_box()
         assert picture and controls and picture["y"] + picture["height"] <= controls["y"]  # the picture first
-        shot(small, "tune-400x800-top")
+        shot(small, "browser-tune-400x800-top")
         phone.close()
     finally:
         context.close()

@@ -291,7 +291,7 @@ def changed(members: list[Control]) -> list[str]:
         if value == getattr(defaults[1] if c.option else defaults[0], c.field):
             continue
         if c.kind == "crop":
-            shown_value = "{}×{} pixels from ({}, {})".format(value[2], value[3], value[0], value[1])
+            shown_value = f"{value[2]}×{value[3]} pixels from ({value[0]}, {value[1]})"
         elif isinstance(value, bool):
             shown_value = "on" if value else "off"
         else:

@@ -13,7 +13,6 @@ import json
 import streamlit as st
 
 import ocr
-
 from ocr.engines.install import language_package
 
 from . import keys

@@ -12,10 +12,10 @@ import streamlit as st
 
 import ocr
 from ocr import overlay
-from ocr.exports import MIME, safe_name
-from ocr.metrics import cer, wer
 from ocr.batch import describe_error
+from ocr.exports import MIME, safe_name
 from ocr.judge import score
+from ocr.metrics import cer, wer
 from workbench import history, keys, layout, nav, preview, url, workspace
 from workbench.engine import engine
 from workbench.files import page_keys, page_label, page_problem, page_ref

@@ -7,8 +7,8 @@ import time
 import streamlit as st
 
 from workbench import keys, layout, nav, preview, workspace
-from workbench.store import expire_days
 from workbench.files import add_file, files, open_sample, remove_file, samples
+from workbench.store import expire_days
 
 ss = st.session_state
 
