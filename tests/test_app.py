@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import base64
+import dataclasses
 import io
 import itertools
 import json
@@ -32,7 +33,7 @@ from streamlit.testing.v1 import app_test as app_test_module
 import ocr
 from ocr.exports import MIME
 from ocr.settings import Options, Settings
-from workbench import files, history, keys, launch, nav
+from workbench import files, history, keys, launch, nav, preview
 
 from .conftest import DEV, ROOT, SAMPLE_TEXT, draw_page, words_of
 
@@ -935,6 +936,23 @@ def test_a_session_keeps_the_pages_of_a_few_files_only():
     at.session_state[keys.CURRENT] = first  # a file whose pages were let go is decoded again when shown
     go(at, nav.TUNE)
     assert len(at.image) == 1 and crop_chart(at) and len(at.session_state[keys.DECODED]) == files.MAX_DECODED
+
+
+def test_a_session_holds_one_pages_pixels_and_no_pdfs_between_runs(media):
+    """Issue 15, item 2: what a session keeps does not grow with the batch. Between runs it holds the
+    pixels of the page on screen only, its results without their PDFs (those stay on disk until
+    downloaded), and the shared picture caches hold encoded pictures, never a page's pixels."""
+    pages = [png(draw_page([f"Page number {n} of the batch"], size=(900, 300))) for n in range(6)]
+    at = upload(start(), *((f"p{n}.png", data) for n, data in enumerate(pages)))
+    go(at, nav.EXTRACT)
+    ok(at.button(key=keys.EXTRACT_ALL).click().run())
+    assert len(at.session_state[keys.RESULTS]) == 6
+    held = [f"{sha}:{p.index}" for sha, kept in at.session_state[keys.DECODED].items() for p in kept if p.held]
+    assert held in ([], [at.session_state[keys.CURRENT]])
+    assert all(r.pdf is None for r in at.session_state[keys.RESULTS].values())
+    assert download(at, media, "Searchable .pdf").startswith(b"%PDF")  # read from disk on the click
+    kinds = {f.name: f.type for f in dataclasses.fields(preview.Preview)}
+    assert "ndarray" not in " ".join(map(str, kinds.values()))  # the cached previews hold bytes only
 
 
 def test_a_preview_that_fails_once_is_made_again_on_the_next_run(monkeypatch):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from workbench import keys, layout, nav, url, workspace
+from workbench import files, keys, layout, nav, url, workspace
 from workbench.engine import engine
 
 ICON = Path(__file__).resolve().parent / "static" / "icon.svg"  # shipped: nothing is fetched from outside
@@ -32,6 +32,7 @@ def main() -> None:
         page.run()
     finally:  # also when the page stops early or reruns: what changed is written to the store
         workspace.save_state()
+        files.let_go(st.session_state.get(keys.CURRENT))
     url.write()  # the page may have changed the settings
 
 

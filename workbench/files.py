@@ -198,3 +198,13 @@ def current() -> str | None:
         every = page_keys()
         key = st.session_state[keys.CURRENT] = every[0] if every else None
     return key
+
+
+def let_go(keep: str | None) -> None:
+    """Let go of the pixels of every decoded page but the chosen one (``keep``, a page key): a session holds
+    one page's pixels between runs, whatever it opened or read (they are decoded again when shown)."""
+    decoded: dict[str, list[ocr.Page]] = st.session_state.get(keys.DECODED, {})
+    for sha, pages in decoded.items():
+        for page in pages:
+            if f"{sha}:{page.index}" != keep:
+                page.release()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import difflib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import streamlit as st
 
@@ -102,10 +102,10 @@ def record(key: str, result: ocr.Result) -> Run:
     """Keep a page's new result: it replaces the edited text (kept as a version in the history first,
     when the person had edited it), and joins the history."""
     keep_edits(key)
-    results()[key] = result
-    st.session_state[keys.EDITS][key] = result.text
     s = workspace.store()
     s.put_result(workspace.ws(), key, result)
+    results()[key] = replace(result, pdf=None)  # the searchable PDF stays on disk until it is downloaded
+    st.session_state[keys.EDITS][key] = result.text
     s.drop_page(workspace.ws(), key, "edit")
     return _add(Run(
         number=_next_number(), time=time.strftime("%H:%M:%S", time.localtime(clock())), page=key,
@@ -113,6 +113,11 @@ def record(key: str, result: ocr.Result) -> Run:
         mean_conf=result.mean_conf, words=result.word_count, seconds=round(result.timings.get("total", 0.0), 2),
         text=result.text,
     ))
+
+
+def pdf(key: str) -> bytes | None:
+    """The searchable PDF of a page's latest result (kept on disk, read when asked for)."""
+    return workspace.store().result_pdf(workspace.ws(), key)
 
 
 def was_edited(key: str) -> bool:

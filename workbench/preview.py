@@ -2,13 +2,17 @@
 processed page as Tesseract will get it, all display-sized.
 
 Each is cached with ``st.cache_data`` (every caller gets its own copy) on the file's SHA-256, the page's
-index and the settings as text, never on an array, and bounded. A failure is never cached: the cached
-function raises, and :func:`processed` turns the error into a sentence outside the cache, so a one-off
-time-out is tried again on the next run.
+index and the settings as text, never on an array. The caches are shared by every session, so they hold
+encoded pictures only (a few hundred kilobytes each, never a page's pixels), are bounded in entries and
+forget what was not asked for in ``TTL_S`` seconds: the app's memory does not grow with a batch and
+does not keep a finished session's pictures. A failure is never cached: the cached function raises, and
+:func:`processed` turns the error into a sentence outside the cache, so a one-off time-out is tried
+again on the next run.
 """
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +20,7 @@ from typing import Literal
 
 import numpy as np
 import streamlit as st
+from PIL import Image
 
 import ocr
 from ocr import overlay
@@ -25,8 +30,10 @@ from .engine import engine
 from .files import FileEntry, PageRef, pages_of
 from .url import settings_key
 
+TTL_S = 900  # seconds a cached picture is kept when nobody asks for it
 
-@st.cache_data(max_entries=64, show_spinner=False)
+
+@st.cache_data(max_entries=200, ttl=TTL_S, show_spinner=False)
 def _thumbnail(sha: str, _pixels: Callable[[], np.ndarray]) -> bytes:
     return overlay.encode(overlay.thumbnail(_pixels(), 220), "jpeg")
 
@@ -36,14 +43,9 @@ def thumbnail(entry: FileEntry) -> bytes:
     return _thumbnail(entry.sha, lambda: pages_of(entry)[0].image)
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
-def _display(sha: str, index: int, _page: ocr.Page) -> tuple[np.ndarray, float]:
-    return overlay.fit(_page.image)
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
+@st.cache_data(max_entries=32, ttl=TTL_S, show_spinner=False)
 def _original(sha: str, index: int, crop: tuple[int, int, int, int] | None, _page: ocr.Page) -> bytes:
-    image, factor = _display(sha, index, _page)
+    image, factor = overlay.fit(_page.image)
     return overlay.encode(overlay.draw_crop(image, crop, factor), "jpeg")
 
 
@@ -56,8 +58,7 @@ def original(ref: PageRef, crop: tuple[int, int, int, int] | None) -> bytes:
 class Preview:
     """The processed page at display size, and what was done to it."""
 
-    image: np.ndarray | None  # the processed page, display-sized (at most about a megapixel)
-    data: bytes = b""  # encoded for the browser
+    data: bytes = b""  # the processed page, display-sized (at most about a megapixel), encoded for the browser
     fmt: Literal["PNG", "JPEG"] = "PNG"  # PNG for black and white (sharp), JPEG for greys (small)
     factor: float = 1.0  # size of ``image`` relative to the full-size processed page
     seconds: float = 0.0  # preprocessing of the preview
@@ -65,11 +66,12 @@ class Preview:
     skew: float = 0.0
     warnings: tuple[str, ...] = ()
     error: str | None = None  # one sentence when the settings cannot be applied to this page
+    size: tuple[int, int] = (0, 0)  # (width, height) of the shown picture
 
-    @property
-    def size(self) -> tuple[int, int]:
-        """(width, height) of the shown image."""
-        return (0, 0) if self.image is None else (self.image.shape[1], self.image.shape[0])
+    def image(self) -> np.ndarray:
+        """The picture's pixels (grey or RGB), decoded from its bytes, to draw on."""
+        with Image.open(io.BytesIO(self.data)) as picture:
+            return np.asarray(picture.convert("L" if picture.mode in ("1", "L") else "RGB"))
 
 
 def _enlarge(s: ocr.Settings, dpi: float | None) -> float:
@@ -96,7 +98,8 @@ def _processed(sha: str, index: int, settings_json: str, _page: ocr.Page) -> Pre
     image, shrink = overlay.fit(done.image)
     fmt: Literal["PNG", "JPEG"] = "PNG" if s.threshold != "none" else "JPEG"
     return Preview(
-        image=image, data=overlay.encode(image, fmt.lower()), fmt=fmt, factor=done.factor * shrink,
+        data=overlay.encode(image, fmt.lower()), size=(image.shape[1], image.shape[0]), fmt=fmt,
+        factor=done.factor * shrink,
         seconds=done.seconds, steps=tuple((step.name, step.seconds, step.detail) for step in done.steps),
         skew=done.skew, warnings=tuple(done.warnings),
     )
@@ -108,4 +111,4 @@ def processed(ref: PageRef, s: ocr.Settings) -> Preview:
     try:
         return _processed(ref.entry.sha, ref.page.index, settings_key(s), ref.page)
     except Exception as e:  # one sentence for the person; the other pages and settings go on
-        return Preview(image=None, error=describe_error(e))
+        return Preview(error=describe_error(e))

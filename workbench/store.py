@@ -318,8 +318,18 @@ class Store:
         text, pdf = result_to_json(result)
         self.put_page(ws, key, "result", text, pdf)
 
-    def results(self, ws: str) -> dict[str, ocr.Result]:
-        return {key: result_from_json(text, pdf) for key, (text, pdf) in self.pages(ws, "result").items()}
+    def results(self, ws: str, *, pdf: bool = True) -> dict[str, ocr.Result]:
+        """The workspace's results by page key; without their searchable PDFs' bytes when ``pdf`` is
+        False (read them one at a time with :meth:`result_pdf`)."""
+        if pdf:
+            return {key: result_from_json(text, data) for key, (text, data) in self.pages(ws, "result").items()}
+        rows = self._rows("SELECT key, value FROM page WHERE ws = ? AND kind = 'result' ORDER BY rowid", ws)
+        return {key: result_from_json(text, None) for key, text in rows}
+
+    def result_pdf(self, ws: str, key: str) -> bytes | None:
+        """The searchable PDF kept with a page's result, if any."""
+        found = self._rows("SELECT data FROM page WHERE ws = ? AND key = ? AND kind = 'result'", ws, key)
+        return found[0][0] if found and found[0][0] else None
 
     def texts(self, ws: str, kind: str) -> dict[str, str]:
         """Page key -> text of a kind kept as plain text ("edit", "truth")."""

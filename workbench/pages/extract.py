@@ -19,6 +19,7 @@ from ocr.metrics import cer, wer
 from workbench import history, keys, layout, nav, preview, url, workspace
 from workbench.engine import engine
 from workbench.files import page_keys, page_label, page_problem, page_ref
+from workbench.store import Store
 
 ss = st.session_state
 LEGEND = "Word confidence: " + " ".join(
@@ -130,11 +131,11 @@ def pictures(key: str, result: ocr.Result | None) -> None:
         elif shown.error:
             st.error("These settings cannot be applied to this page:")
             st.text(shown.error)
-        elif result is not None and shown.image is not None and st.toggle("Show word boxes", value=True,
+        elif result is not None and shown.data and st.toggle("Show word boxes", value=True,
                                                                           key=keys.BOXES):
             w, h = result.size
             scale = (shown.size[0] / max(1, w), shown.size[1] / max(1, h))
-            layout.show_image(overlay.encode(overlay.draw_words(shown.image, result.words, scale), "png"), shown.size)
+            layout.show_image(overlay.encode(overlay.draw_words(shown.image(), result.words, scale), "png"), shown.size)
             st.markdown(LEGEND)
         else:
             layout.show_image(shown.data, shown.size, shown.fmt)
@@ -171,14 +172,16 @@ def downloads(key: str, result: ocr.Result) -> None:
         if result.hocr:
             button(".hocr", "hocr", ocr.export(result, "hocr"),
                    help="Tesseract's hOCR: words, lines and boxes as HTML.")
-        if result.pdf:
-            button("Searchable .pdf", "pdf", ocr.export(result, "pdf"),
+        kept, ws = workspace.store(), workspace.ws()  # the download is made on the click, outside this run
+        if history.pdf(key) is not None:
+            button("Searchable .pdf", "pdf", lambda: ocr.export(replace(result, pdf=kept.result_pdf(ws, key)), "pdf"),
                    help="The processed page with its text invisible on top: select and search it.")
         done, left_out = zip_pages()
+        pairs = list(zip(zip_keys(), done))
         mixed = len({describe(r) for r in done}) > 1
         if done:
             st.download_button(f"Everything (.zip, {len(done)} page{'s' if len(done) > 1 else ''})",
-                               lambda: everything_zip(done),  # made on the click, from this run's results
+                               lambda: everything_zip(pairs, kept, ws),  # made on the click, from this run's results
                                file_name="ocr-results.zip", mime=MIME["zip"], on_click="ignore",
                                key=keys.download("zip"), icon=":material/folder_zip:",
                                help="Every page's latest reading, in every format.")
@@ -200,6 +203,12 @@ def describe(r: ocr.Result) -> str:
     return " · ".join([(r.settings or ocr.Settings()).describe(), *history.describe_options(r.options)])
 
 
+def zip_keys() -> list[str]:
+    """The page keys of :func:`zip_pages`'s results, in the same order."""
+    read = history.results()
+    return [k for k in page_keys() if k not in ss[keys.FAILED] and k in read]
+
+
 def zip_pages() -> tuple[list[ocr.Result], list[str]]:
     """The results the .zip carries (each page's latest reading, with the person's edits) and the page
     keys left out because their last reading failed (their older text would pass for the new)."""
@@ -209,12 +218,14 @@ def zip_pages() -> tuple[list[ocr.Result], list[str]]:
         if k in ss[keys.FAILED]:
             left_out.append(k)
         elif k in read:
-            done.append(replace(read[k], text=history.edited(k)))
+            done.append(replace(read[k], text=history.edited(k)))  # its PDF is read when the .zip is made
     return done, left_out
 
 
-def everything_zip(done: list[ocr.Result]) -> bytes:
-    """Every page in every format; with ``settings.txt`` naming each page's settings when they differ."""
+def everything_zip(pairs: list[tuple[str, ocr.Result]], kept: Store, ws: str) -> bytes:
+    """Every page in every format (each page's PDF read from the workspace now); with ``settings.txt``
+    naming each page's settings when they differ."""
+    done = [replace(r, pdf=kept.result_pdf(ws, k)) for k, r in pairs]
     data = ocr.export_zip(done)
     if len({describe(r) for r in done}) > 1:
         buffer = io.BytesIO(data)
