@@ -157,12 +157,12 @@ def test_each_refused_file_gets_its_own_sentence_and_the_good_ones_open():
     huge = png(Image.new("1", (9_500, 9_000), 1))  # 85.5 megapixels, a few kilobytes
     at = upload(ok(start()), ("page.png", GOOD), ("notes.txt", b"just some text, not an image"),
                 ("empty.jpg", b""), (hostile, b"\x89PNG\r\n\x1a\n broken"), ("misnamed.pdf", OTHER), ("huge.png", huge))
-    shown = texts(at)
+    shown = [line for t in texts(at) for line in t.splitlines()]
     assert any(t.startswith("notes.txt: not an image or PDF") for t in shown)
     assert "empty.jpg: the file is empty (0 bytes)." in shown
     assert any(t.startswith(hostile + ": ") for t in shown)
     assert any(t.startswith("huge.png: the image is 9500x9000 pixels") for t in shown)
-    assert len(at.error) == 4
+    assert [e.value for e in at.error] == ["4 files could not be opened. The other files were opened."]  # one box
     assert "example.com" not in markdown_everywhere(at)  # names never go through Markdown
     names = [e.name for e in at.session_state[keys.FILES].values()]
     assert names == ["page.png", "misnamed.pdf"]  # a PNG named .pdf is still a PNG
@@ -172,6 +172,17 @@ def test_each_refused_file_gets_its_own_sentence_and_the_good_ones_open():
     # the drop zone is empty again, ready for more; the same file twice is refused with its reason
     at = upload(at, ("again.png", GOOD))
     assert "again.png: it is already open as page.png." in texts(at)
+
+
+def test_the_limits_are_said_in_a_sentence_each():
+    at = ok(start())
+    said = "\n".join(texts(at))
+    size = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["server"]["maxUploadSize"]
+    assert f"Size: at most {size} MB a file" in said
+    for sentence in ocr.Limits().sentences():
+        assert sentence in said
+    assert "Time: a page taking longer than 60 seconds" in said
+    assert any(f"Up to {size} MB and 500 pages a file" in c.value for c in at.caption)
 
 
 def test_remove_a_file():

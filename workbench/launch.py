@@ -18,6 +18,7 @@ APP = Path(__file__).resolve().parent / "app.py"
 CONFIG = {
     "client.showErrorDetails": "none",  # people see plain sentences; a traceback goes to the console only
     "client.toolbarMode": "viewer",
+    "client.showErrorLinks": "false",  # an error box offers no links to outside services
     "browser.gatherUsageStats": "false",
     "runner.magicEnabled": "false",
     "theme.primaryColor": "#2563eb",

@@ -29,6 +29,20 @@ def file_problem(message: str, name: str, sentence: str) -> None:
         st.text(f"{name}: {sentence}")
 
 
+def problems(failed: Sequence[tuple[str, str]], what: str, done: str, others: bool) -> None:
+    """Refused files or failed pages as one alert and one compact list ("name: sentence" a line, as plain
+    text: a name is never read as Markdown), not a box each; a long list folds into an expander."""
+    many = len(failed) > 1
+    also = f" The other {what}s were {done}." if others else ""
+    st.error(f"{len(failed)} {what}{'s' if many else ''} could not be {done}.{also}", icon=":material/error:")
+    listing = "\n".join(f"{name}: {sentence}" for name, sentence in failed)
+    if len(failed) > 8:
+        with st.expander(f"The {len(failed)} {what}s and why", icon=":material/list:"):
+            st.text(listing)
+    else:
+        st.text(listing)
+
+
 def notes(lines: Sequence[str], most: int = 3) -> None:
     """What the decoder did that a person should know (a PDF drawn at a lower resolution, an animation
     read frame by frame), as plain text; at most ``most`` lines (the Extract page shows each page's own)."""

@@ -73,17 +73,9 @@ def last_run() -> None:
     rows = ss[keys.BATCH]
     if not rows:
         return
-    failed = [row for row in rows if row["status"] == "failed"]
+    failed = [(row["page"], row["problem"]) for row in rows if row["status"] == "failed"]
     if failed:
-        others = " The other pages were read." if len(failed) < len(rows) else ""
-        many = len(failed) > 1
-        st.error(f"{len(failed)} page{'s' if many else ''} could not be read.{others}", icon=":material/error:")
-        listing = "\n".join(f"{row['page']}: {row['problem']}" for row in failed)
-        if len(failed) > 8:
-            with st.expander(f"The {len(failed)} pages and why", icon=":material/list:"):
-                st.text(listing)
-        else:
-            st.text(listing)
+        layout.problems(failed, "page", "read", len(failed) < len(rows))
     if len(rows) > 1:
         with st.expander(f"Last run: {len(rows)} pages", icon=":material/checklist:"):
             st.dataframe(pd.DataFrame(rows), hide_index=True)

@@ -6,6 +6,8 @@ import time
 
 import streamlit as st
 
+import ocr
+from ocr.limits import megapixels
 from workbench import keys, layout, nav, preview, workspace
 from workbench.files import add_file, files, open_sample, remove_file, samples
 from workbench.store import expire_days
@@ -20,11 +22,26 @@ def size_text(size: int) -> str:
 st.title("Get the text out of a photo or scan")
 st.caption("Step 1 of 3: open your files. Step 2: adjust the clean-up (optional). Step 3: extract and download.")
 
+def limit_sentences() -> list[str]:
+    """What a file may be, one plain sentence each: the upload's size (Streamlit's ``server.maxUploadSize``,
+    set in .streamlit/config.toml), the pages and pixels ``ocr.Limits`` allows, and a page's time limit."""
+    size = st.get_option("server.maxUploadSize")
+    return [f"Size: at most {size} MB a file (a larger file is refused by the drop zone before it is sent).",
+            *ocr.Limits().sentences(),
+            f"Time: a page taking longer than {ocr.Options().timeout:g} seconds to read is stopped and reported "
+            "(the time limit is on the Tune page); the other pages go on."]
+
+
 uploads = st.file_uploader(
     "Drop photos, scans or PDFs here (JPEG, PNG, TIFF, WebP, BMP, GIF, PDF)",
     accept_multiple_files=True,
     key=keys.uploader(ss[keys.UPLOAD_ROUND]),
 )
+limits = ocr.Limits()
+st.caption(f"Up to {st.get_option('server.maxUploadSize')} MB and {limits.max_pages:,} pages a file, "
+           f"{megapixels(limits.max_pixels_per_page)} megapixels a page.")
+with st.expander("What a file may be", icon=":material/rule:"):
+    st.text("\n".join(limit_sentences()))
 if uploads:
     refused = []
     bar = st.progress(0.0, text="Opening the files…") if len(uploads) > 1 else None
@@ -54,8 +71,8 @@ if ss.get(keys.CAMERA_ON):
         problem = add_file(name, photo.getvalue())
         ss[keys.REFUSED] = [(name, problem)] if problem else []
 
-for name, sentence in ss[keys.REFUSED]:
-    layout.file_problem("This file could not be opened; the others are fine.", name, sentence)
+if ss[keys.REFUSED]:
+    layout.problems(ss[keys.REFUSED], "file", "opened", bool(files()))
 
 entries = list(files().values())
 if not entries:
