@@ -20,6 +20,7 @@ import streamlit as st
 
 import ocr
 from ocr.batch import describe_error
+from ocr.decode import release
 
 from . import keys, workspace
 
@@ -201,10 +202,14 @@ def current() -> str | None:
 
 
 def let_go(keep: str | None) -> None:
-    """Let go of the pixels of every decoded page but the chosen one (``keep``, a page key): a session holds
-    one page's pixels between runs, whatever it opened or read (they are decoded again when shown)."""
+    """Let go of every file's pages but the chosen page's file, and of the pixels of every page but the
+    chosen one (``keep``, a page key): between runs a session holds one file's pages and one page's pixels,
+    whatever it opened or read (the rest is decoded again from the workspace when shown), so a session
+    that has ended holds little while Streamlit keeps it for a reconnection."""
     decoded: dict[str, list[ocr.Page]] = st.session_state.get(keys.DECODED, {})
-    for sha, pages in decoded.items():
-        for page in pages:
-            if f"{sha}:{page.index}" != keep:
-                page.release()
+    chosen = (keep or "").rsplit(":", 1)[0]
+    for sha in [sha for sha in decoded if sha != chosen]:
+        release(decoded.pop(sha))
+    for page in decoded.get(chosen, []):
+        if f"{chosen}:{page.index}" != keep:
+            page.release()
