@@ -34,15 +34,32 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class Served(str):
+    """The server's URL, with its process id."""
+
+    pid: int
+
+    def __new__(cls, url: str, pid: int) -> Served:
+        made = super().__new__(cls, url)
+        made.pid = pid
+        return made
+
+
 @pytest.fixture
-def server(tmp_path):
+def server_args() -> list[str]:
+    """More flags for `streamlit run` (a test module may give its own)."""
+    return []
+
+
+@pytest.fixture
+def server(tmp_path, server_args):
     """`streamlit run app.py` on 127.0.0.1 (its workspaces in a folder of the test's own); its URL once
-    /_stcore/health answers; stopped afterwards."""
+    /_stcore/health answers (its ``pid`` the server's process id); stopped afterwards."""
     port = free_port()
     log = open(tmp_path / "streamlit.log", "wb")  # noqa: SIM115 (closed when the server stops)
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", *server_args],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         env={**os.environ, "OCR_WORKBENCH_DATA": str(tmp_path / "workspaces")},
     )
@@ -62,7 +79,7 @@ def server(tmp_path):
             if time.monotonic() > deadline:
                 pytest.fail("streamlit did not answer /_stcore/health within 90 s")
             time.sleep(0.3)
-        yield url
+        yield Served(url, proc.pid)
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
