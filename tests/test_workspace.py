@@ -221,3 +221,10 @@ def test_a_visit_that_changes_nothing_leaves_nothing_on_disk(workspaces):  # noq
     assert not Store(workspaces).exists(ws)
     upload(at, ("page.png", png(draw_page(["Something to keep"]))))
     assert Store(workspaces).exists(ws)
+
+
+def test_the_settings_can_be_shared_without_the_workspace():
+    at = upload(start(threshold="otsu", psm="6"), ("page.png", GOOD))
+    go(at, nav.TUNE)
+    shared = [c.value for c in at.code if "threshold=otsu" in c.value]
+    assert shared and "psm=6" in shared[0] and "ws=" not in shared[0]

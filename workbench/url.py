@@ -102,3 +102,16 @@ def write() -> None:
 def settings_key(s: ocr.Settings) -> str:
     """A settings object as the text a cache keys on."""
     return json.dumps(s.to_dict(), sort_keys=True)
+
+
+def settings_link() -> str:
+    """A link to this page with the settings only, without the workspace's id: to share the settings, not
+    the files and texts (whoever has the id has the workspace)."""
+    from urllib.parse import urlencode, urlsplit, urlunsplit
+
+    query = urlencode({**settings().to_strings(), **options().to_strings()})
+    try:
+        here = urlsplit(st.context.url or "")
+    except Exception:  # no browser behind this session (a test): the query alone
+        return f"?{query}" if query else "?"
+    return urlunsplit(here._replace(query=query, fragment="")) if here.netloc else f"?{query}"

@@ -272,4 +272,6 @@ st.fragment(tuning_progress, run_every=0.5 if running() else None)()
 side_by_side(key)
 if key in ss[keys.TRACE]:
     show_trace(ss[keys.TRACE][key])
-st.caption("The address bar holds these settings and this workspace: bookmark it to come back.")
+st.caption("The address bar holds these settings and this workspace (your files and texts): bookmark it to come "
+           "back. To share the settings alone, without your files, use this link:")
+st.code(url.settings_link(), language=None, wrap_lines=True)
