@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
 RUN_PACKAGES  := tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd fonts-dejavu-core
-TEST_PACKAGES := chromium
+TEST_PACKAGES := chromium poppler-utils
 # Debian and Ubuntu ship venv's pip bootstrap separately.
 VENV_PACKAGE  = $(shell $(PYTHON) -c 'import ensurepip' >/dev/null 2>&1 || echo python3-venv)
 
