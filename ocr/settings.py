@@ -203,7 +203,7 @@ class Settings(_Plain):
 
     crop: tuple[int, int, int, int] | None = _setting(
         None, "Crop", group="page", unit="pixels", widget="crop",
-        help="The part of the page to read: x, y, width and height in pixels of the original.")
+        help="The part of the page to read; the rest is left out.")
     rotate: int = _setting(
         0, "Turn clockwise", group="page", choices=(0, 90, 180, 270), names=("0°", "90°", "180°", "270°"),
         unit="degrees", widget="segmented", help="Turn the page by a quarter, half or three quarters.")
@@ -231,7 +231,7 @@ class Settings(_Plain):
         help="Divides the page by an estimate of its paper, so shadows, shading and coloured paper go. "
              "'On' estimates the paper with a median filter, 'ink lifted first' with a morphological closing.")
     background_size: int = _setting(
-        0, "Shadow size", group="light", low=0, high=1000, step=5, unit="pixels",
+        0, "Shadow size", group="light", low=0, high=500, step=5, unit="pixels",
         needs=("background", ("blur", "close")),
         help="Larger than the letters, smaller than the shadows; 0 picks a twentieth of the page's short side.")
     denoise: str = _setting(
@@ -247,7 +247,7 @@ class Settings(_Plain):
         help="Evens out the contrast region by region: faint print and uneven light "
              "(CLAHE, contrast-limited adaptive histogram equalisation).")
     clahe_clip: float = _setting(
-        2.0, "Contrast limit", group="light", low=0.1, high=40.0, step=0.1, needs=("clahe", (True,)),
+        2.0, "Contrast limit", group="light", low=0.1, high=20.0, step=0.1, needs=("clahe", (True,)),
         help="How far contrast may be raised: higher brings out fainter print, and more noise (the clip limit).")
     clahe_tile: int = _setting(
         8, "Regions per side", group="light", low=1, high=64, step=1, needs=("clahe", (True,)),
@@ -255,9 +255,8 @@ class Settings(_Plain):
     threshold: str = _setting(
         "none", "Black & white", group="ink",
         choices=("none", "otsu", "adaptive_gaussian", "sauvola", "adaptive_mean", "fixed"),
-        names=("Keep the greys", "Black & white, level found for the page", "Black & white, for uneven light",
-               "Black & white, for stains and fading", "Black & white, for uneven light (plain mean)",
-               "Black & white at a level you set"),
+        names=("Off: keep the greys", "Level found for the page", "For uneven light", "For stains and fading",
+               "For uneven light (plain mean)", "At a level you set"),
         help="Turns the page into pure ink and paper. The level for the page is Otsu's method; uneven light "
              "compares each pixel with its neighbourhood (adaptive threshold, Gaussian or mean); stains and "
              "fading use Sauvola's method.")
@@ -265,10 +264,10 @@ class Settings(_Plain):
         128, "Level", group="ink", low=0, high=255, step=1, needs=("threshold", ("fixed",)),
         help="Lighter than this becomes paper, darker becomes ink (0-255).")
     block_size: int = _setting(
-        31, "Neighbourhood", group="ink", low=3, high=1001, step=2, unit="pixels", needs=("threshold", _LOCAL),
+        31, "Neighbourhood", group="ink", low=3, high=401, step=2, unit="pixels", needs=("threshold", _LOCAL),
         help="The area each pixel is compared with: about twice a letter's height (the block size).")
     c: float = _setting(
-        10.0, "Offset", group="ink", low=-100.0, high=100.0, step=1.0,
+        10.0, "Offset", group="ink", low=-50.0, high=50.0, step=1.0,
         needs=("threshold", ("adaptive_mean", "adaptive_gaussian")),
         help="Subtracted from the neighbourhood's mean: higher keeps less ink (the adaptive threshold's C).")
     sauvola_k: float = _setting(
@@ -292,7 +291,7 @@ class Settings(_Plain):
 
     def _check(self) -> None:
         if self.block_size % 2 == 0:
-            object.__setattr__(self, "block_size", min(self.block_size + 1, 1001))
+            object.__setattr__(self, "block_size", min(self.block_size + 1, 401))
         if self.crop is not None:
             x, y, w, h = self.crop
             if x < 0 or y < 0 or w <= 0 or h <= 0:

@@ -1,4 +1,4 @@
-"""Draw the app's bundled sample images (``samples/``) with Pillow and the DejaVu fonts.
+"""Draw the app's bundled sample images (``workbench/samples/``) with Pillow and the DejaVu fonts.
 
 Each sample is a page of text we wrote, degraded the way phone photos and scans are degraded, so that
 the clean-up sliders have something to fix. Each comes with its true text (``NAME.gt.txt``) for the
@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-OUT = Path(__file__).resolve().parent.parent / "samples"
+OUT = Path(__file__).resolve().parent.parent / "workbench" / "samples"
 FONTS = Path("/usr/share/fonts/truetype/dejavu")
 LIMIT = 200_000  # bytes per image
 
@@ -168,7 +168,7 @@ def main() -> None:
     for make, lines in ((receipt, RECEIPT), (letter, LETTER), (notice, NOTICE)):
         path = make(rng)
         path.with_suffix(".gt.txt").write_text("\n".join(line for line in lines if line) + "\n", encoding="utf-8")
-        print(f"{path.relative_to(OUT.parent)}: {path.stat().st_size // 1024} KB")
+        print(f"{path.relative_to(OUT.parent.parent)}: {path.stat().st_size // 1024} KB")
 
 
 if __name__ == "__main__":

@@ -3,10 +3,19 @@ each download carries."""
 
 from __future__ import annotations
 
+import ast
 import io
 import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import tomllib
+import urllib.request
 import zipfile
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,7 +26,9 @@ from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1 import app_test as app_test_module
 
 import ocr
-from ocr.settings import Settings
+from ocr.exports import MIME
+from ocr.settings import Options, Settings
+from workbench import files, history, keys, launch, nav
 
 from .conftest import DEV, ROOT, SAMPLE_TEXT, draw_page, words_of
 
@@ -47,16 +58,23 @@ def media(monkeypatch):
 
     monkeypatch.setattr(app_test_module, "MediaFileManager", Recording)
 
-    def fetch(element) -> bytes:
-        proto = element.proto
-        manager = managers[-1]
-        if hasattr(proto, "deferred_file_id") and proto.deferred_file_id:
-            url = manager.execute_deferred(proto.deferred_file_id)
-        else:
-            url = proto.url if hasattr(proto, "url") else proto.imgs[0].url
-        return manager._storage.get_file(url.rsplit("/", 1)[1]).content
+    class Media:
+        def stored(self, element):
+            proto = element.proto
+            manager = managers[-1]
+            if hasattr(proto, "deferred_file_id") and proto.deferred_file_id:
+                url = manager.execute_deferred(proto.deferred_file_id)
+            else:
+                url = proto.url if hasattr(proto, "url") else proto.imgs[0].url
+            return manager._storage.get_file(url.rsplit("/", 1)[1])
 
-    return fetch
+        def __call__(self, element) -> bytes:
+            return self.stored(element).content
+
+        def mimetype(self, element) -> str:
+            return self.stored(element).mimetype
+
+    return Media()
 
 
 def start(**query) -> AppTest:
@@ -90,7 +108,12 @@ def downloads(at: AppTest) -> dict[str, object]:
 
 
 def first_key(at: AppTest) -> str:
-    return at.session_state["current"]
+    return at.session_state[keys.CURRENT]
+
+
+def go(at: AppTest, destination: nav.Destination) -> AppTest:
+    """Move to a page and run it."""
+    return ok(at.switch_page(str(destination.path)).run())
 
 
 def download(at: AppTest, media, label_start: str) -> bytes:
@@ -105,9 +128,9 @@ def test_upload_page_offers_files_camera_and_samples():
     at = ok(start())
     assert at.file_uploader[0].accept_multiple_files
     assert at.file_uploader[0].allowed_type == []  # formats are told from the bytes, not the name
-    assert at.toggle(key="w_camera_on").value is False
-    samples = [b.label for b in at.button if b.key and b.key.startswith("sample_")]
-    assert len(samples) == 3
+    assert at.toggle(key=keys.CAMERA_ON).value is False
+    samples = [at.button(key=keys.sample(path.stem)).label for path in files.samples()]
+    assert samples == ["Letter shadow", "Notice skewed", "Receipt"]
     assert any("Nothing is open yet" in i.value for i in at.info)
 
 
@@ -123,11 +146,11 @@ def test_each_refused_file_gets_its_own_sentence_and_the_good_ones_open():
     assert any(t.startswith("huge.png: the image is 9500x9000 pixels") for t in shown)
     assert len(at.error) == 4
     assert "example.com" not in markdown_everywhere(at)  # names never go through Markdown
-    names = [e.name for e in at.session_state["files"].values()]
+    names = [e.name for e in at.session_state[keys.FILES].values()]
     assert names == ["page.png", "misnamed.pdf"]  # a PNG named .pdf is still a PNG
     assert len(at.image) == 2 and "page.png" in shown and "misnamed.pdf" in shown
     assert any("PNG · " in c.value and "1 page" in c.value and "1000×400" in c.value for c in at.caption)
-    assert at.button(key="go_extract").label == "Extract text from 2 pages"
+    assert at.button(key=keys.GO_EXTRACT).label == "Extract text from 2 pages"
     # the drop zone is empty again, ready for more; the same file twice is refused with its reason
     at = upload(at, ("again.png", GOOD))
     assert "again.png: it is already open as page.png." in texts(at)
@@ -135,18 +158,19 @@ def test_each_refused_file_gets_its_own_sentence_and_the_good_ones_open():
 
 def test_remove_a_file():
     at = upload(ok(start()), ("a.png", GOOD), ("b.png", OTHER))
-    sha = next(iter(at.session_state["files"]))
-    ok(at.button(key=f"remove_{sha}").click().run())
-    assert [e.name for e in at.session_state["files"].values()] == ["b.png"]
-    assert at.session_state["current"].split(":")[0] != sha
+    sha = next(iter(at.session_state[keys.FILES]))
+    ok(at.button(key=keys.remove(sha)).click().run())
+    assert [e.name for e in at.session_state[keys.FILES].values()] == ["b.png"]
+    assert at.session_state[keys.CURRENT].split(":")[0] != sha
 
 
 def test_a_multipage_pdf_counts_its_pages():
     images = [draw_page(), draw_page(["Second page here"], size=(1000, 400))]
     buffer = io.BytesIO()
-    images[0].convert("RGB").save(buffer, format="PDF", save_all=True, append_images=[images[1].convert("RGB")], resolution=150)
+    images[0].convert("RGB").save(buffer, format="PDF", save_all=True, append_images=[images[1].convert("RGB")],
+                                  resolution=150)
     at = upload(ok(start()), ("two.pdf", buffer.getvalue()))
-    entry = next(iter(at.session_state["files"].values()))
+    entry = next(iter(at.session_state[keys.FILES].values()))
     assert (entry.kind, entry.count) == ("PDF", 2)
     assert any("2 pages" in c.value for c in at.caption)
 
@@ -168,32 +192,32 @@ def test_a_pdf_page_that_cannot_be_drawn_fails_alone(monkeypatch):
     buffer = io.BytesIO()
     images[0].convert("RGB").save(buffer, format="PDF", save_all=True, append_images=[images[1].convert("RGB")])
     at = upload(ok(start()), ("half.pdf", buffer.getvalue()))
-    sha = next(iter(at.session_state["files"]))
-    ok(at.switch_page("pages/extract.py").run())
-    ok(at.button(key="extract_all").click().run())
+    sha = next(iter(at.session_state[keys.FILES]))
+    go(at, nav.EXTRACT)
+    ok(at.button(key=keys.EXTRACT_ALL).click().run())
     assert "half.pdf (page 2 of 2): the page cannot be rasterised (test)." in texts(at)
-    assert list(at.session_state["results"]) == [f"{sha}:0"]
-    assert "first" in words_of(at.session_state["results"][f"{sha}:0"].text)
-    at.session_state["current"] = f"{sha}:1"
-    ok(at.switch_page("pages/tune.py").run())
+    assert list(at.session_state[keys.RESULTS]) == [f"{sha}:0"]
+    assert "first" in words_of(at.session_state[keys.RESULTS][f"{sha}:0"].text)
+    at.session_state[keys.CURRENT] = f"{sha}:1"
+    go(at, nav.TUNE)
     assert any("cannot be shown" in e.value for e in at.error) and not at.slider
 
 
 def test_camera_photo_and_sample_open():
     at = ok(start())
-    ok(at.toggle(key="w_camera_on").set_value(True).run())
+    ok(at.toggle(key=keys.CAMERA_ON).set_value(True).run())
     photo = io.BytesIO()
     draw_page().convert("RGB").save(photo, format="JPEG")
     ok(at.camera_input[0].set_value(("photo.jpg", photo.getvalue(), "image/jpeg")).run())
-    names = [e.name for e in at.session_state["files"].values()]
+    names = [e.name for e in at.session_state[keys.FILES].values()]
     assert len(names) == 1 and names[0].startswith("camera-") and names[0].endswith(".jpg")
-    ok(at.button(key="sample_receipt").click().run())
-    receipt = [e for e in at.session_state["files"].values() if e.name == "receipt.jpg"]
+    ok(at.button(key=keys.sample("receipt")).click().run())
+    receipt = [e for e in at.session_state[keys.FILES].values() if e.name == "receipt.jpg"]
     assert receipt and "TOTAL" in receipt[0].truth
 
 
 def test_samples_are_small_real_images():
-    samples = sorted((ROOT / "samples").glob("*.[jp][pn]g"))
+    samples = sorted((ROOT / "workbench" / "samples").glob("*.[jp][pn]g"))
     assert 2 <= len(samples) <= 3
     for path in samples:
         assert path.stat().st_size < 200_000
@@ -206,24 +230,99 @@ def test_samples_are_small_real_images():
 
 def tune(*files: tuple[str, bytes], **query) -> AppTest:
     at = upload(start(**query), *(files or [("page.png", GOOD)]))
-    return ok(at.switch_page("pages/tune.py").run())
+    return go(at, nav.TUNE)
 
 
-def shown_keys(at: AppTest) -> set[str]:
-    kinds = [at.slider, at.toggle, at.selectbox, at.get("button_group")]
-    return {w.key for kind in kinds for w in kind if w.key}
+def shown_controls(at: AppTest) -> dict[str, object]:
+    kinds = [at.slider, at.toggle, at.selectbox, at.multiselect, at.text_input, at.number_input,
+             at.get("button_group")]
+    return {w.key: w for kind in kinds for w in kind if w.key and w.key.startswith(keys.setting(""))}
 
 
-def test_every_setting_has_a_control():
+def every_field():
+    """(kind, field, spec) of every setting and option, from ocr's own specs."""
+    return [(kind, field, spec) for kind in (Settings, Options) for field, spec in kind.specs()]
+
+
+def needs_met() -> list[Settings]:
+    """Settings under which each dependent control matters, one per value a dependency allows."""
+    return [Settings(**{spec.needs[0]: value}) for kind, _, spec in every_field()
+            if kind is Settings and spec.needs for value in spec.needs[1]]
+
+
+def control_key(field: str) -> set[str]:
+    if field == "crop":
+        return {keys.setting(keys.CROP_X), keys.setting(keys.CROP_Y)}
+    return {keys.setting(field)}
+
+
+def test_every_setting_and_option_has_a_control():
     at = tune()
-    seen = shown_keys(at)
-    for everything in (Settings(deskew=True, background="blur", denoise="median", clahe=True, threshold="sauvola",
-                                morphology="open"),
-                       Settings(threshold="fixed"), Settings(threshold="adaptive_mean")):
-        at.session_state["settings"], at.session_state["push"] = everything, True
-        seen |= shown_keys(ok(at.run()))
-    fields = {f for f in Settings().to_dict() if f != "crop"} | {"crop_x", "crop_y", "psm", "lang"}
-    assert {f"w_set_{f}" for f in fields} <= seen
+    seen = set(shown_controls(at))
+    for settings in needs_met():
+        at.session_state[keys.SETTINGS], at.session_state[keys.PUSH] = settings, True
+        seen |= set(shown_controls(ok(at.run())))
+    wanted = set().union(*(control_key(field) for _, field, _ in every_field()))
+    assert wanted == seen
+
+
+def test_a_control_that_needs_another_setting_shows_only_when_it_holds():
+    at = tune()
+    shown = shown_controls(at)
+    for kind, field, spec in every_field():
+        if spec.needs:
+            need, values = spec.needs
+            holds = getattr(kind(), need) in values
+            assert (keys.setting(field) in shown) == holds, field
+    at.session_state[keys.SETTINGS], at.session_state[keys.PUSH] = Settings(threshold="sauvola"), True
+    shown = shown_controls(ok(at.run()))
+    assert {keys.setting("block_size"), keys.setting("sauvola_k")} <= set(shown)
+    assert keys.setting("c") not in shown and keys.setting("threshold_value") not in shown
+
+
+def test_controls_are_made_from_the_specs():
+    """Bounds, steps, labels with units, help and the plain names of choices all come from ocr's specs."""
+    at = tune()
+    shown = shown_controls(at)
+    for settings in needs_met():
+        at.session_state[keys.SETTINGS], at.session_state[keys.PUSH] = settings, True
+        shown |= shown_controls(ok(at.run()))
+    for kind, field, spec in every_field():
+        for key in control_key(field):
+            widget = shown[key]
+            assert widget.label.startswith(spec.label), field
+            assert widget.help == spec.help, field
+            if spec.unit and spec.low is not None:
+                assert widget.label == f"{spec.label} ({spec.unit})", field
+            if spec.low is not None and field != "crop":
+                assert (widget.min, widget.max, widget.step) == (spec.low, spec.high, spec.step), field
+            if spec.choices and hasattr(widget, "options"):
+                assert list(widget.options) == [spec.name_of(c) for c in spec.choices], field
+    assert shown[keys.setting("scale")].label == "Resize (×)"
+    assert (shown[keys.setting("scale")].min, shown[keys.setting("scale")].max) == (0.1, 8.0)
+
+
+def test_languages_are_chosen_from_the_installed_and_joined_with_plus():
+    at = tune(lang="deu+eng")
+    chooser = at.multiselect(key=keys.setting("lang"))
+    assert chooser.value == ["deu", "eng"]  # a language the link asks for is offered even when not installed
+    installed = [lang for lang in ocr.languages() if lang != "osd"]
+    assert chooser.options == installed + ["deu"]
+    ok(chooser.set_value(["eng", "deu"]).run())  # the order is Tesseract's order of preference
+    assert at.session_state[keys.OPTIONS].lang == "eng+deu" and at.query_params["lang"] == "eng+deu"
+    ok(at.multiselect(key=keys.setting("lang")).set_value([]).run())
+    assert any("at least one language" in e.value for e in at.error)
+    assert at.session_state[keys.OPTIONS].lang == "eng+deu"
+    ok(at.multiselect(key=keys.setting("lang")).set_value(["eng"]).run())
+    assert at.session_state[keys.OPTIONS].lang == "eng" and "lang" not in at.query_params
+
+
+def test_options_beyond_language_and_layout_are_set_on_the_tune_page():
+    at = tune()
+    ok(at.text_input(key=keys.setting("whitelist")).input("0123456789").run())
+    ok(at.number_input(key=keys.setting("timeout")).set_value(30.0).run())
+    assert at.session_state[keys.OPTIONS] == Options(whitelist="0123456789", timeout=30.0)
+    assert at.query_params["whitelist"] == "0123456789" and at.query_params["timeout"] == "30.0"
 
 
 def processed_image(at: AppTest, media) -> np.ndarray:
@@ -234,22 +333,22 @@ def test_a_slider_move_changes_the_preview_and_the_link(media):
     at = tune()
     before = processed_image(at, media)
     assert len(np.unique(before)) > 2  # greys: nothing thresholds it yet
-    ok(at.selectbox(key="w_set_threshold").set_value("otsu").run())
+    ok(at.selectbox(key=keys.setting("threshold")).set_value("otsu").run())
     after = processed_image(at, media)
     assert set(np.unique(after)) <= {0, 255}
-    assert at.session_state["settings"].threshold == "otsu"
+    assert at.session_state[keys.SETTINGS].threshold == "otsu"
     assert at.query_params["threshold"] == "otsu"
-    ok(at.slider(key="w_set_scale").set_value(0.5).run())
+    ok(at.slider(key=keys.setting("scale")).set_value(0.5).run())
     smaller = processed_image(at, media)
     assert smaller.shape[1] == pytest.approx(before.shape[1] / 2, abs=2)
-    assert at.session_state["settings"].scale == 0.5 and at.query_params["scale"] == "0.5"
+    assert at.session_state[keys.SETTINGS].scale == 0.5 and at.query_params["scale"] == "0.5"
 
 
 def test_crop_frames_the_original_and_crops_the_processed_page(media):
     at = tune()
-    ok(at.slider(key="w_set_crop_x").set_value((10.0, 60.0)).run())
-    ok(at.slider(key="w_set_crop_y").set_value((0.0, 50.0)).run())
-    assert at.session_state["settings"].crop == (100, 0, 500, 200)
+    ok(at.slider(key=keys.setting(keys.CROP_X)).set_value((10.0, 60.0)).run())
+    ok(at.slider(key=keys.setting(keys.CROP_Y)).set_value((0.0, 50.0)).run())
+    assert at.session_state[keys.SETTINGS].crop == (100, 0, 500, 200)
     assert at.query_params["crop"] == "100,0,500,200"
     assert processed_image(at, media).shape[:2] == (200, 500)
     original = np.asarray(Image.open(io.BytesIO(media(at.image[0]))).convert("L"))
@@ -258,49 +357,52 @@ def test_crop_frames_the_original_and_crops_the_processed_page(media):
 
 def test_the_link_reproduces_the_settings_and_bad_values_are_reported():
     at = tune(threshold="otsu", deskew="1", psm="6", block_size="41")
-    assert at.session_state["settings"] == Settings(threshold="otsu", deskew=True, block_size=41)
-    assert at.session_state["options"].psm == 6
-    assert at.selectbox(key="w_set_threshold").value == "otsu" and at.toggle(key="w_set_deskew").value is True
-    assert at.selectbox(key="w_set_psm").value == 6
+    assert at.session_state[keys.SETTINGS] == Settings(threshold="otsu", deskew=True, block_size=41)
+    assert at.session_state[keys.OPTIONS].psm == 6
+    assert at.selectbox(key=keys.setting("threshold")).value == "otsu"
+    assert at.toggle(key=keys.setting("deskew")).value is True
+    assert at.selectbox(key=keys.setting("psm")).value == 6
     at = ok(start(threshold="sparkly", scale="2"))
-    assert at.session_state["settings"] == Settings(scale=2.0)
+    assert at.session_state[keys.SETTINGS] == Settings(scale=2.0)
     assert any("could not be used" in w.value for w in at.warning)
     assert any("'threshold' cannot be 'sparkly'" in t for t in texts(at))
 
 
 def test_presets_download_load_and_reset(media):
     at = tune()
-    ok(at.selectbox(key="w_set_threshold").set_value("adaptive_gaussian").run())
-    ok(at.slider(key="w_set_block_size").set_value(51).run())
+    ok(at.selectbox(key=keys.setting("threshold")).set_value("adaptive_gaussian").run())
+    ok(at.slider(key=keys.setting("block_size")).set_value(51).run())
     preset = download(at, media, "Download these settings")
+    assert media.mimetype(at.download_button(key=keys.PRESET_DOWNLOAD)) == MIME["json"]
     settings, options = ocr.parse_preset(preset)
     assert settings == Settings(threshold="adaptive_gaussian", block_size=51) and options == ocr.Options()
 
-    ok(next(b for b in at.button if b.label == "Reset to defaults").click().run())
-    assert at.session_state["settings"] == Settings()
-    assert at.selectbox(key="w_set_threshold").value == "none" and dict(at.query_params) == {}
+    ok(at.button(key=keys.RESET).click().run())
+    assert at.session_state[keys.SETTINGS] == Settings()
+    assert at.selectbox(key=keys.setting("threshold")).value == "none" and dict(at.query_params) == {}
 
-    wide = ocr.preset_json(Settings(scale=6.0, denoise="median", denoise_strength=5), ocr.Options(psm=11))
-    ok(at.file_uploader(key="w_preset").set_value(("p.json", wide.encode(), "application/json")).run())
-    assert at.session_state["settings"] == Settings(scale=6.0, denoise="median", denoise_strength=5)
-    assert at.slider(key="w_set_scale").value == 4.0  # the slider's end; the setting stays 6
-    assert at.selectbox(key="w_set_psm").value == 11 and at.query_params["scale"] == "6.0"
-    ok(at.slider(key="w_set_denoise_strength").set_value(7).run())
-    assert at.session_state["settings"].scale == 6.0 and at.session_state["settings"].denoise_strength == 7
+    between = ocr.preset_json(Settings(scale=1.37, denoise="median", denoise_strength=5), ocr.Options(psm=11))
+    ok(at.file_uploader(key=keys.PRESET_UPLOAD).set_value(("p.json", between.encode(), "application/json")).run())
+    assert at.session_state[keys.SETTINGS] == Settings(scale=1.37, denoise="median", denoise_strength=5)
+    assert at.slider(key=keys.setting("scale")).value == 1.35  # the slider's nearest step; the setting stays 1.37
+    assert at.selectbox(key=keys.setting("psm")).value == 11 and at.query_params["scale"] == "1.37"
+    ok(at.slider(key=keys.setting("denoise_strength")).set_value(7).run())
+    assert at.session_state[keys.SETTINGS].scale == 1.37 and at.session_state[keys.SETTINGS].denoise_strength == 7
 
-    ok(at.file_uploader(key="w_preset").set_value(("bad.json", b'{"settings": {"colour": 1}}', "application/json")).run())
+    bad = ("bad.json", b'{"settings": {"colour": 1}}', "application/json")
+    ok(at.file_uploader(key=keys.PRESET_UPLOAD).set_value(bad).run())
     assert any("settings file could not be loaded" in e.value for e in at.error)
     assert "unknown setting 'colour'." in texts(at)
-    assert at.session_state["settings"].scale == 6.0
+    assert at.session_state[keys.SETTINGS].scale == 1.37
 
 
 def test_page_chooser_switches_between_pages():
     at = tune(("a.png", GOOD), ("b.png", OTHER))
-    keys = list(at.session_state["files"])
-    picker = at.selectbox(key="w_pagetune")
+    shas = list(at.session_state[keys.FILES])
+    picker = at.selectbox(key=keys.page_picker("tune"))
     assert picker.options == ["a.png", "b.png"]  # shown by name
-    ok(picker.set_value(f"{keys[1]}:0").run())
-    assert at.session_state["current"] == f"{keys[1]}:0"
+    ok(picker.set_value(f"{shas[1]}:0").run())
+    assert at.session_state[keys.CURRENT] == f"{shas[1]}:0"
 
 
 # -- Extract -------------------------------------------------------------------------------------------
@@ -309,17 +411,17 @@ def test_page_chooser_switches_between_pages():
 def extract(*files: tuple[str, bytes], settings: Settings | None = None) -> AppTest:
     at = upload(start(), *(files or [("page.png", GOOD)]))
     if settings is not None:
-        at.session_state["settings"] = settings
-    ok(at.switch_page("pages/extract.py").run())
-    return ok(at.button(key="extract_one").click().run())
+        at.session_state[keys.SETTINGS] = settings
+    go(at, nav.EXTRACT)
+    return ok(at.button(key=keys.EXTRACT_ONE).click().run())
 
 
 def test_extract_reads_the_page_and_shows_its_text(media):
     at = extract()
     key = first_key(at)
-    result = at.session_state["results"][key]
+    result = at.session_state[keys.RESULTS][key]
     assert words_of(result.text)[:5] == words_of(SAMPLE_TEXT[0])
-    assert at.text_area(key="w_text").value == result.text
+    assert at.text_area(key=keys.TEXT).value == result.text
     assert any(t.startswith("✓ page.png:") for t in texts(at))
     assert [m.label for m in at.metric][:3] == ["Mean confidence", "Words", "Time"]
     assert at.metric[1].value == str(result.word_count)
@@ -328,14 +430,14 @@ def test_extract_reads_the_page_and_shows_its_text(media):
     # the overlay: word boxes drawn in colour over the processed page
     overlay_image = np.asarray(Image.open(io.BytesIO(media(at.image[1]))).convert("RGB")).astype(int)
     assert (np.abs(overlay_image[..., 0] - overlay_image[..., 1]) > 40).any()
-    ok(at.toggle(key="w_boxes").set_value(False).run())
+    ok(at.toggle(key=keys.BOXES).set_value(False).run())
     plain = np.asarray(Image.open(io.BytesIO(media(at.image[1]))))
     assert plain.ndim == 2
 
 
 def test_downloads_carry_the_right_bytes(media):
     at = extract()
-    result = at.session_state["results"][first_key(at)]
+    result = at.session_state[keys.RESULTS][first_key(at)]
     labels = list(downloads(at))
     assert labels[0] == "Download text (.txt)"
     assert download(at, media, "Download text").decode() == result.text
@@ -347,54 +449,56 @@ def test_downloads_carry_the_right_bytes(media):
     assert download(at, media, "Searchable .pdf").startswith(b"%PDF")
     names = zipfile.ZipFile(io.BytesIO(download(at, media, "Everything"))).namelist()
     assert {f"page.png.{fmt}" for fmt in ("txt", "json", "csv", "hocr", "pdf")} <= set(names)
+    for fmt in ("txt", "json", "csv", "hocr", "pdf", "zip"):  # each served as the type ocr.exports names
+        assert media.mimetype(at.download_button(key=keys.download(fmt))) == MIME[fmt], fmt
 
 
 def test_edited_text_is_downloaded_and_a_new_run_replaces_it(media):
     at = extract()
     key = first_key(at)
-    ok(at.text_area(key="w_text").input("My corrected text").run())
-    assert at.session_state["edits"][key] == "My corrected text"
+    ok(at.text_area(key=keys.TEXT).input("My corrected text").run())
+    assert at.session_state[keys.EDITS][key] == "My corrected text"
     assert download(at, media, "Download text") == b"My corrected text"
     assert json.loads(download(at, media, ".json"))["text"] == "My corrected text"
     # the edit outlives a visit to another page
-    ok(at.switch_page("pages/history.py").run())
-    ok(at.switch_page("pages/extract.py").run())
-    assert at.text_area(key="w_text").value == "My corrected text"
+    go(at, nav.HISTORY)
+    go(at, nav.EXTRACT)
+    assert at.text_area(key=keys.TEXT).value == "My corrected text"
     # a new run shows its own text, not the old edit (a keyed text_area would keep it)
-    at.session_state["settings"] = Settings(crop=(0, 0, 1000, 100))
+    at.session_state[keys.SETTINGS] = Settings(crop=(0, 0, 1000, 100))
     ok(at.run())
     assert any("settings have changed" in i.value for i in at.info)
-    ok(at.button(key="extract_one").click().run())
-    new_text = at.session_state["results"][key].text
-    assert at.text_area(key="w_text").value == new_text != "My corrected text"
+    ok(at.button(key=keys.EXTRACT_ONE).click().run())
+    new_text = at.session_state[keys.RESULTS][key].text
+    assert at.text_area(key=keys.TEXT).value == new_text != "My corrected text"
     assert words_of(new_text)[:2] == ["the", "quick"] and "lazy" not in words_of(new_text)
 
 
 def test_a_page_that_fails_gets_its_sentence_and_the_others_are_read():
     wide = png(draw_page(size=(1400, 400)))
     at = upload(start(), ("small.png", OTHER), ("wide.png", wide))
-    at.session_state["settings"] = Settings(crop=(900, 0, 400, 200))  # outside the small page only
-    ok(at.switch_page("pages/extract.py").run())
-    ok(at.button(key="extract_all").click().run())
+    at.session_state[keys.SETTINGS] = Settings(crop=(900, 0, 400, 200))  # outside the small page only
+    go(at, nav.EXTRACT)
+    ok(at.button(key=keys.EXTRACT_ALL).click().run())
     assert any(t.startswith("small.png: the crop (900, 0, 400, 200) lies outside") for t in texts(at))
     assert any("could not be read" in e.value for e in at.error)
-    results = at.session_state["results"]
+    results = at.session_state[keys.RESULTS]
     assert len(results) == 1 and next(iter(results.values())).name == "wide.png"
-    rows = at.session_state["batch"]
+    rows = at.session_state[keys.BATCH]
     assert [r["status"] for r in rows] == ["failed", "read"]
 
 
 def test_extract_from_upload_reads_every_page():
     at = upload(start(), ("a.png", GOOD), ("b.png", OTHER))
-    ok(at.button(key="go_extract").click().run())
-    assert len(at.session_state["results"]) == 2
+    ok(at.button(key=keys.GO_EXTRACT).click().run())
+    assert len(at.session_state[keys.RESULTS]) == 2
     assert at.title[0].value == "Extract the text"
 
 
 def test_accuracy_against_the_true_text():
     at = extract()
     truth = "\n".join(SAMPLE_TEXT)
-    area = at.text_area(key=f"w_truth{first_key(at)}")
+    area = at.text_area(key=keys.truth(first_key(at)))
     ok(area.input(truth).run())
     cer = next(m for m in at.metric if m.label.startswith("Character error rate"))
     assert cer.value.endswith("%") and float(cer.value[:-1]) < 10
@@ -404,7 +508,7 @@ def test_a_dev_photo_is_read():
     path = next(p for p in sorted(DEV.glob("*.jpg")) if p.name.startswith("lept_lucasta"))
     at = extract((path.name, path.read_bytes()))
     truth = path.with_suffix(".gt.txt").read_text()
-    assert ocr.metrics.cer(truth, at.session_state["results"][first_key(at)].text) < 0.05
+    assert ocr.metrics.cer(truth, at.session_state[keys.RESULTS][first_key(at)].text) < 0.05
 
 
 # -- History -------------------------------------------------------------------------------------------
@@ -412,67 +516,260 @@ def test_a_dev_photo_is_read():
 
 def test_history_lists_runs_compares_two_and_restores_one():
     at = extract()
-    at.session_state["settings"] = Settings(threshold="otsu", scale=1.5)
-    ok(at.button(key="extract_one").click().run())
-    ok(at.switch_page("pages/history.py").run())
+    at.session_state[keys.SETTINGS] = Settings(threshold="otsu", scale=1.5)
+    ok(at.button(key=keys.EXTRACT_ONE).click().run())
+    go(at, nav.HISTORY)
     table = at.dataframe[0].value
     assert list(table["run"]) == [1, 2] and list(table["settings"]) == ["plain", "x1.5, otsu"]
-    assert at.selectbox(key="w_run_a").value == 1 and at.selectbox(key="w_run_b").value == 2
+    assert at.selectbox(key=keys.RUN_A).value == 1 and at.selectbox(key=keys.RUN_B).value == 2
     differences = at.dataframe[1].value
     assert set(differences["setting"]) == {"scale", "threshold"}
     assert len(at.code) == 2 and all(c.language == "diff" for c in at.code)
-    ok(at.button(key="restore_b").click().run())
+    runs = at.session_state[keys.HISTORY]  # typed records, not dicts
+    assert all(isinstance(r, history.Run) for r in runs) and [r.number for r in runs] == [1, 2]
+    latest = at.session_state[keys.RESULTS][runs[1].page]
+    assert (runs[1].settings, runs[1].text, runs[1].words) == (latest.settings, latest.text, latest.word_count)
+    ok(at.button(key=keys.restore("b")).click().run())
     assert at.title[0].value == "Tune the clean-up"
-    assert at.session_state["settings"] == Settings(threshold="otsu", scale=1.5)
-    assert at.selectbox(key="w_set_threshold").value == "otsu" and at.slider(key="w_set_scale").value == 1.5
+    assert at.session_state[keys.SETTINGS] == Settings(threshold="otsu", scale=1.5)
+    assert at.selectbox(key=keys.setting("threshold")).value == "otsu"
+    assert at.slider(key=keys.setting("scale")).value == 1.5
 
 
 # -- Auto-tune -----------------------------------------------------------------------------------------
 
 
-def fake_autotune(calls):
-    """Follows the contract of ocr.autotune: progress from the calling thread, settings, options, trace."""
+TRACE_COLUMNS = ["candidate", "stage", "settings", "psm", "score", "seconds", "chosen"]
 
-    def autotune(page, *, progress, options, engine):
-        calls.append((page, None, options, engine))
-        for n in range(3):
-            progress((n + 1) / 3, f"candidate {n + 1} of 3")
-        trace = pd.DataFrame({
-            "candidate": [1, 2, 3], "stage": ["start", "threshold", "psm"],
-            "settings": ["plain", "otsu", "otsu"], "psm": [3, 3, 6],
-            "score": [0.5, 0.7, 0.9], "seconds": [0.1, 0.1, 0.1], "chosen": [False, False, True],
-        })
-        return Settings(threshold="otsu", deskew=True), options.replace(psm=6), trace
 
-    return autotune
+def check_tuning(answer, progress: list[tuple[float, str, int]], caller: int) -> None:
+    """The contract of ocr.autotune that the app codes against (as tests/test_autotune.py states it):
+    a Tuning of settings, options and a trace, one chosen row that names the answer, progress only from
+    the calling thread, rising to 1. The fake below and a real run both pass."""
+    assert isinstance(answer, ocr.Tuning)
+    settings, options, trace = answer.settings, answer.options, answer.trace
+    assert isinstance(settings, Settings) and isinstance(options, Options)
+    assert isinstance(trace, pd.DataFrame) and set(TRACE_COLUMNS) <= set(trace.columns)
+    assert trace["chosen"].dtype == bool and trace["chosen"].sum() == 1 and trace["psm"].dtype.kind == "i"
+    assert trace["candidate"].tolist() == list(range(len(trace)))
+    assert trace["stage"].iloc[0] == "plain" and trace["settings"].iloc[0] == "plain"
+    row = trace[trace["chosen"]].iloc[0]
+    assert row["settings"] == settings.describe() and row["psm"] == options.psm
+    assert progress and all(thread == caller for _, _, thread in progress)
+    fractions = [f for f, _, _ in progress]
+    assert all(0 <= f <= 1 for f in fractions) and fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert all(isinstance(message, str) and message for _, message, _ in progress)
+
+
+def recorded(autotune, answers: list):
+    """``autotune`` with each call's answer, progress calls and calling thread kept in ``answers``."""
+
+    def spy(page, **kwargs):
+        calls: list[tuple[float, str, int]] = []
+        shown = kwargs["progress"]
+
+        def progress(fraction: float, message: str) -> None:
+            calls.append((fraction, message, threading.get_ident()))
+            shown(fraction, message)
+
+        answer = autotune(page, **{**kwargs, "progress": progress})
+        answers.append((page, kwargs, answer, calls, threading.get_ident()))
+        return answer
+
+    return spy
+
+
+def fake_autotune(page, *, progress, options, engine, stop=None):
+    """A quick stand-in for ocr.autotune: three candidates, the last chosen."""
+    tried = [(Settings(), 3), (Settings(threshold="otsu"), 3), (Settings(threshold="otsu", deskew=True), 6)]
+    for n in range(len(tried)):
+        progress((n + 1) / len(tried), f"candidate {n + 1} of {len(tried)}")
+    trace = pd.DataFrame({
+        "candidate": [0, 1, 2], "stage": ["plain", "threshold", "psm"],
+        "settings": [s.describe() for s, _ in tried], "psm": [psm for _, psm in tried],
+        "score": [0.5, 0.7, 0.9], "seconds": [0.1, 0.1, 0.1], "chosen": [False, False, True],
+    })
+    return ocr.Tuning(tried[-1][0], options.replace(psm=tried[-1][1]), trace)
 
 
 def test_auto_tune_moves_the_sliders_and_shows_the_candidates(monkeypatch):
-    calls = []
-    monkeypatch.setattr(ocr, "autotune", fake_autotune(calls))
+    answers = []
+    monkeypatch.setattr(ocr, "autotune", recorded(fake_autotune, answers))
     at = tune()
-    button = next(b for b in at.button if b.label == "Auto-tune")
+    button = at.button(key=keys.AUTO_TUNE)
     assert not button.disabled
     ok(button.click().run())
-    page, budget, options, engine = calls[0]
-    assert options == ocr.Options() and isinstance(engine, ocr.Engine)
-    assert isinstance(page, ocr.Page)
-    assert at.session_state["settings"] == Settings(threshold="otsu", deskew=True)
-    assert at.selectbox(key="w_set_threshold").value == "otsu" and at.toggle(key="w_set_deskew").value
-    assert at.selectbox(key="w_set_psm").value == 6 and at.query_params["psm"] == "6"
+    page, kwargs, answer, progress, caller = answers[0]
+    check_tuning(answer, progress, caller)
+    assert kwargs["options"] == ocr.Options()
+    assert isinstance(kwargs["engine"], ocr.Engine) and isinstance(page, ocr.Page)
+    assert at.session_state[keys.SETTINGS] == Settings(threshold="otsu", deskew=True)
+    assert at.selectbox(key=keys.setting("threshold")).value == "otsu" and at.toggle(key=keys.setting("deskew")).value
+    assert at.selectbox(key=keys.setting("psm")).value == 6 and at.query_params["psm"] == "6"
     trace = next(d.value for d in at.dataframe if "candidate" in d.value.columns)
     assert list(trace["score"]) == [0.5, 0.7, 0.9]
     assert len(at.get("vega_lite_chart")) == 1
     # with a crop chosen, auto-tune looks at that region only
-    ok(at.slider(key="w_set_crop_x").set_value((0.0, 50.0)).run())
-    ok(next(b for b in at.button if b.label == "Auto-tune").click().run())
-    region = calls[-1][0]
+    ok(at.slider(key=keys.setting(keys.CROP_X)).set_value((0.0, 50.0)).run())
+    ok(at.button(key=keys.AUTO_TUNE).click().run())
+    region = answers[-1][0]
     assert isinstance(region, ocr.Processed) and region.image.shape[:2] == (400, 500)
 
 
-def test_auto_tune_with_the_real_function():
-    """The real ocr.autotune on a real page."""
+def test_auto_tune_with_the_real_function(monkeypatch):
+    """The real ocr.autotune on a real page: its answer keeps the contract the fake keeps, and the
+    controls move to it."""
+    answers = []
+    monkeypatch.setattr(ocr, "autotune", recorded(ocr.autotune, answers))
     at = tune(("lucasta.jpg", (DEV / "lept_lucasta_frag.jpg").read_bytes()))
-    ok(next(b for b in at.button if b.label == "Auto-tune").click().run(timeout=180))
+    ok(at.button(key=keys.AUTO_TUNE).click().run(timeout=180))
+    _, _, answer, progress, caller = answers[0]
+    check_tuning(answer, progress, caller)
+    settings, options = answer.settings, answer.options
+    assert at.session_state[keys.SETTINGS] == settings and at.session_state[keys.OPTIONS] == options
+    assert at.selectbox(key=keys.setting("threshold")).value == settings.threshold
     assert any("candidate" in d.value.columns for d in at.dataframe)
-    assert isinstance(at.session_state["settings"], Settings)
+
+
+# -- Pages each session owns, previews that fail once ---------------------------------------------------
+
+
+def test_each_session_decodes_its_own_pages(monkeypatch):
+    """Two sessions open the same file: neither is handed the other's page objects (pages are mutable:
+    a PDF page is drawn on first use)."""
+    real = ocr.load
+    loaded: list[list[ocr.Page]] = []
+
+    def recording(*args, **kwargs):
+        pages = real(*args, **kwargs)
+        loaded.append(pages)
+        return pages
+
+    monkeypatch.setattr(ocr, "load", recording)
+    data = png(draw_page(["Opened by two people at once"]))
+    sessions = [go(upload(start(), ("shared.png", data)), nav.TUNE) for _ in range(2)]
+    assert len(loaded) == 2 and not set(map(id, loaded[0])) & set(map(id, loaded[1]))
+    held = [at.session_state[keys.DECODED] for at in sessions]
+    assert [p.name for pages in held[0].values() for p in pages] == ["shared.png"]
+
+
+def test_a_session_keeps_the_pages_of_a_few_files_only():
+    pages = [png(draw_page([f"File number {n}"], size=(500, 200))) for n in range(files.MAX_DECODED + 2)]
+    at = upload(start(), *((f"f{n}.png", data) for n, data in enumerate(pages)))
+    assert len(at.session_state[keys.DECODED]) == files.MAX_DECODED
+    first = f"{next(iter(at.session_state[keys.FILES]))}:0"
+    at.session_state[keys.CURRENT] = first  # a file whose pages were let go is decoded again when shown
+    go(at, nav.TUNE)
+    assert len(at.image) == 2 and len(at.session_state[keys.DECODED]) == files.MAX_DECODED
+
+
+def test_a_preview_that_fails_once_is_made_again_on_the_next_run(monkeypatch):
+    real = ocr.preprocess
+    failed = []
+
+    def flaky(*args, **kwargs):
+        if not failed:
+            failed.append(True)
+            raise ocr.EngineTimeoutError("orientation detection took longer than 5 s (test).")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ocr, "preprocess", flaky)
+    at = tune(("flaky.png", png(draw_page(["A page whose preview fails once"]))))
+    assert failed and any("cannot be applied" in e.value for e in at.error)
+    assert "orientation detection took longer than 5 s (test)." in texts(at)
+    ok(at.run())
+    assert not at.error and len(at.image) == 2
+
+
+# -- Notes from the decoder -----------------------------------------------------------------------------
+
+
+def test_the_decoders_notes_are_shown_on_upload_and_extract():
+    frames = [draw_page([f"Frame {n} of an animation"]).convert("P") for n in (1, 2)]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:])
+    at = upload(start(), ("moving.gif", buffer.getvalue()))
+    notes = ocr.load(buffer.getvalue(), "moving.gif")
+    assert notes[0].notes and notes[1].notes  # what ocr.load says of each frame
+    shown = texts(at)
+    assert all(any(note in t for t in shown) for page in notes for note in page.notes)
+    go(at, nav.EXTRACT)
+    shown = texts(at)
+    assert any(notes[0].notes[0] in t for t in shown) and not any(notes[1].notes[0] in t for t in shown)
+
+
+# -- Keys ------------------------------------------------------------------------------------------------
+
+
+def from_keys(node: ast.expr) -> bool:
+    """``keys.NAME`` or ``keys.name(...)``."""
+    value = node.func if isinstance(node, ast.Call) else node
+    return isinstance(value, ast.Attribute) and getattr(value.value, "id", "") == "keys"
+
+
+def test_every_key_in_the_app_is_named_in_the_keys_module():
+    """No page or module spells a widget or button key as a string: each comes from workbench.keys
+    (directly, or through a local name given a key from there)."""
+    for path in sorted((ROOT / "workbench").rglob("*.py")):
+        if path.name == "keys.py":
+            continue
+        tree = ast.parse(path.read_text())
+        named = {target.id for node in ast.walk(tree) if isinstance(node, ast.Assign) and from_keys(node.value)
+                 for target in node.targets if isinstance(target, ast.Name)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.keyword) and node.arg == "key":
+                assert from_keys(node.value) or getattr(node.value, "id", "") in named, (
+                    f"{path.relative_to(ROOT)}:{node.value.lineno} builds a key outside workbench.keys")
+
+
+# -- Starting the app -------------------------------------------------------------------------------------
+
+
+def test_the_package_app_runs_as_the_entry_file():
+    """`ocr-workbench` runs workbench/app.py itself: the pages are found from there too."""
+    at = AppTest.from_file(str(launch.APP), default_timeout=TIMEOUT).run()
+    assert ok(at).title[0].value == "Get the text out of a photo or scan"
+    at = upload(at, ("page.png", GOOD))
+    assert go(at, nav.TUNE).title[0].value == "Tune the clean-up" and len(at.image) == 2
+
+
+def test_the_launcher_passes_the_projects_streamlit_options():
+    command = launch.command(["--server.port", "8600"])
+    assert command[:2] == ["run", str(ROOT / "workbench" / "app.py")] and command[-2:] == ["--server.port", "8600"]
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    flat = {f"{section}.{name}": str(value).lower() if isinstance(value, bool) else str(value)
+            for section, values in config.items() for name, value in values.items()}
+    assert dict(flag.removeprefix("--").split("=", 1) for flag in command[2:-2]) == flat
+
+
+def test_ocr_workbench_serves_from_any_folder(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = tmp_path / "server.log"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with open(log, "wb") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "workbench.launch", "--server.headless", "true", "--server.port", str(port),
+             "--server.address", "127.0.0.1"],
+            cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None, log.read_text()[-2000:]
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as answer:
+                    if answer.read().strip() == b"ok":
+                        break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "the server did not answer within 60 s"
+            time.sleep(0.3)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=10)
+    assert "Traceback" not in log.read_text()

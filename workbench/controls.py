@@ -1,0 +1,238 @@
+"""The Tune page's controls, each made from its field's :class:`ocr.settings.Spec`: the label (with the
+unit), the help, the choices and their plain names, a slider's bounds and step, the group it sits in, and
+the setting it depends on (shown only when that setting has one of the values it ``needs``). Nothing is
+re-declared here: a new field in ``ocr.Settings`` or ``ocr.Options`` gets its control.
+
+The settings live under plain session-state keys; :func:`push` moves the controls to them when code
+changed them (a preset, a reset, auto-tune, a restored run) or a control is new on this visit, and
+:func:`pull` takes what the person moved back into the settings. A setting whose control was not moved
+keeps its exact value (auto-tune's scale of 1.37 stays 1.37 on a slider that moves in steps of 0.05).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+import ocr
+from ocr import overlay
+from ocr.settings import GROUPS, Spec
+
+from . import keys, url
+
+CROP_STEP = 0.5  # percent
+
+
+@dataclass(frozen=True)
+class Control:
+    """One field's control."""
+
+    field: str
+    spec: Spec
+    kind: str  # "crop", "segmented", "toggle", "select", "languages", "text", "number" or "slider"
+    number: type | None  # int or float for numbers (the control's value type), else None
+    option: bool  # a field of ocr.Options (else of ocr.Settings)
+
+    @property
+    def label(self) -> str:
+        """The label, with the unit of a number: "Resize (×)", "Shadow size (pixels)"."""
+        unit = self.spec.unit if self.kind in ("slider", "number") else ""
+        return f"{self.spec.label} ({unit})" if unit else self.spec.label
+
+    @property
+    def help(self) -> str | None:
+        return self.spec.help or None
+
+    @property
+    def format(self) -> str | None:
+        """A float shown with as many decimals as its step has ("%.2f" for 0.05, "%.0f" for 1.0)."""
+        if self.number is not float or not self.spec.step:
+            return None
+        return f"%.{max(0, -math.floor(math.log10(self.spec.step) + 1e-9))}f"
+
+
+def _control(field: str, spec: Spec, default: Any, option: bool) -> Control:
+    """A field's control: the spec's widget hint, else the type and spec decide."""
+    if spec.widget:
+        kind = spec.widget
+    elif isinstance(default, bool):
+        kind = "toggle"
+    elif spec.choices:
+        kind = "select"
+    elif spec.low is not None:
+        kind = "slider"
+    else:
+        kind = "text"
+    number = type(default) if kind in ("slider", "number") else None
+    return Control(field=field, spec=spec, kind=kind, number=number, option=option)
+
+
+CONTROLS: tuple[Control, ...] = tuple(
+    [_control(f, spec, getattr(ocr.Settings(), f), False) for f, spec in ocr.Settings.specs()]
+    + [_control(f, spec, getattr(ocr.Options(), f), True) for f, spec in ocr.Options.specs()])
+BY_FIELD = {c.field: c for c in CONTROLS}
+
+
+def groups() -> list[tuple[str, str, list[Control]]]:
+    """(group key, title, its controls in the order of the fields), groups in display order."""
+    return [(group, title, [c for c in CONTROLS if c.spec.group == group]) for group, title in GROUPS.items()]
+
+
+# -- values: settings <-> controls ---------------------------------------------------------------------
+
+
+def _on_step(c: Control, value: Any) -> Any:
+    """A number as its slider shows it: within the bounds, on a step."""
+    low, high, step = c.spec.low, c.spec.high, c.spec.step
+    assert low is not None and high is not None and c.number is not None
+    value = min(max(value, low), high)
+    if step:
+        value = low + round((value - low) / step) * step
+    return round(float(value), 6) if c.number is float else round(value)
+
+
+def shown(c: Control, value: Any) -> Any:
+    """The value a field's control shows for a setting's value (not for the crop)."""
+    if c.kind == "slider":
+        return _on_step(c, value)
+    if c.kind == "languages":
+        return value.split("+")
+    return value
+
+
+def widget_values(s: ocr.Settings, o: ocr.Options, size: tuple[int, int]) -> dict[str, Any]:
+    """Every control's value for these settings, by the field its key is made from (the crop is two
+    controls, ``keys.CROP_X`` and ``keys.CROP_Y``: percent ranges of a page of ``size``)."""
+    values: dict[str, Any] = {}
+    for c in CONTROLS:
+        value = getattr(o if c.option else s, c.field)
+        if c.kind == "crop":
+            values[keys.CROP_X], values[keys.CROP_Y] = overlay.crop_percent(size, value, CROP_STEP)
+        else:
+            values[c.field] = shown(c, value)
+    return values
+
+
+def _plain(value: Any) -> Any:
+    """Lists (how Streamlit keeps a range slider's or a multiselect's value) as tuples, to compare."""
+    return tuple(value) if isinstance(value, (list, tuple)) else value
+
+
+def push(size: tuple[int, int]) -> None:
+    """Set every control from the settings when code changed them, or when a control is new on this visit."""
+    ss = st.session_state
+    force = ss.pop(keys.PUSH, False)
+    for field, value in widget_values(url.settings(), url.options(), size).items():
+        if force or keys.setting(field) not in ss:
+            ss[keys.setting(field)] = value
+
+
+def moved(size: tuple[int, int]) -> dict[str, Any]:
+    """The controls the person moved away from what the settings show: field -> the control's value."""
+    ss = st.session_state
+    changes = {}
+    for field, value in widget_values(url.settings(), url.options(), size).items():
+        key = keys.setting(field)
+        if key not in ss or _plain(ss[key]) == _plain(value):
+            continue
+        c = BY_FIELD.get(field)
+        if c is not None and c.kind == "slider" and _on_step(c, ss[key]) == value:
+            continue  # the same step as the setting's exact value: not moved
+        changes[field] = ss[key]
+    return changes
+
+
+def pull(size: tuple[int, int]) -> None:
+    """Settings from the controls the person moved; one sentence when they do not make sense."""
+    changes = moved(size)
+    if not changes:
+        return
+    if keys.CROP_X in changes or keys.CROP_Y in changes:
+        xs, ys = overlay.crop_percent(size, url.settings().crop, CROP_STEP)
+        xs, ys = tuple(changes.pop(keys.CROP_X, xs)), tuple(changes.pop(keys.CROP_Y, ys))
+        changes["crop"] = overlay.crop_box(size, xs, ys)
+    if "lang" in changes:
+        if not changes["lang"]:
+            st.error("Choose at least one language; the last choice stands.")
+            return
+        changes["lang"] = "+".join(changes["lang"])
+    try:
+        new = url.settings().replace(**{f: v for f, v in changes.items() if not BY_FIELD[f].option})
+        new_options = url.options().replace(**{f: v for f, v in changes.items() if BY_FIELD[f].option})
+    except ocr.SettingsError as e:
+        st.error(str(e))
+        return
+    st.session_state[keys.SETTINGS], st.session_state[keys.OPTIONS] = new, new_options
+    url.write()
+
+
+# -- the controls ----------------------------------------------------------------------------------------
+
+
+def needed(c: Control, values: dict[str, Any]) -> bool:
+    """Whether the control matters with the values shown (``values``: the controls drawn so far, field ->
+    value; a field not among them counts with its setting's value): its ``needs`` holds, or it has none."""
+    if c.spec.needs is None:
+        return True
+    field, wanted = c.spec.needs
+    if field not in values:
+        values = {field: getattr(url.options() if BY_FIELD[field].option else url.settings(), field)}
+    return values[field] in wanted
+
+
+def languages(current: str) -> list[str]:
+    """The languages to offer: those installed (orientation data is not a language), and those chosen."""
+    installed = [lang for lang in ocr.languages() if lang != "osd"] or ["eng"]
+    return installed + [lang for lang in current.split("+") if lang not in installed]
+
+
+def _crop(c: Control) -> None:
+    for axis, across in ((keys.CROP_X, "left to right"), (keys.CROP_Y, "top to bottom")):
+        st.slider(f"{c.spec.label}: {across} (%)", 0.0, 100.0, step=CROP_STEP, key=keys.setting(axis), help=c.help)
+
+
+def _slider(c: Control) -> Any:
+    assert c.number is not None and c.spec.low is not None and c.spec.high is not None
+    step = c.number(c.spec.step) if c.spec.step else None
+    return st.slider(c.label, c.number(c.spec.low), c.number(c.spec.high), step=step, format=c.format,
+                     key=keys.setting(c.field), help=c.help)
+
+
+def _number(c: Control) -> Any:
+    assert c.number is not None
+    step = c.number(c.spec.step) if c.spec.step else None
+    low = None if c.spec.low is None else c.number(c.spec.low)
+    high = None if c.spec.high is None else c.number(c.spec.high)
+    return st.number_input(c.label, low, high, step=step, format=c.format, key=keys.setting(c.field), help=c.help)
+
+
+def render(c: Control) -> Any:
+    """Draw one control; returns its value."""
+    key = keys.setting(c.field)
+    if c.kind == "crop":
+        return _crop(c)
+    if c.kind == "slider":
+        return _slider(c)
+    if c.kind == "number":
+        return _number(c)
+    if c.kind == "toggle":
+        return st.toggle(c.label, key=key, help=c.help)
+    if c.kind == "segmented":
+        return st.segmented_control(c.label, list(c.spec.choices), format_func=c.spec.name_of, key=key,
+                                    required=True, help=c.help)
+    if c.kind == "select":
+        return st.selectbox(c.label, list(c.spec.choices), format_func=c.spec.name_of, key=key, help=c.help)
+    if c.kind == "languages":
+        return st.multiselect(c.label, languages(url.options().lang), key=key, help=c.help)
+    return st.text_input(c.label, key=key, help=c.help)
+
+
+def render_group(controls: list[Control]) -> None:
+    """A group's controls in the order of the fields; a control whose ``needs`` does not hold is left out."""
+    values: dict[str, Any] = {}
+    for c in controls:
+        if needed(c, values):
+            values[c.field] = render(c)

@@ -1,0 +1,183 @@
+"""The files a session has open, and their pages: each session decodes its own.
+
+A file is kept as its bytes and a few facts (:class:`FileEntry`); its pages are decoded from the bytes
+into this session's state and kept for the few files used last (``MAX_DECODED``), so a slider move
+does not decode the page again, a long session does not hold every file's pixels, and no page object
+is ever handed to two sessions (pages are mutable: a PDF page is drawn on first use).
+
+A page is named by its page key, ``"sha256:index"``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+import streamlit as st
+
+import ocr
+from ocr.batch import describe_error
+
+from . import keys
+
+MAX_DECODED = 3  # files whose decoded pages a session keeps
+SAMPLES = Path(__file__).resolve().parent / "samples"
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """One opened file: its bytes (so its pages can be decoded again), name and facts."""
+
+    name: str
+    sha: str
+    data: bytes
+    kind: str  # the format found in the bytes, e.g. "JPEG", "PDF"
+    count: int  # pages
+    first_size: tuple[int, int]  # the first page's width and height in pixels
+    notes: tuple[str, ...] = ()  # what the decoder did that a person should know (e.g. a PDF's resolution)
+    truth: str | None = None  # the true text, for bundled samples
+
+    @property
+    def size(self) -> int:
+        """Bytes."""
+        return len(self.data)
+
+
+def files() -> dict[str, FileEntry]:
+    """The open files by SHA-256, in the order they were opened."""
+    found: dict[str, FileEntry] = st.session_state[keys.FILES]
+    return found
+
+
+def _notes(pages: list[ocr.Page]) -> tuple[str, ...]:
+    """The pages' notes, each once: as it is when every page has it, else after the pages that have it."""
+    where: dict[str, list[int]] = {}
+    for page in pages:
+        for note in page.notes:
+            where.setdefault(note, []).append(page.index + 1)
+    lines = []
+    for note, numbers in where.items():
+        if len(numbers) == len(pages):
+            lines.append(note)
+        else:
+            listed = ", ".join(map(str, numbers[:8])) + (", …" if len(numbers) > 8 else "")
+            lines.append(f"page{'s' if len(numbers) > 1 else ''} {listed}: {note}")
+    return tuple(lines)
+
+
+def pages_of(entry: FileEntry) -> list[ocr.Page]:
+    """A file's pages, decoded in this session and kept for the ``MAX_DECODED`` files used last."""
+    decoded: dict[str, list[ocr.Page]] = st.session_state[keys.DECODED]
+    pages = decoded.pop(entry.sha, None)
+    if pages is None:
+        pages = ocr.load(entry.data, entry.name)
+    decoded[entry.sha] = pages  # last used goes last
+    for sha in list(decoded)[:-MAX_DECODED]:
+        del decoded[sha]
+    return pages
+
+
+def add_file(name: str, data: bytes, truth: str | None = None) -> str | None:
+    """Open a file. Returns None when it was added, else one sentence saying why not."""
+    sha = hashlib.sha256(data).hexdigest()
+    if sha in files():
+        return f"it is already open as {files()[sha].name}."
+    try:
+        pages = ocr.load(data, name)
+        _ = pages[0].image  # the thumbnail needs the first page's pixels: one that cannot be drawn is said now
+    except Exception as e:  # one sentence for this file; every other file goes on
+        return describe_error(e)
+    files()[sha] = FileEntry(name=name, sha=sha, data=data, kind=pages[0].kind, count=len(pages),
+                             first_size=pages[0].size, notes=_notes(pages), truth=truth)
+    st.session_state[keys.DECODED][sha] = pages
+    if page_ref(st.session_state.get(keys.CURRENT)) is None:
+        st.session_state[keys.CURRENT] = f"{sha}:0"
+    return None
+
+
+def open_sample(path: Path) -> str | None:
+    """Open a bundled sample with its true text (``NAME.gt.txt``) when it has one."""
+    truth = path.with_suffix(".gt.txt")
+    return add_file(path.name, path.read_bytes(), truth.read_text("utf-8") if truth.exists() else None)
+
+
+def samples() -> list[Path]:
+    """The bundled sample images, by name."""
+    return sorted(SAMPLES.glob("*.[jp][pn]g"))
+
+
+def remove_file(sha: str) -> None:
+    """Close a file: its pages, results, edits and auto-tune traces go; another page becomes current."""
+    files().pop(sha, None)
+    st.session_state[keys.DECODED].pop(sha, None)
+    for key in (keys.RESULTS, keys.EDITS, keys.TRACE):
+        for page_key in [k for k in st.session_state[key] if k.startswith(sha + ":")]:
+            del st.session_state[key][page_key]
+    chosen = st.session_state.get(keys.CURRENT)
+    if chosen and chosen.startswith(sha + ":"):
+        every = page_keys()
+        st.session_state[keys.CURRENT] = every[0] if every else None
+
+
+def page_keys() -> list[str]:
+    """Every page of every open file, in order: "sha256:index"."""
+    return [f"{sha}:{i}" for sha, entry in files().items() for i in range(entry.count)]
+
+
+def _split(key: str | None) -> tuple[FileEntry, int] | None:
+    """The file and page index a page key names, or None when it is gone (without decoding anything)."""
+    if not key or ":" not in key:
+        return None
+    sha, index = key.rsplit(":", 1)
+    entry = files().get(sha)
+    if entry is None or not index.isdigit() or int(index) >= entry.count:
+        return None
+    return entry, int(index)
+
+
+class PageRef(NamedTuple):
+    """A page of an open file, with its file."""
+
+    entry: FileEntry
+    page: ocr.Page
+
+
+def page_ref(key: str | None) -> PageRef | None:
+    """The file and the page a page key names, or None when it is gone."""
+    found = _split(key)
+    if found is None:
+        return None
+    entry, index = found
+    return PageRef(entry, pages_of(entry)[index])
+
+
+def page_problem(key: str) -> str | None:
+    """Why a page cannot be shown (a PDF page that cannot be drawn), or None when it can."""
+    ref = page_ref(key)
+    if ref is None:
+        return "the page is no longer open."
+    try:
+        _ = ref.page.image  # the pixels are needed to show it: a page that cannot be drawn is said here
+    except Exception as e:
+        return describe_error(e)
+    return None
+
+
+def page_label(key: str) -> str:
+    """A page as a person names it: the file's name, and the page number in a file of many pages."""
+    found = _split(key)
+    if found is None:
+        return "?"
+    entry, index = found
+    return entry.name if entry.count == 1 else f"{entry.name} (page {index + 1} of {entry.count})"
+
+
+def current() -> str | None:
+    """The chosen page's key (the first page when the chosen one was closed), None when nothing is open."""
+    key = st.session_state.get(keys.CURRENT)
+    if _split(key) is None:
+        every = page_keys()
+        key = st.session_state[keys.CURRENT] = every[0] if every else None
+    return key

@@ -1,0 +1,108 @@
+"""Every session-state key of the app, named once: the plain keys (what the session remembers) and the
+widget and button keys (what each control is called). Pages and tests import these names; no page and
+no test spells a key as a string.
+
+Plain keys hold results, so they outlive the page that made them (Streamlit drops a widget's key when
+its page is left):
+
+======================  =========================================================================
+``FILES``               dict sha256 -> :class:`workbench.files.FileEntry`, in the order they were opened
+``DECODED``             dict sha256 -> the file's decoded pages, this session's own, the last few used
+``REFUSED``             list of (file name, sentence) from the last upload
+``CURRENT``             the chosen page: a page key "sha256:index"
+``SETTINGS``            the :class:`ocr.Settings` the controls show
+``OPTIONS``             the :class:`ocr.Options` (languages, page layout...)
+``PUSH``                True when code changed the settings and the controls must be moved to them
+``RESULTS``             dict page key -> the page's latest :class:`ocr.Result`
+``EDITS``               dict page key -> the text as the person edited it
+``HISTORY``             list of :class:`workbench.history.Run`, every OCR run of the session
+``BATCH``               per-page status rows of the last OCR run
+``AUTORUN``             set by Upload's "Extract text" button: the Extract page reads every page
+``TRACE``               dict page key -> the last auto-tune trace (a DataFrame)
+``URL_READ``            True once the link's settings were read (first run of a session)
+``NOTICE``              list of (message, detail) to show once at the top of the next page
+``UPLOAD_ROUND``        counts uploads: part of the drop zone's key, so it empties after each
+``CAMERA_SEEN``         the id of the last camera photo taken in
+``PRESET_SEEN``         the id of the last settings file applied
+======================  =========================================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+# -- plain keys ----------------------------------------------------------------------------------------
+
+FILES, DECODED, REFUSED, CURRENT = "files", "decoded", "refused", "current"
+SETTINGS, OPTIONS, PUSH = "settings", "options", "push"
+RESULTS, EDITS, HISTORY, BATCH, AUTORUN, TRACE = "results", "edits", "history", "batch", "autorun", "trace"
+URL_READ, NOTICE, UPLOAD_ROUND, CAMERA_SEEN, PRESET_SEEN = (
+    "url_read", "notice", "upload_round", "camera_seen", "preset_seen")
+
+# What each collection starts as in a new session.
+FRESH: dict[str, Callable[[], Any]] = {
+    FILES: dict, DECODED: dict, REFUSED: list, RESULTS: dict, EDITS: dict, HISTORY: list, BATCH: list,
+    TRACE: dict, NOTICE: list, UPLOAD_ROUND: int,
+}
+
+
+# -- widget and button keys ----------------------------------------------------------------------------
+# Upload
+CAMERA_ON, CAMERA = "w_camera_on", "w_camera"
+GO_EXTRACT = "go_extract"
+# Tune
+PRESET_UPLOAD, PRESET_DOWNLOAD = "w_preset", "preset_download"
+AUTO_TUNE, RESET = "auto_tune", "reset"
+# the crop's two range sliders stand in for the crop field: percentages across and down the page
+CROP_X, CROP_Y = "crop_x", "crop_y"
+# Extract
+EXTRACT_ONE, EXTRACT_ALL = "extract_one", "extract_all"
+TEXT, BOXES = "w_text", "w_boxes"
+# History
+RUN_A, RUN_B, ALL_SETTINGS = "w_run_a", "w_run_b", "w_all_settings"
+
+
+def uploader(round_: int) -> str:
+    """The drop zone's key: new after each upload, so the zone empties (the files are listed below it)."""
+    return f"w_uploader{round_}"
+
+
+def sample(stem: str) -> str:
+    """The button that opens a bundled sample."""
+    return f"sample_{stem}"
+
+
+def remove(sha: str) -> str:
+    """The button that closes an open file."""
+    return f"remove_{sha}"
+
+
+def page_picker(where: str) -> str:
+    """The chooser of the current page on one page of the app ("tune", "extract")."""
+    return f"w_page{where}"
+
+
+def setting(field: str) -> str:
+    """The control of a field of :class:`ocr.Settings` or :class:`ocr.Options` (or ``CROP_X``/``CROP_Y``)."""
+    return f"w_set_{field}"
+
+
+def download(fmt: str) -> str:
+    """A download button on the Extract page: ``fmt`` is an export format (txt, json, csv, hocr, pdf, zip)."""
+    return f"dl_{fmt}"
+
+
+def truth(page_key: str) -> str:
+    """The box for a page's true text."""
+    return f"w_truth{page_key}"
+
+
+def truth_file(page_key: str) -> str:
+    """The upload of a page's true text as a file."""
+    return f"w_truth_file{page_key}"
+
+
+def restore(side: str) -> str:
+    """History's "use this run's settings" button under run ``side`` ("a" or "b")."""
+    return f"restore_{side}"
