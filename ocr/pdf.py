@@ -328,11 +328,12 @@ class SearchablePdf:
         self.pages += 1
 
     def save(self, target: str | os.PathLike[str] | BinaryIO) -> None:
-        """Write the document (compressed object streams; the originals' streams as they were)."""
+        """Write the document: object streams compressed, every stream as it is (the originals' as they
+        were, ours compressed when made)."""
         if not self.pages:
             raise OcrError("there is no page to write.")
         where = os.fspath(target) if isinstance(target, os.PathLike) else target
-        self.pdf.save(where, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.generate,
+        self.pdf.save(where, compress_streams=False, object_stream_mode=pikepdf.ObjectStreamMode.generate,
                       recompress_flate=False)
 
     def to_bytes(self) -> bytes:
@@ -376,7 +377,7 @@ class SearchablePdf:
         if layer:
             # the page's own streams are wrapped in q/Q so their graphics state cannot leak into the layer
             page.contents_add(pikepdf.Stream(self.pdf, b"q\n"), prepend=True)
-            page.contents_add(pikepdf.Stream(self.pdf, b"\nQ\n" + layer))
+            page.contents_add(_flate(self.pdf, b"\nQ\n" + layer))
 
     def _add_picture_page(self, origin: Origin, result: Result | None) -> None:
         picture = None
@@ -404,7 +405,7 @@ class SearchablePdf:
             ops.append(text_layer(result.words, pixels_to_page(result, to_user), "/OcrText").rstrip(b"\n"))
         page = pikepdf.Dictionary(
             Type=pikepdf.Name.Page, MediaBox=[0, 0, round(w_pt, 3), round(h_pt, 3)], Resources=resources,
-            Contents=pikepdf.Stream(self.pdf, b"\n".join(ops) + b"\n"),
+            Contents=_flate(self.pdf, b"\n".join(ops) + b"\n"),
         )
         self.pdf.pages.append(pikepdf.Page(page))
 
@@ -412,7 +413,7 @@ class SearchablePdf:
         """The glyphless Type 0 font (Identity-H, UTF-16 code units as CIDs), made once per document."""
         if self._font is None:
             pdf = self.pdf
-            font_file = pikepdf.Stream(pdf, GLYPHLESS_TTF)
+            font_file = _flate(pdf, GLYPHLESS_TTF)
             font_file.Length1 = len(GLYPHLESS_TTF)
             descriptor = pdf.make_indirect(pikepdf.Dictionary(
                 Type=pikepdf.Name.FontDescriptor, FontName=pikepdf.Name.GlyphLess, Flags=5,
@@ -430,9 +431,16 @@ class SearchablePdf:
             self._font = pdf.make_indirect(pikepdf.Dictionary(
                 Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type0, BaseFont=pikepdf.Name.GlyphLess,
                 Encoding=pikepdf.Name("/Identity-H"), DescendantFonts=[cid_font],
-                ToUnicode=pikepdf.Stream(pdf, _to_unicode()),
+                ToUnicode=_flate(pdf, _to_unicode()),
             ))
         return self._font
+
+
+def _flate(pdf: pikepdf.Pdf, data: bytes) -> pikepdf.Stream:
+    """A stream of ``data``, compressed."""
+    stream = pikepdf.Stream(pdf, zlib.compress(data, 6))
+    stream.Filter = pikepdf.Name.FlateDecode
+    return stream
 
 
 def _upright_size(picture: Picture) -> tuple[int, int]:
