@@ -266,7 +266,7 @@ def _numbers(numbers: list[int]) -> str:
     return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}-{r[-1]}" for r in runs)
 
 
-def _open_all(files: Iterable[FileLike], reading: Reading, text_layer: str) -> Iterator[list[Job] | Outcome]:
+def _open_all(files: Iterable[FileLike], reading: Reading, text_layer: str) -> Iterator[deque[Job] | Outcome]:
     """Each file in turn (opened when asked for): its jobs, or one failed outcome when it cannot be
     opened. A file's notes ride on its first page (``file_notes``)."""
     for number, item in enumerate(files):
@@ -274,7 +274,7 @@ def _open_all(files: Iterable[FileLike], reading: Reading, text_layer: str) -> I
         if isinstance(source, Page):  # a page already loaded: read from its pixels
             outcome = Outcome(source.name, source.source, page=source, index=source.index, count=source.count,
                               notes=list(source.notes), file=number, origin=origin_of(source))
-            yield [Job(Source(source.source or source.name), source.index, outcome, page=source, dpi=source.dpi)]
+            yield deque([Job(Source(source.source or source.name), source.index, outcome, page=source, dpi=source.dpi)])
             continue
         try:
             jobs, notes = open_source(source, reading, text_layer)
@@ -285,7 +285,9 @@ def _open_all(files: Iterable[FileLike], reading: Reading, text_layer: str) -> I
             job.outcome.file = number
         if jobs:
             jobs[0].outcome.file_notes.extend(notes)
-        yield jobs
+        batch = deque(jobs)  # the driver takes jobs out of this very deque: none stays held here once read
+        del jobs
+        yield batch
 
 
 # -- the ordered stream ------------------------------------------------------------------------------
@@ -341,7 +343,7 @@ class _Drive:
         self.reading, self.runner, self.window, self.progress = reading, runner, max(1, window), progress
         self.total = len(files)  # one per file until it is opened
         self.done = 0
-        self.pending: list[Job] = []  # the open file's jobs not yet submitted, in order
+        self.pending: deque[Job] = deque()  # the open file's jobs not yet submitted, in order
         self.slots: deque[Job | Outcome] = deque()  # every position not yet yielded, in order
         self.ready: set[int] = set()  # ids of slots done
         self.futures: dict[int, tuple[Job, Any]] = {}  # id(job) -> (job, future), until collected
@@ -379,14 +381,14 @@ class _Drive:
                     self._settle(opened, opened)
                     continue
                 self.total += len(opened) - 1
-                self.pending = list(opened)
+                self.pending = opened
                 if opened:
                     self.runner.file_opened(opened[0].source)
                     self.left[id(opened[0].source)] = len(opened)
                 else:
                     self.total += 1  # no page chosen: nothing to count
                 continue
-            job = self.pending.pop(0)
+            job = self.pending.popleft()
             if job.outcome.kept:
                 self._settle(job, job.outcome)
                 self._source_done(job)
