@@ -100,17 +100,23 @@ def read_remote(file: bytes | str, name: str, index: int, reading: Reading) -> t
         return None, describe_error(e)
 
 
-def interrupt_engines() -> bool:
-    """Run on each worker when a batch is cancelled: stop the engine, so no page goes on being read."""
-    from distributed import get_worker
-
-    plugin = get_worker().plugins.get(PLUGIN)
+def interrupt_engines(dask_worker: Any) -> bool:
+    """Run on each worker (``client.run``) when a batch is cancelled: stop its engine, so no page goes on
+    being read."""
+    plugin = dask_worker.plugins.get(PLUGIN)
     if isinstance(plugin, EnginePlugin):
         plugin.reset()
     for engine in _OWN.values():
         engine.close()
     _OWN.clear()
     return True
+
+
+def worker_processes(dask_worker: Any) -> list[int]:
+    """Run on each worker (``client.run``): its process id and its engine's processes."""
+    plugin = dask_worker.plugins.get(PLUGIN)
+    engines = [plugin.engine] if isinstance(plugin, EnginePlugin) and plugin.engine else []
+    return [os.getpid(), *(pid for engine in [*engines, *_OWN.values()] for pid in engine.worker_pids())]
 
 
 class ClusterRunner:
@@ -129,10 +135,13 @@ class ClusterRunner:
         self._data: dict[int, Any] = {}  # id(source) -> the future of its bytes on the cluster
 
     def file_opened(self, source: Source) -> None:
-        if source.data is not None:
-            self._data[id(source)] = self.client.scatter(source.data, hash=False)
-        elif source.path is not None and not self.share_paths:
-            self._data[id(source)] = self.client.scatter(Path(source.path).read_bytes(), hash=False)
+        """Send the file's bytes to every worker (unless they read it from its path): a worker that dies
+        then takes no file with it, and its pages are read again elsewhere."""
+        data = source.data
+        if data is None and source.path is not None and not self.share_paths:
+            data = Path(source.path).read_bytes()
+        if data is not None:
+            self._data[id(source)] = self.client.scatter(data, hash=False, broadcast=True)
 
     def file_done(self, source: Source) -> None:
         self._data.pop(id(source), None)  # the cluster lets the bytes go once no task needs them
