@@ -13,11 +13,11 @@ import pytest
 
 pytest.importorskip("distributed")
 
-from ocr.batch import Source, stream_pages  # noqa: E402
-from ocr.cli import main  # noqa: E402
-from ocr.cluster import connect, worker_processes  # noqa: E402
+from ocr.batch import Source, stream_pages
+from ocr.cli import main
+from ocr.cluster import connect, worker_processes
 
-from .conftest import draw_page, words_of  # noqa: E402
+from .conftest import draw_page, words_of
 
 pytestmark = pytest.mark.timeout(180)
 
