@@ -17,7 +17,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
-    "load": "decode", "Page": "decode",
+    "load": "decode", "Page": "decode", "Limits": "limits",
     "Settings": "settings", "Options": "settings", "preset_json": "settings", "parse_preset": "settings",
     "preprocess": "preprocessing", "Processed": "preprocessing",
     "recognize": "recognition",
@@ -57,6 +57,7 @@ if TYPE_CHECKING:  # for editors and type checkers: the same names, imported for
         TesseractError,
     )
     from .exports import FORMATS, export, export_zip
+    from .limits import Limits
     from .preprocessing import Processed, preprocess
     from .recognition import recognize
     from .result import Result

@@ -167,13 +167,13 @@ class LocalRunner:
     def _read(self, job: Job, reading: Reading) -> Result:
         page = job.page
         assert page is not None
-        held = _held(page)
+        held = page.held  # pixels held before (e.g. the app's page on screen) stay held
         try:
             settings, options = self.tune(page) if self.tune else (reading.settings, reading.options)
             return read_page(page, settings, options, outputs=reading.outputs, engine=self.engine)
         finally:
             if not held:  # decoded for this reading, let go after it: a batch holds a few pages at a time
-                _release(page)
+                page.release()
 
     def collect(self, job: Job, future: Future[Result]) -> Result:
         return future.result()
@@ -190,19 +190,6 @@ class LocalRunner:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
-
-
-def _held(page: Page) -> bool:
-    """Whether the page's pixels are held now (a page made from an array always is)."""
-    held = getattr(page, "held", None)
-    return bool(held) if held is not None else page._image is not None and page._render is None
-
-
-def _release(page: Page) -> None:
-    """Let a page's pixels go, where the page can decode them again."""
-    release = getattr(page, "release", None)
-    if callable(release):
-        release()
 
 
 # -- opening files -----------------------------------------------------------------------------------

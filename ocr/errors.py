@@ -32,6 +32,23 @@ class TooLargeError(InputError):
     pass
 
 
+class OverLimitError(TooLargeError):
+    """The file breaks one of the limits of :class:`ocr.limits.Limits`; ``limit`` names which one
+    ("max_pages", "max_pixels_per_page", "max_pixels_per_file" or "max_side")."""
+
+    def __init__(self, message: str, limit: str = "") -> None:
+        super().__init__(message)
+        self.limit = limit
+
+
+class NotEnoughMemoryError(TooLargeError):
+    """Decoding a page ran out of memory although the file was within its limits."""
+
+
+class PasswordError(InputError):
+    """The PDF is encrypted with a password (or a scheme) that it cannot be opened without."""
+
+
 class MissingDependencyError(OcrError):
     """An engine, or the language data asked for, is not installed."""
 

@@ -1,7 +1,8 @@
-"""How well did Tesseract read a page, judged without knowing the true text.
+"""How well was a page read, judged without knowing the true text, in terms that hold for every engine.
 
-Tesseract's own mean confidence is a poor judge on its own: a reading that finds three words with high
-confidence beats one that finds the whole page. The score here counts *characters that look right*
+An engine's own mean confidence is a poor judge on its own: a reading that finds three words with high
+confidence beats one that finds the whole page, and the confidences of two engines are not on one
+scale. The score here counts *characters that look right*
 and subtracts characters that look wrong, so that it grows with what was read correctly (fewer
 deletions) and shrinks with invented text (insertions) and garbled words (substitutions):
 
@@ -10,15 +11,19 @@ deletions) and shrinks with invented text (insertions) and garbled words (substi
   length, a little less when Tesseract itself doubted it;
 * a well-formed number, price, date, time or code (``12.50``, ``22/04/2022``, ``14:18``, ``A4``) counts
   its length times Tesseract's confidence (no dictionary can check it);
-* a word not in the dictionary counts by Tesseract's confidence, from minus its length to plus half of
-  it (names, places and foreign words are often read right; at low confidence they are usually not);
+* a word not in the dictionary counts by how plausible its letters are in the language (a character
+  trigram model of the dictionary: "Lindqvist" is plausible, "tpprmr" is not) and by the engine's
+  confidence, from minus its length to plus half of it (names, places and foreign words are often read
+  right; implausible letters at low confidence usually are not);
 * short words count little, and never much more than their confidence says;
 * symbol soup -- a token with more punctuation than letters -- counts minus its length; a token is
   split at punctuation inside it, and symbols ordinary text hardly has (``| ~ ^ { } < > = _ * #``)
   count minus one each;
 * a word Tesseract put alone on a line of its own block while it sits on the row of another block's
   words (a column of prices cut off from its items, to be read after all of them) counts minus its
-  length: the judge cannot read the order of a text, but this is the way columns go wrong.
+  length: the judge cannot read the order of a text, but this is the way columns go wrong;
+* layout: a word read twice, over itself (two lines laid on one printed line), counts minus its length;
+  so does a speck of one or two characters out in the margin, away from the body of the text.
 
 ``score`` returns the total and the parts it came from. Scores are in characters, so readings of the
 same page at different scales, thresholds or page segmentations can be compared directly.
@@ -27,10 +32,16 @@ same page at different scales, thresholds or page segmentations can be compared 
 from __future__ import annotations
 
 import contextlib
+import json
+import math
+import os
 import re
 import unicodedata
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -62,6 +73,9 @@ class Weights:
     unknown_max: float = 0.5  # ... and at confidence 100
     garbage: float = -1.0  # credit per character of symbol soup
     stray: float = -1.0  # credit per character of a word split off from its row into a block of its own
+    plausible: float = -2.5  # mean log-probability per letter (trigram) at which an unknown word earns its
+    implausible: float = -4.0  # ... best credit, and at which it earns its worst (from the dictionary's words)
+    layout: float = -1.0  # credit per character of a word read twice over itself, or a speck in the margin
 
 
 DEFAULT_WEIGHTS = Weights()
@@ -79,6 +93,7 @@ class Judgement:
     unknown: int = 0  # characters in other words
     garbage: int = 0  # characters in symbol soup
     stray: int = 0  # characters of words split off from their row (read out of order)
+    layout: int = 0  # characters read twice over themselves, or specks in the margins
     mean_conf: float = 0.0
 
 
@@ -96,6 +111,57 @@ def _load_words(lang: str) -> frozenset[str]:
         with contextlib.suppress(Exception):  # no dictionary for this language: the judge leans on confidence
             words |= wordlist(part)
     return frozenset(w for w in words if any(ch.isalpha() for ch in w))
+
+
+class CharModel:
+    """A character trigram model of a language's words: how plausible a string of letters is as a word.
+    Trained on the dictionary (add-k smoothing); ``^`` and ``$`` mark a word's edges."""
+
+    def __init__(self, trigrams: dict[str, int], k: float = 0.1) -> None:
+        self.trigrams: Counter[str] = Counter(trigrams)
+        self.contexts: Counter[str] = Counter()
+        for gram, count in trigrams.items():
+            self.contexts[gram[:2]] += count
+        alphabet = {ch for gram in trigrams for ch in gram if ch not in "^$"}
+        self.k, self.size = k, len(alphabet) + 2
+
+    @classmethod
+    def of(cls, words: Iterable[str]) -> CharModel:
+        """The model of these words."""
+        trigrams: Counter[str] = Counter()
+        for word in words:
+            padded = "^^" + "".join(ch for ch in word.lower() if ch.isalpha()) + "$"
+            trigrams.update(padded[i - 2:i + 1] for i in range(2, len(padded)))
+        return cls(dict(trigrams))
+
+    def plausibility(self, word: str) -> float:
+        """Mean log-probability per letter of ``word`` (its letters, lower-cased): about -2 for ordinary
+        words, below -4 for strings no word of the language looks like."""
+        padded = "^^" + "".join(ch for ch in word.lower() if ch.isalpha()) + "$"
+        steps = [math.log((self.trigrams[padded[i - 2:i + 1]] + self.k) / (self.contexts[padded[i - 2:i]]
+                                                                              + self.k * self.size))
+                 for i in range(2, len(padded))]
+        return sum(steps) / len(steps)
+
+
+@lru_cache(maxsize=8)
+def char_model(lang: str) -> CharModel | None:
+    """The trigram model of ``lang``'s dictionary words; None without a dictionary. Counted once per
+    machine (a few seconds) and kept as JSON beside the word lists."""
+    words = load_words(lang)
+    if not words:
+        return None
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ocr-workbench"
+    path = cache / f"{lang.replace('+', '_')}-{len(words)}.trigrams.json"
+    with contextlib.suppress(OSError, ValueError):
+        return CharModel(json.loads(path.read_text(encoding="utf-8")))
+    model = CharModel.of(words)
+    with contextlib.suppress(OSError):
+        cache.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".part")
+        partial.write_text(json.dumps(dict(model.trigrams)), encoding="utf-8")
+        partial.replace(path)
+    return model
 
 
 def _letters(core: str) -> int:
@@ -117,8 +183,8 @@ def _case_jumble(part: str) -> bool:
     return len(re.findall(r"[a-z][A-Z]", part)) >= 2
 
 
-def word_credit(token: str, conf: float, words: frozenset[str],
-                w: Weights = DEFAULT_WEIGHTS) -> list[tuple[str, int, float]]:
+def word_credit(token: str, conf: float, words: frozenset[str], w: Weights = DEFAULT_WEIGHTS,
+                model: CharModel | None = None) -> list[tuple[str, int, float]]:
     """The (kind, characters, credit) parts of one token as Tesseract read it.
 
     A token is split at punctuation inside it (``islice(iterable,`` is two words, ``wo|rd`` two short
@@ -155,6 +221,10 @@ def word_credit(token: str, conf: float, words: frozenset[str],
             unknown = m * (w.unknown_min + (w.unknown_max - w.unknown_min) * p)
             if _letters(part) <= 3:  # too short for the dictionary to say anything: confidence alone, capped
                 unknown = min(unknown, m * w.short_credit * p)
+            elif model is not None:  # as much the letters' plausibility as the engine's confidence
+                share = (model.plausibility(part) - w.implausible) / (w.plausible - w.implausible)
+                looks = w.unknown_min + (w.unknown_max - w.unknown_min) * min(1.0, max(0.0, share))
+                unknown = (unknown + m * looks) / 2
             out.append(("unknown", m, unknown))
     return out
 
@@ -186,9 +256,51 @@ def _strays(words: pd.DataFrame) -> int:
     return total
 
 
+_BOX = ["left", "top", "width", "height"]
+
+
+def _doubles(words: pd.DataFrame) -> int:
+    """Characters of words read twice over themselves: a word whose box lies for the most part inside
+    another's (two lines laid on one printed line, a stroke read as a second word). Needs the boxes."""
+    if not set(_BOX) <= set(words.columns) or len(words) < 2:
+        return 0
+    box = words[_BOX].to_numpy(float)
+    x0, y0 = box[:, 0], box[:, 1]
+    x1, y1 = x0 + box[:, 2], y0 + box[:, 3]
+    area = np.maximum(box[:, 2] * box[:, 3], 1.0)
+    texts = words["text"].astype(str).to_numpy()
+    total = 0
+    order = np.argsort(-area, kind="stable")  # the larger of two overlapping words keeps its credit
+    for rank, i in enumerate(order):
+        later = order[rank + 1:]
+        if not len(later):
+            break
+        w = np.minimum(x1[later], x1[i]) - np.maximum(x0[later], x0[i])
+        h = np.minimum(y1[later], y1[i]) - np.maximum(y0[later], y0[i])
+        inside = (w > 0) & (h > 0) & (w * h > 0.6 * area[later])
+        total += sum(len(texts[j].strip()) for j in later[inside])
+    return total
+
+
+def _specks(words: pd.DataFrame) -> int:
+    """Characters of one- or two-character words out in the margin: beyond the body of the text (the
+    middle 90 % of the words' centres, widened by two line heights) on either side."""
+    if not set(_BOX) <= set(words.columns) or len(words) < 10:
+        return 0
+    box = words[_BOX].to_numpy(float)
+    cx, cy = box[:, 0] + box[:, 2] / 2, box[:, 1] + box[:, 3] / 2
+    line = float(np.median(box[:, 3]))
+    (left, right), (top, bottom) = np.percentile(cx, [5, 95]), np.percentile(cy, [5, 95])
+    outside = (cx < left - 2 * line) | (cx > right + 2 * line) | (cy < top - 2 * line) | (cy > bottom + 2 * line)
+    texts = words["text"].astype(str).str.strip().to_numpy()
+    short = np.array([0 < len(t) <= 2 for t in texts])
+    return int(sum(len(t) for t in texts[outside & short]))
+
+
 def score(words: pd.DataFrame, lang: str = "eng", *, dictionary: frozenset[str] | None = None,
           weights: Weights = DEFAULT_WEIGHTS) -> Judgement:
     """Judge a reading from its words table (``Result.words``: columns ``text`` and ``conf``)."""
+    model = char_model(lang) if dictionary is None else (CharModel.of(dictionary) if dictionary else None)
     dictionary = load_words(lang) if dictionary is None else dictionary
     out = Judgement()
     if words is None or len(words) == 0:
@@ -198,13 +310,14 @@ def score(words: pd.DataFrame, lang: str = "eng", *, dictionary: frozenset[str] 
         if not token.strip():
             continue
         out.words += 1
-        for kind, n, credit in word_credit(token, conf, dictionary, weights):
+        for kind, n, credit in word_credit(token, conf, dictionary, weights, model):
             out.chars += n
             setattr(out, kind, getattr(out, kind) + n)
             out.score += credit
         confs.append(max(conf, 0.0))
     out.mean_conf = float(sum(confs) / len(confs)) if confs else 0.0
     out.stray = _strays(words)
-    out.score += weights.stray * out.stray
+    out.layout = _doubles(words) + _specks(words)
+    out.score += weights.stray * out.stray + weights.layout * out.layout
     out.score = round(out.score, 3)
     return out

@@ -16,6 +16,7 @@ import pandas as pd
 from .preprocessing import reduce
 
 DISPLAY_PIXELS = 1_000_000  # what a preview or a display copy is reduced to
+MAX_SIDE = 8192  # no display copy is longer than this on a side (JPEG and PNG encoders stop at 65,500)
 # Confidence bands for word boxes: (lowest confidence, RGB colour, what to call it).
 BANDS = (
     (90.0, (27, 158, 77), "90+"),
@@ -30,21 +31,20 @@ def rgb(image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_GRAY2RGB) if image.ndim == 2 else image.copy()
 
 
-def fit(image: np.ndarray, max_pixels: int = DISPLAY_PIXELS) -> tuple[np.ndarray, float]:
-    """The image reduced to at most ``max_pixels`` (never enlarged), and the factor it was reduced by."""
+def fit(image: np.ndarray, max_pixels: int = DISPLAY_PIXELS, max_side: int = MAX_SIDE) -> tuple[np.ndarray, float]:
+    """The image reduced to at most ``max_pixels`` and ``max_side`` pixels on its longer side (never
+    enlarged; a 100000x10 strip becomes 8192x1), and the factor it was reduced by."""
     h, w = image.shape[:2]
-    if h * w <= max_pixels:
+    factor = min(1.0, math.sqrt(max_pixels / (h * w)), max_side / max(h, w))
+    if factor >= 1.0:
         return image, 1.0
-    factor = math.sqrt(max_pixels / (h * w))
     small = reduce(image, factor)
     return small, small.shape[1] / w
 
 
 def thumbnail(image: np.ndarray, max_side: int = 320) -> np.ndarray:
     """A copy whose longer side is at most ``max_side`` pixels."""
-    h, w = image.shape[:2]
-    factor = min(1.0, max_side / max(h, w))
-    return image if factor >= 1.0 else reduce(image, factor)
+    return fit(image, image.shape[0] * image.shape[1], max_side)[0]
 
 
 def encode(image: np.ndarray, fmt: str = "png") -> bytes:

@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     from .decode import Page
 
 DEFAULT_DPI = 300  # what Tesseract is told when a file states no resolution
+# Orientation detection turns a page only this sure (Tesseract's OSD confidence). Measured on the dev set
+# and 80 drawn pages: pages truly turned by 90/180/270 degrees scored 9.3 to 16.8; on upright pages its
+# wrong answers scored 2.1 at most.
+ORIENT_MIN_CONF = 5.0
 
 
 @dataclass
@@ -341,8 +345,9 @@ Orienter = Callable[[np.ndarray, float], "tuple[int, float] | None"]
 
 def upright(image: np.ndarray, dpi: float, orient: Orienter | None = None) -> tuple[np.ndarray, int, str, str]:
     """The page turned upright as ``orient`` (by default Tesseract's orientation detection) finds it:
-    ``(image, degrees turned clockwise, what happened, warning or "")``. When the detection finds too
-    little text, or fails (no orientation data, a time-out), the page is left as it is, with a warning."""
+    ``(image, degrees turned clockwise, what happened, warning or "")``. The page is left as it is when
+    the detection finds too little text or is not sure (:data:`ORIENT_MIN_CONF`), and, with a warning,
+    when it fails (no orientation data, a time-out)."""
     if orient is None:
         from .engines import default_engine
 
@@ -352,9 +357,10 @@ def upright(image: np.ndarray, dpi: float, orient: Orienter | None = None) -> tu
     except OcrError as e:
         return image, 0, "failed; left as it is", f"Orientation detection failed ({e}); the page was left as it is."
     if found is None:
-        return (image, 0, "too little text to tell the orientation; left as it is",
-                "Orientation detection found too little text; the page was left as it is.")
+        return image, 0, "too little text to tell the orientation; left as it is", ""
     degrees, confidence = found
+    if degrees % 360 and confidence < ORIENT_MIN_CONF:
+        return image, 0, f"{degrees} degrees, but not sure enough (confidence {confidence:.1f}); left as it is", ""
     return rotate(image, degrees), degrees % 360, f"turned {degrees} degrees (confidence {confidence:.1f})", ""
 
 

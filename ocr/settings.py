@@ -6,7 +6,8 @@ help in plain words, its choices or bounds, its unit, the step a control moves b
 it belongs to, and the setting it depends on. Checking a value, the app's controls and the command
 line's help are all made from these specs, so nothing re-declares them.
 
-``Settings()`` changes nothing that could hurt a clean scan; every clean-up step is off until asked for.
+``Settings()`` changes nothing that could hurt a clean scan: every clean-up step is off until asked for,
+and a page is turned upright only when orientation detection is sure it lies turned.
 """
 
 from __future__ import annotations
@@ -208,7 +209,7 @@ class Settings(_Plain):
         0, "Turn clockwise", group="page", choices=(0, 90, 180, 270), names=("0°", "90°", "180°", "270°"),
         unit="degrees", widget="segmented", help="Turn the page by a quarter, half or three quarters.")
     auto_orient: bool = _setting(
-        False, "Turn upright automatically", group="page",
+        True, "Turn upright automatically", group="page",
         help="Finds pages turned by 90, 180 or 270 degrees and turns them upright "
              "(Tesseract's orientation and script detection, OSD).")
     grayscale: bool = _setting(

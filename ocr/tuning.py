@@ -54,7 +54,17 @@ from .engines import Engine, default_engine
 from .errors import OcrError
 from .judge import Judgement, load_words
 from .judge import score as judge_score
-from .preprocessing import DEFAULT_DPI, Processed, find_skew, is_dark, preprocess, reduce, rotate, to_gray
+from .preprocessing import (
+    DEFAULT_DPI,
+    ORIENT_MIN_CONF,
+    Processed,
+    find_skew,
+    is_dark,
+    preprocess,
+    reduce,
+    rotate,
+    to_gray,
+)
 from .recognition import recognize
 from .settings import Options, Settings
 
@@ -68,7 +78,8 @@ MAX_PIXELS = 24_000_000  # no candidate enlarges the page beyond this
 TEXT_HEIGHT = 36.0  # pixels: word-box height (ascender to descender) Tesseract reads best at
 MARGIN_CHARS = 4.0  # a candidate must beat plain by this many characters of score ...
 MARGIN_SHARE = 0.10  # ... and by this share of plain's score
-OSD_MIN_CONF = 1.5  # orientation detection below this confidence is not acted on
+OSD_MIN_CONF = 1.5  # a turn orientation detection is less sure of than this is not even tried
+PLAIN = Settings(auto_orient=False)  # candidates are turned by the search itself, never by detection
 SKEW_CLEAR = 1.5  # degrees: a page measured this skewed is read deskewed beside plain
 NOT_READ = "not read: the search was stopped first"
 SAFETY_FACTOR = 8.0  # a candidate taking this many times plain's seconds is reading noise: stopped
@@ -150,6 +161,9 @@ class Search:
     progress: Progress | None = None
     deadline: float | None = None  # time.monotonic() of the caller's outer limit
     stop: threading.Event | None = None
+    shrink: float = 1.0  # the working copy's size relative to the page given
+    kept: Settings = PLAIN  # what the answer must keep of the page given (its crop and turns)
+    osd: tuple[int, float] | None = None  # what orientation detection said of the working copy
     tried: list[Candidate] = field(default_factory=list)
     seen: set[tuple[Settings, Options, str]] = field(default_factory=set)
     spent: float = 0.0
@@ -233,13 +247,13 @@ def read_plain(search: Search, full: bool) -> tuple[Candidate, Candidate, tuple[
     beside it. Returns the reading to beat, the baseline on the working copy, and what the orientation
     detection found."""
     options = search.options
-    plain = Candidate(Settings(), options, "plain", view="full" if full else "work")
-    reduced = Candidate(Settings(), options, "plain") if full else plain
+    plain = Candidate(PLAIN, options, "plain", view="full" if full else "work")
+    reduced = Candidate(PLAIN, options, "plain") if full else plain
     work = search.views["work"]
     with ThreadPoolExecutor(max_workers=1) as side:
         osd = side.submit(_orientation, search.engine, work.image, work.dpi or DEFAULT_DPI)
         search.run([plain, reduced], always=True)  # plain is always a candidate
-        found = osd.result()
+        found = search.osd = osd.result()
     search.safety = min(options.timeout, max(5.0, SAFETY_FACTOR * max(plain.seconds, reduced.seconds)))
     return plain, reduced, found
 
@@ -247,10 +261,10 @@ def read_plain(search: Search, full: bool) -> tuple[Candidate, Candidate, tuple[
 def try_orientation(search: Search, baseline: Candidate, found: tuple[int, float] | None) -> Settings:
     """Stage 2a: the page turned as orientation detection says, kept when it reads better."""
     if not found or not found[0] or found[1] < OSD_MIN_CONF:
-        return Settings()
-    turned = Candidate(Settings(rotate=found[0]), search.options, "orientation")
+        return PLAIN
+    turned = Candidate(PLAIN.replace(rotate=found[0]), search.options, "orientation")
     search.run([turned])
-    return turned.settings if turned.score > baseline.score else Settings()
+    return turned.settings if turned.score > baseline.score else PLAIN
 
 
 def try_deskew(search: Search, base: Settings, anchor: Candidate) -> tuple[Settings, Candidate]:
@@ -366,7 +380,7 @@ def autotune(
     search = Search(
         views={"work": View(work, work_dpi), "full": View(pixels_in, dpi)},
         options=options, engine=engine, effort=max(1.0, float(effort)), progress=progress, stop=stop,
-        deadline=None if limit_s is None else time.monotonic() + max(0.0, limit_s),
+        deadline=None if limit_s is None else time.monotonic() + max(0.0, limit_s), shrink=shrink, kept=kept,
     )
     if progress:
         progress(0.0, STAGE_WORDS["plain"])
@@ -382,9 +396,9 @@ def autotune(
 
     if progress:
         done = "stopped early" if search.cut_short else "done"
-        progress(1.0, f"{done}: chose {_final(chosen, shrink, kept).describe()}, page layout {chosen.psm}")
-    return Tuning(_final(chosen, shrink, kept), chosen.options.replace(timeout=options.timeout),
-                  _trace(search, chosen, shrink, kept), search.cut_short)
+        progress(1.0, f"{done}: chose {_final(chosen, search).describe()}, page layout {chosen.psm}")
+    return Tuning(_final(chosen, search), chosen.options.replace(timeout=options.timeout), _trace(search, chosen),
+                  search.cut_short)
 
 
 # -- pieces --------------------------------------------------------------------------------------------
@@ -450,13 +464,13 @@ def _on_sample(search: Search, base: Settings, top: Candidate, steps: list[dict[
 def _as_image(image: Page | Processed | np.ndarray, dpi: float | None) -> tuple[np.ndarray, float | None, Settings]:
     """The pixels to tune on, their resolution, and the settings the answer must keep (a crop, a turn)."""
     if isinstance(image, Processed):
-        kept = Settings(rotate=image.orientation % 360)  # its turns, by hand and by orientation detection
+        kept = PLAIN.replace(rotate=image.orientation % 360)  # its turns, by hand and by orientation detection
         if image.settings is not None:
             kept = kept.replace(crop=image.settings.crop)
         return image.image, dpi or image.dpi, kept
     if isinstance(image, np.ndarray):
         return image, dpi, Settings()
-    return image.image, dpi or image.dpi, Settings()
+    return image.image, dpi or image.dpi, Settings()  # a Page: the answer may turn it by detection
 
 
 def _scales(height: float, pixels: int) -> list[float]:
@@ -517,20 +531,29 @@ def _refinements(s: Settings, height: float) -> list[dict[str, Any]]:
     return out
 
 
-def _final(c: Candidate, shrink: float, kept: Settings) -> Settings:
-    """Settings for the page as given: the reduction folded into the scale, the input's crop and
-    rotation kept."""
-    s = c.shown or c.settings
-    scale = round(s.scale * (1.0 if c.view == "full" else shrink), 4)
-    return s.replace(crop=kept.crop, rotate=(kept.rotate + s.rotate) % 360, scale=max(0.1, scale))
+def _final(c: Candidate, search: Search) -> Settings:
+    """Settings for the page as given: the reduction folded into the scale, the input's crop and turns
+    kept, and the turn the search judged, as orientation detection when detection is sure enough to
+    repeat it on the page (so a preset turns only the pages that lie turned), else as a fixed turn."""
+    s, kept = c.shown or c.settings, search.kept
+    scale = max(0.1, round(s.scale * (1.0 if c.view == "full" else search.shrink), 4))
+    rotate, detect = (kept.rotate + s.rotate) % 360, kept.auto_orient
+    sure = search.osd is not None and search.osd[1] >= ORIENT_MIN_CONF and bool(search.osd[0] % 360)
+    if detect and s.rotate and sure:
+        rotate = kept.rotate  # detection will find the same turn when the page is read
+    elif detect and sure:
+        detect = False  # detection would turn it, and the page read better as it is
+    elif detect and s.rotate:
+        detect = False  # a turn detection is not sure enough to make by itself: fixed
+    return s.replace(crop=kept.crop, rotate=rotate, scale=scale, auto_orient=detect)
 
 
-def _trace(search: Search, chosen: Candidate, shrink: float, kept: Settings) -> pd.DataFrame:
+def _trace(search: Search, chosen: Candidate) -> pd.DataFrame:
     rows = []
     for c in search.tried:
         j = c.judgement or Judgement()
         rows.append({
-            "candidate": c.index, "stage": c.stage, "settings": _final(c, shrink, kept).describe(), "psm": c.psm,
+            "candidate": c.index, "stage": c.stage, "settings": _final(c, search).describe(), "psm": c.psm,
             "score": c.score if c.judgement else float("nan"), "seconds": round(c.seconds, 3),
             "chosen": c is chosen, "words": j.words, "mean_conf": round(j.mean_conf, 1),
             "dictionary": j.dictionary, "garbage": j.garbage, "view": c.view, "error": c.error,

@@ -191,8 +191,11 @@ def test_turns_a_page_upside_down_back(engine):
     upside = np.ascontiguousarray(np.rot90(page, 2))
     tuned = autotune(page_of(upside), engine=engine)
     settings, options, trace = tuned.settings, tuned.options, tuned.trace
-    assert settings.rotate == 180, trace.to_string()
+    assert "orientation" in trace["stage"].tolist(), trace.to_string()
     assert words_of(read(page_of(upside), settings, options, engine)) == words_of(" ".join(SAMPLE_TEXT * 2))
+    # detection sure of the turn: the answer leaves it to detection, so the same preset reads an upright page too
+    assert settings.auto_orient and settings.rotate == 0
+    assert words_of(read(page_of(page), settings, options, engine)) == words_of(" ".join(SAMPLE_TEXT * 2))
 
 
 def test_reads_a_shaded_faint_page_better_than_plain(clean, engine):
@@ -365,3 +368,26 @@ def test_eval_writes_the_table(tmp_path, clean):
     assert "page.png" in out.stdout and "mean" in out.stdout
     lines = md.read_text().splitlines()
     assert lines[0].startswith("| image | defaults_cer | auto_cer |") and lines[-1].startswith("| **mean** | **")
+
+
+def test_judge_tells_plausible_unknown_words_from_letter_soup():
+    model = judge.char_model("eng")
+    assert model.plausibility("Lindqvist") > -3.0 > -4.0 > model.plausibility("tpprmrx")
+    plausible = words(("Lindqvist", 90), ("Okonkwo", 90))
+    soup = words(("tpprmrx", 90), ("xqzvbnk", 90))  # as sure of itself as the names
+    assert judge.score(plausible).score > 0 > judge.score(soup).score
+
+
+def test_judge_counts_a_word_read_twice_over_itself_and_specks_in_the_margin_against_the_reading():
+    def boxes(rows):
+        return pd.DataFrame(rows, columns=["text", "conf", "left", "top", "width", "height", "block", "par", "line",
+                                           "word"])
+
+    body = [(w, 90, 100 + 80 * (i % 6), 100 + 40 * (i // 6), 70, 30, 1, 1, 1 + i // 6, 1 + i % 6)
+            for i, w in enumerate(("reading pages written plainly makes work easier " * 3).split())]
+    clean = boxes(body)
+    twice = boxes([*body, ("reading", 80, 102, 101, 68, 29, 2, 1, 1, 1)])  # the first word again, over itself
+    specks = boxes([*body, ("i", 60, 5, 700, 6, 12, 3, 1, 1, 1), (";", 50, 990, 5, 5, 10, 4, 1, 1, 1)])
+    assert judge.score(clean).layout == 0
+    assert judge.score(twice).layout == len("reading") and judge.score(twice).score < judge.score(clean).score
+    assert judge.score(specks).layout == 2 and judge.score(specks).score < judge.score(clean).score

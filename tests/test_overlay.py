@@ -59,3 +59,14 @@ def test_crop_percentages_round_trip():
     assert overlay.crop_percent(size, box) == ((10.0, 60.0), (25.0, 75.0))
     assert overlay.crop_percent(size, None) == ((0.0, 100.0), (0.0, 100.0))
     assert overlay.crop_box(size, (50, 50), (0, 100))[2] >= 1  # never an empty crop
+
+
+@pytest.mark.parametrize("shape", [(10, 100_000), (100_000, 10), (3, 70_000)])
+def test_a_page_far_longer_than_an_encoder_takes_is_shown_shrunk(shape):
+    strip = np.full(shape, 255, np.uint8)
+    strip[:, ::50] = 0
+    small, factor = overlay.fit(strip)
+    assert max(small.shape) <= overlay.MAX_SIDE and factor < 1
+    for fmt in ("jpeg", "png"):
+        assert len(overlay.encode(small, fmt)) > 0
+    assert max(overlay.thumbnail(strip, 220).shape) <= 220

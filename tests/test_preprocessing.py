@@ -181,8 +181,8 @@ def test_each_step_is_timed_and_the_pipeline_order_is_reported(gray):
                             morphology="open", border=True, deskew=True)
     out = ocr.preprocess(gray, settings)
     names = [s.name for s in out.steps]
-    assert names == ["grayscale", "rescale", "deskew", "background", "denoise", "contrast", "threshold",
-                     "morphology", "border"]
+    assert names == ["auto-orient", "grayscale", "rescale", "deskew", "background", "denoise", "contrast",
+                     "threshold", "morphology", "border"]
     assert all(s.seconds >= 0 for s in out.steps) and out.seconds > 0
 
 
