@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import os
 import signal
+import subprocess
+import sys
 import time
 
 import psutil
@@ -17,7 +19,7 @@ from ocr.batch import Source, stream_pages
 from ocr.cli import main
 from ocr.cluster import connect, worker_processes
 
-from .conftest import draw_page, words_of
+from .conftest import ROOT, draw_page, words_of
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -100,3 +102,28 @@ def test_the_command_line_runs_on_a_cluster_and_writes_in_document_order(tmp_pat
     assert marks == sorted(marks)
     for t in TEXTS[:4]:
         assert " ".join(words_of(t)) in " ".join(words_of(text))
+
+
+def test_ctrl_c_stops_the_batch_and_leaves_no_worker_running(tmp_path):
+    for i, text in enumerate(TEXTS * 3):
+        (tmp_path / f"page{i:02d}.png").write_bytes(sheet(text, size=(1400, 500)))
+    files = sorted(str(p) for p in tmp_path.glob("page*.png"))
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "ocr", *files, "--cluster", "local:2", "-o", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        deadline = time.monotonic() + 120
+        while not (out.is_dir() and any(out.iterdir())) and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.2)
+        assert proc.poll() is None, "the batch ended before it could be interrupted"
+        family = [p.pid for p in psutil.Process(proc.pid).children(recursive=True)]
+        assert len(family) >= 4  # two Dask workers (and their nannies) and their engines
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130 and b"error: interrupted" in err
+    assert len(list(out.iterdir())) < len(files)
+    assert not gone(family)
