@@ -55,7 +55,8 @@ def build_parser(prog: str = "python -m ocr") -> argparse.ArgumentParser:
     text.add_argument("--skip-text", dest="text_layer", action="store_const", const="skip",
                       help="a PDF page that already has text is kept as it is, not read (the default, without a note)")
     text.add_argument("--redo", dest="text_layer", action="store_const", const="redo",
-                      help="read PDF pages that already have text too (default: keep their text, and say so)")
+                      help="read PDF pages that already have text too; in a searchable PDF an earlier invisible "
+                           "(OCR) layer gives way to the new one (default: keep their text, and say so)")
     p.set_defaults(text_layer="keep")
     p.add_argument("--backend", default="api", choices=BACKENDS,
                    help="api: Tesseract's library in worker processes (default); cli: the tesseract command")

@@ -368,6 +368,7 @@ class SearchablePdf:
         page = self.pdf.pages[-1]
         if result is None or result.words.empty:
             return
+        drop_invisible_text(self.pdf, page)  # a page read again (--redo): an earlier OCR layer gives way to ours
         box = _inherited(page.obj, "/CropBox") or _inherited(page.obj, "/MediaBox") or [0, 0, 612, 792]
         rotate = int(_inherited(page.obj, "/Rotate") or 0)
         dpi = origin.dpi or DEFAULT_DPI
@@ -434,6 +435,56 @@ class SearchablePdf:
                 ToUnicode=_flate(pdf, _to_unicode()),
             ))
         return self._font
+
+
+_SHOW_TEXT = {"Tj", "TJ", "'", '"'}
+
+
+def drop_invisible_text(pdf: pikepdf.Pdf, page: pikepdf.Page) -> bool:
+    """Remove text drawn invisibly (render mode 3: an earlier OCR layer) from a page's content and from
+    the forms it draws; visible text and everything else stay. A stream with no invisible text is left
+    byte for byte as it was. Returns whether anything was removed."""
+    removed = _strip_stream(pdf, page)
+    resources = page.obj.get("/Resources")
+    forms = resources.get("/XObject") if isinstance(resources, pikepdf.Dictionary) else None
+    if not isinstance(forms, pikepdf.Dictionary):
+        return removed
+    for name in list(forms.keys()):
+        form = forms[name]
+        if isinstance(form, pikepdf.Stream) and form.get("/Subtype") == pikepdf.Name.Form:
+            removed = _strip_stream(pdf, form) or removed
+    return removed
+
+
+def _strip_stream(pdf: pikepdf.Pdf, target: pikepdf.Page | pikepdf.Stream) -> bool:
+    """Drop the text-showing operators run in render mode 3 from one content stream (or a page's)."""
+    try:
+        instructions = pikepdf.parse_content_stream(target)
+    except pikepdf.PdfError:
+        return False  # a stream we cannot parse is left as it is
+    kept: list[Any] = []
+    modes: list[int] = []
+    mode, dropped = 0, False
+    for instruction in instructions:
+        op = str(getattr(instruction, "operator", ""))
+        if op == "q":
+            modes.append(mode)
+        elif op == "Q" and modes:
+            mode = modes.pop()
+        elif op == "Tr":
+            mode = int(instruction.operands[0])
+        elif op in _SHOW_TEXT and mode == 3:
+            dropped = True
+            continue
+        kept.append(instruction)
+    if not dropped:
+        return False
+    data = pikepdf.unparse_content_stream(kept)
+    if isinstance(target, pikepdf.Page):
+        target.obj.Contents = _flate(pdf, data)
+    else:
+        target.write(zlib.compress(data, 6), filter=pikepdf.Name.FlateDecode)
+    return True
 
 
 def _flate(pdf: pikepdf.Pdf, data: bytes) -> pikepdf.Stream:

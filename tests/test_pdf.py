@@ -207,3 +207,18 @@ def test_cli_pdf_to_stdout_holds_every_file(tmp_path, run):
     assert [words_of(doc[i].get_textpage().get_text_range()) for i in range(len(doc))] == [["first", "file"],
                                                                                               ["second", "file"]]
     doc.close()
+
+
+@needs_poppler
+def test_redo_replaces_an_earlier_ocr_layer_and_keeps_the_rest(tmp_path, run):
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(encoded(draw_page(["Sheet one of the set"], size=(800, 150)), "PDF", resolution=100))
+    assert run(scan, "--format", "pdf", "-o", tmp_path / "first")[0] == 0
+    once = (tmp_path / "first" / "scan.pdf").read_bytes()
+    assert run(tmp_path / "first" / "scan.pdf", "--redo", "--format", "pdf", "-o", tmp_path / "again")[0] == 0
+    twice = (tmp_path / "again" / "scan.pdf").read_bytes()
+    [text] = pdftotext_pages(twice)
+    assert words_of(text) == ["sheet", "one", "of", "the", "set"]  # once, not twice
+    with pikepdf.open(io.BytesIO(once)) as a, pikepdf.open(io.BytesIO(twice)) as b:
+        [image_a], [image_b] = a.pages[0].get_images().values(), b.pages[0].get_images().values()
+        assert image_a.read_raw_bytes() == image_b.read_raw_bytes()
