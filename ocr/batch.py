@@ -34,6 +34,7 @@ from .result import Result, words_frame
 from .settings import Options, Settings
 
 TEXT_LAYERS = ("keep", "skip", "redo")  # a PDF page with text: kept and said, kept quietly, read again
+SCHEDULER_VARIABLE = "OCR_SCHEDULER"  # the app reads on the Dask scheduler this names (docs/cluster.md)
 
 
 @dataclass(frozen=True)
@@ -456,3 +457,37 @@ def read_files(
     return list(stream_pages(files, settings, options, runner=runner, jobs=jobs, outputs=outputs, engine=engine,
                              backend=backend, tune=tune, progress=progress, max_pixels=max_pixels,
                              text_layer=text_layer))
+
+
+def read_chosen(
+    chosen: Iterable[tuple[str, bytes, int]],
+    settings: Settings | None = None,
+    options: Options | None = None,
+    *,
+    engine: Engine | None = None,
+    progress: Progress | None = None,
+    scheduler: str | None = None,
+    text_layer: str = "keep",
+) -> list[Outcome]:
+    """Read chosen pages, each given as (file name, file bytes, page index), in that order: on the Dask
+    cluster ``scheduler`` names, else the one ``OCR_SCHEDULER`` names (see docs/cluster.md), else on this
+    machine with ``engine``. What the app's "Extract all" calls: the same outcomes and the same
+    ``progress(done, total, outcome)`` in the calling thread wherever the pages are read. Consecutive pages
+    of one file travel as one :class:`Source`, so its bytes go to a cluster once."""
+    sources: list[Source] = []
+    for name, data, index in chosen:
+        last = sources[-1] if sources else None
+        if last is not None and last.data is data and last.pages is not None:
+            sources[-1] = Source(name, data=data, pages=(*last.pages, index))
+        else:
+            sources.append(Source(name, data=data, pages=(index,)))
+    if scheduler is None:
+        scheduler = configured_scheduler()
+    return read_files(sources, settings, options, engine=engine, progress=progress, scheduler=scheduler,
+                      text_layer=text_layer)
+
+
+def configured_scheduler() -> str | None:
+    """The scheduler the app reads on: the ``OCR_SCHEDULER`` environment variable (an address such as
+    ``tcp://host:8786``, or ``local:N`` for a cluster on this machine), or None to read here."""
+    return os.environ.get(SCHEDULER_VARIABLE, "").strip() or None

@@ -36,7 +36,6 @@ from .errors import OcrError, SettingsError
 from .result import Result
 
 PLUGIN = "ocr-engine"
-ENVIRONMENT = "OCR_SCHEDULER"  # the app reads its pages on this scheduler when set
 CONNECT_SECONDS = 20
 
 
@@ -232,9 +231,3 @@ def connect(address: str, *, share_paths: bool | None = None, backend: str = "ap
         yield runner
     finally:
         runner.close()
-
-
-def configured_scheduler() -> str | None:
-    """The scheduler the app reads on: the ``OCR_SCHEDULER`` environment variable (an address such as
-    ``tcp://host:8786``, or ``local:N``), or None to read on this machine."""
-    return os.environ.get(ENVIRONMENT, "").strip() or None

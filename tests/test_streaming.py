@@ -140,3 +140,26 @@ def test_a_300_page_pdf_is_read_in_the_memory_of_a_few_pages(tmp_path):
     assert len(text) == 300
     for i, page in enumerate(text):
         assert words_of(page) == ["page", str(i + 1), "reads", WORDS[i % 3]], (i, page)
+
+
+def test_read_chosen_reads_pages_of_files_in_the_order_chosen(tmp_path, monkeypatch):
+    monkeypatch.delenv("OCR_SCHEDULER", raising=False)
+    path = tmp_path / "six.pdf"
+    long_pdf(path, 6)
+    data = path.read_bytes()
+    photo = encoded_png(draw_page(["A lone photo"], size=(500, 120)))
+    seen = []
+    outcomes = ocr.read_chosen([("six.pdf", data, 3), ("six.pdf", data, 0), ("photo.png", photo, 0),
+                                ("six.pdf", data, 5)], progress=lambda done, total, o: seen.append(total))
+    assert [o.name for o in outcomes] == ["six.pdf#4", "six.pdf#1", "photo.png", "six.pdf#6"]
+    assert [words_of(o.result.text)[:2] for o in outcomes] == [["page", "4"], ["page", "1"], ["a", "lone"],
+                                                              ["page", "6"]]
+    assert seen[-1] == 4
+
+
+def encoded_png(image) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
