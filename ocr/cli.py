@@ -234,6 +234,7 @@ class Output:
         self.fmt, self.outdir, self.bar = fmt, outdir, bar
         self.failed = 0
         self.used: set[str] = set()
+        self.noted: set[tuple[int, str]] = set()
         self.pdf: SearchablePdf | None = None
         self.pdf_file: int | None = None  # the input file the open PDF is of
         self.pdf_name = ""
@@ -248,10 +249,10 @@ class Output:
         if outcome.error:
             self.failed += 1
             self.say(f"error: {outcome.name}: {outcome.error}")
-        for note in outcome.file_notes:
-            self.say(f"note: {outcome.source}: {note}")
-        for note in outcome.notes:
-            self.say(f"note: {outcome.name}: {note}")
+        for note in [*outcome.file_notes, *outcome.notes]:
+            if (outcome.file, note) not in self.noted:  # a note on every frame of a file is said once
+                self.noted.add((outcome.file, note))
+                self.say(f"note: {outcome.source}: {note}")
         if self.fmt == "pdf":
             self._add_pdf(outcome)
         elif outcome.result is not None:

@@ -317,7 +317,7 @@ def _image_pages(data: bytes, read: Callable[[], bytes], name: str, kind: str | 
     return [
         Page(
             name=_page_name(name, i, count), index=i, count=count, dpi=layout.dpis[i], source=name,
-            kind=layout.kind, notes=[f"frame {i + 1} of {count}: each frame of an animation is read as a page"]
+            kind=layout.kind, notes=[f"each of the animation's {count} frames is read as a page"]
             if animation else [], _render=partial(frames.decode, i), _size=layout.shown(i), _frames=frames,
         )
         for i in range(count)

@@ -30,7 +30,8 @@ from .install import INSTALL_HINT, check_languages, child_environment
 from .protocol import Answer, Request, recv, send
 
 BACKENDS = ("api", "cli")
-GRACE_SECONDS = 10.0  # beyond an engine's own time-out, before its worker is killed
+GRACE_SECONDS = 30.0  # beyond an engine's own time-out, before its worker is killed (a loaded machine
+# can take seconds to reach the point where Tesseract checks its time-out; only a real hang should be killed)
 START_SECONDS = 60.0  # a worker that has not said hello by then is given up
 
 
