@@ -55,33 +55,37 @@ def gone(pids: list[int], seconds: float = 30.0) -> list[int]:
     return alive
 
 
-def test_a_batch_on_a_local_cluster_reads_every_page_in_order(tmp_path):
+@pytest.fixture(scope="module")
+def runner():
+    """One LocalCluster of two worker processes for the tests that share it."""
+    with connect("local:2") as cluster_runner:
+        yield cluster_runner
+
+
+def test_a_batch_on_a_local_cluster_reads_every_page_in_order(tmp_path, runner):
     files = [Source("first.png", data=sheet(TEXTS[0])), Source("pile.pdf", data=pdf_of(TEXTS[1:5]))]
     path = tmp_path / "last.png"
     path.write_bytes(sheet(TEXTS[5]))
-    with connect("local:2") as runner:
-        assert runner.workers == 2
-        outcomes = list(stream_pages([*files, path], runner=runner))
-        processes = [p for pids in engine_pids(runner).values() for p in pids]
+    assert runner.workers == 2
+    outcomes = list(stream_pages([*files, path], runner=runner))
     assert [o.name for o in outcomes] == ["first.png", *[f"pile.pdf#{i}" for i in range(1, 5)], "last.png"]
     assert all(o.ok for o in outcomes), [o.error for o in outcomes]
     for outcome, text in zip(outcomes, TEXTS):
         assert words_of(outcome.result.text)[:5] == words_of(text)
         assert outcome.result.origin is not None  # the client knows the file, for a searchable PDF
-    assert not gone(processes)
 
 
-def test_a_worker_killed_mid_batch_costs_a_retry_and_every_page_is_read():
+def test_a_worker_killed_mid_batch_costs_a_retry_and_every_page_is_read(runner):
     pages = [Source(f"p{i}.png", data=sheet(text, size=(1400, 500))) for i, text in enumerate(TEXTS)]
-    with connect("local:2") as runner:
-        outcomes = stream_pages(pages, runner=runner)
-        seen = [next(outcomes)]
-        busy = {address for address, keys in runner.client.processing().items() if keys}
-        assert busy, "no worker was reading when one was to be killed"
-        victim = runner.client.run(os.getpid, workers=[sorted(busy)[0]])[sorted(busy)[0]]
-        os.kill(victim, signal.SIGKILL)
-        seen.extend(outcomes)
-        processes = [p for pids in engine_pids(runner).values() for p in pids]
+    outcomes = stream_pages(pages, runner=runner)
+    seen = [next(outcomes)]
+    busy = {address for address, keys in runner.client.processing().items() if keys}
+    assert busy, "no worker was reading when one was to be killed"
+    victim = runner.client.run(os.getpid, workers=[sorted(busy)[0]])[sorted(busy)[0]]
+    os.kill(victim, signal.SIGKILL)
+    seen.extend(outcomes)
+    processes = [p for pids in engine_pids(runner).values() for p in pids]
+    runner.close()  # the cluster stops: the restarted worker, the others and every engine with it
     assert [o.name for o in seen] == [f"p{i}.png" for i in range(len(TEXTS))]
     assert all(o.ok for o in seen), [o.error for o in seen]
     for outcome, text in zip(seen, TEXTS):
