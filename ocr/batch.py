@@ -212,6 +212,7 @@ def open_source(source: Source, reading: Reading, text_layer: str) -> tuple[list
     pages = load(what, source.name, pdf_dpi=reading.pdf_dpi, max_pixels=reading.max_pixels)
     chosen = range(len(pages)) if source.pages is None else source.pages
     with_text: list[bool] = []
+    data = b""
     if pages and pages[0].kind == "PDF" and text_layer != "redo":
         data = source.data if source.data is not None else Path(source.path or "").read_bytes()
         with_text = text_pages(data)
@@ -225,7 +226,6 @@ def open_source(source: Source, reading: Reading, text_layer: str) -> tuple[list
         outcome = Outcome(page.name, source.name, page=page, index=index, count=page.count, notes=list(page.notes),
                           origin=origin)
         if index < len(with_text) and with_text[index]:
-            data = source.data if source.data is not None else Path(source.path or "").read_bytes()
             outcome.result = Result(text=page_text(data, index), words=words_frame([]), name=page.name,
                                     origin=origin, engine="text layer", dpi=page.dpi or PDF_DPI,
                                     warnings=["The page already has text; it was kept and not read again."])

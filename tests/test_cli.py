@@ -100,6 +100,12 @@ def test_bad_files_fail_one_line_each_and_the_rest_is_written(files, tmp_path, r
     (["--lang", "xyz"], "tesseract-ocr-xyz"),
     (["--jobs", "0"], "--jobs"),
     (["--max-megapixels", "-1"], "--max-megapixels"),
+    (["--cluster", "remote:2"], "--cluster takes local"),
+    (["--cluster", "local:0"], "--cluster local:N"),
+    (["--cluster", "local", "--scheduler", "tcp://x:8786"], "not allowed with"),
+    (["--cluster", "local", "--auto"], "--auto reads on this machine only"),
+    (["--shared-files"], "--shared-files goes with --scheduler"),
+    (["--skip-text", "--redo"], "not allowed with"),
 ])
 def test_bad_arguments_exit_2(files, args, message, run):
     out = run(files["good"], *args)
