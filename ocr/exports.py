@@ -159,8 +159,9 @@ def hocr_page(r: Result, number: int = 1) -> str:
     original page) and confidences, ids numbered by page so several pages stay unique."""
     words = r.page_words()
     width, height = r.source_size if r.source_size != (0, 0) else r.size
+    dpi = round(r.origin.dpi if r.origin is not None and r.origin.dpi else r.dpi)  # the original page's
     lines = [f"  <div class='ocr_page' id='page_{number}' title='image \"{_xml_escape(r.name)}\"; "
-             f"bbox 0 0 {width} {height}; ppageno {number - 1}; scan_res {round(r.dpi)} {round(r.dpi)}'>"]
+             f"bbox 0 0 {width} {height}; ppageno {number - 1}; scan_res {dpi} {dpi}'>"]
     rows = words[words["text"].astype(str).str.strip() != ""]
     counters = {"block": 0, "par": 0, "line": 0, "word": 0}
 

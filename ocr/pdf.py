@@ -3,8 +3,8 @@
 A :class:`SearchablePdf` collects pages in order and writes one document. A page of a PDF is copied as
 it is (its content streams, images and fonts untouched) and the text layer is added as one more content
 stream; a JPEG is embedded as its own bytes (no re-encoding; its EXIF orientation becomes the placement
-matrix); any other picture is embedded losslessly (Flate with PNG predictors, 1 bit per pixel when the
-page is pure black and white). So the output is about the input's size: a PDF gains a few kilobytes of
+matrix), a plain PNG as its own compressed pixels; any other picture is embedded losslessly (Flate with
+PNG predictors, 1 bit per pixel when the page is pure black and white). So the output is about the input's size: a PDF gains a few kilobytes of
 text per page and one shared font of under a kilobyte.
 
 The text layer is made from a :class:`~ocr.result.Result`'s words, whichever engine read them, as
@@ -264,6 +264,34 @@ def jpeg_picture(data: bytes) -> Picture | None:
     return Picture(data, info, size, exif_upright(orientation if 1 <= orientation <= 8 else 1, w, h))
 
 
+def png_picture(data: bytes) -> Picture | None:
+    """A PNG's own compressed pixels (its IDAT data, with PNG predictors) when PDF can take them as they
+    are: gray or RGB, 8 bits (gray also 1, 2 or 4), not interlaced, no transparency, no EXIF turn; else None."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR":
+        return None
+    w, h = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    depth, color, interlace = data[24], data[25], data[28]
+    kinds = {chunk[4:8] for chunk in _png_chunk_heads(data)}
+    if interlace or color not in (0, 2) or (color == 2 and depth != 8) or depth == 16 or kinds & {b"tRNS", b"eXIf"}:
+        return None
+    info: dict[str, Any] = {
+        "/Filter": pikepdf.Name.FlateDecode,
+        "/DecodeParms": pikepdf.Dictionary(Predictor=15, Colors=1 if color == 0 else 3, BitsPerComponent=depth,
+                                           Columns=w),
+        "/ColorSpace": pikepdf.Name.DeviceGray if color == 0 else pikepdf.Name.DeviceRGB,
+        "/BitsPerComponent": depth,
+    }
+    return Picture(b"".join(_png_chunks(data, b"IDAT")), info, (w, h), np.eye(3))
+
+
+def _png_chunk_heads(png: bytes) -> Iterator[bytes]:
+    """Each chunk's length and type (8 bytes) in a PNG file."""
+    pos = 8
+    while pos + 8 <= len(png):
+        yield png[pos:pos + 8]
+        pos += 12 + int.from_bytes(png[pos:pos + 4], "big")
+
+
 def lossless_picture(pixels: np.ndarray) -> Picture:
     """Pixels (uint8 gray or RGB) as a Flate-compressed picture with PNG predictors; a gray page of only
     black and white at one bit per pixel."""
@@ -311,6 +339,8 @@ class SearchablePdf:
         self.pdf = pikepdf.new()
         self._font: pikepdf.Object | None = None
         self._sources: dict[object, pikepdf.Pdf] = {}
+        self._pages: list[Page] = []
+        self._pages_of: object = None
         self.pages = 0
 
     def __enter__(self) -> SearchablePdf:
@@ -382,10 +412,11 @@ class SearchablePdf:
 
     def _add_picture_page(self, origin: Origin, result: Result | None) -> None:
         picture = None
-        if origin.kind == "JPEG" and origin.count == 1 and origin.page is None:
-            picture = jpeg_picture(origin.read())
+        if origin.count == 1 and origin.page is None and origin.kind in ("JPEG", "PNG"):
+            data = origin.read()
+            picture = jpeg_picture(data) if origin.kind == "JPEG" else png_picture(data)
         if picture is None:
-            picture = lossless_picture(origin.pixels())
+            picture = lossless_picture(self._pixels(origin))
         upright_size = _upright_size(picture)
         to_user, (w_pt, h_pt) = image_placement(upright_size, origin.dpi or DEFAULT_DPI)
         image = pikepdf.Stream(self.pdf, picture.data)
@@ -409,6 +440,19 @@ class SearchablePdf:
             Contents=_flate(self.pdf, b"\n".join(ops) + b"\n"),
         )
         self.pdf.pages.append(pikepdf.Page(page))
+
+    def _pixels(self, origin: Origin) -> np.ndarray:
+        """The page's pixels; the pages of the file last opened are kept (undecoded) for its next page."""
+        if origin.page is not None:
+            return origin.page.image
+        if self._pages_of != origin.key:
+            from .decode import load
+
+            self._pages = load(origin.read(), "page", pdf_dpi=round(origin.dpi or DEFAULT_DPI))
+            self._pages_of = origin.key
+        page = self._pages[origin.index]
+        with page.pixels() as pixels:
+            return pixels
 
     def _font_object(self) -> pikepdf.Object:
         """The glyphless Type 0 font (Identity-H, UTF-16 code units as CIDs), made once per document."""

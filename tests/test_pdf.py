@@ -76,18 +76,30 @@ def test_a_turned_jpeg_is_placed_upright(engine):
     assert np.corrcoef(drawn.ravel(), original.ravel())[0, 1] > 0.95
 
 
-@pytest.mark.parametrize("mode", ["L", "RGB", "1"])
-def test_other_pictures_are_embedded_losslessly(engine, mode):
-    page = draw_page(size=(700, 200)).convert(mode)
-    png = encoded(page, "PNG")
-    out, _ = searchable(png, f"page-{mode}.png", engine)
+@pytest.mark.parametrize("mode, fmt", [("L", "PNG"), ("RGB", "PNG"), ("1", "PNG"), ("P", "PNG"), ("RGB", "TIFF"),
+                                       ("1", "TIFF")])
+def test_other_pictures_are_embedded_losslessly(engine, mode, fmt):
+    page = draw_page(size=(700, 200)).convert("RGB" if mode == "P" else mode)
+    if mode == "P":
+        page = page.quantize(16)
+    data = encoded(page, fmt, **({"compression": "group4"} if fmt == "TIFF" and mode == "1" else {}))
+    out, _ = searchable(data, f"page-{mode}.{fmt.lower()}", engine)
     with pikepdf.open(io.BytesIO(out)) as pdf:
         [image] = pdf.pages[0].get_images().values()
-        kept = np.asarray(pikepdf.PdfImage(image).as_pil_image().convert("L" if mode == "1" else mode))
+        kept = np.asarray(pikepdf.PdfImage(image).as_pil_image().convert("L" if mode == "1" else "RGB"
+                                                                          if mode != "L" else "L"))
         assert int(image.BitsPerComponent) == (1 if mode == "1" else 8)
-    expected = np.asarray(page.convert("L") if mode == "1" else page)
+    expected = np.asarray(page.convert("L") if mode == "1" else page.convert("RGB") if mode != "L" else page)
     assert np.array_equal(kept, expected)
-    assert len(out) < 2 * len(png) + 8000
+    assert len(out) < 2 * len(data) + 8000, (len(out), len(data))
+
+
+def test_a_plain_png_is_embedded_as_its_own_compressed_pixels(engine):
+    png = encoded(draw_page(size=(700, 200)), "PNG")
+    out, _ = searchable(png, "plain.png", engine)
+    with pikepdf.open(io.BytesIO(out)) as pdf:
+        [image] = pdf.pages[0].get_images().values()
+        assert image.read_raw_bytes() in png  # the PNG's own IDAT data, not compressed again
 
 
 @needs_poppler
