@@ -131,3 +131,22 @@ def test_ctrl_c_stops_the_batch_and_leaves_no_worker_running(tmp_path):
     assert proc.returncode == 130 and b"error: interrupted" in err
     assert len(list(out.iterdir())) < len(files)
     assert not gone(family)
+
+
+def test_the_app_reads_on_the_cluster_ocr_scheduler_names(monkeypatch):
+    import ocr
+
+    import ocr.cluster
+
+    monkeypatch.setenv("OCR_SCHEDULER", "local:2")
+    asked = []
+    real = ocr.cluster.connect
+    monkeypatch.setattr(ocr.cluster, "connect", lambda address, **kw: asked.append(address) or real(address, **kw))
+    pile = pdf_of(TEXTS[:3])
+    calls = []
+    outcomes = ocr.read_chosen([("pile.pdf", pile, 2), ("pile.pdf", pile, 0)],
+                               progress=lambda done, total, o: calls.append((done, total)))
+    assert [o.name for o in outcomes] == ["pile.pdf#3", "pile.pdf#1"]
+    assert [words_of(o.result.text)[:2] for o in outcomes] == [["sheet", "three"], ["sheet", "one"]]
+    assert calls == [(1, 2), (2, 2)] and asked == ["local:2"]
+    assert ocr.export([o.result for o in outcomes], "pdf").startswith(b"%PDF")
