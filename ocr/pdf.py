@@ -4,8 +4,8 @@ A :class:`SearchablePdf` collects pages in order and writes one document. A page
 it is (its content streams, images and fonts untouched) and the text layer is added as one more content
 stream; a JPEG is embedded as its own bytes (no re-encoding; its EXIF orientation becomes the placement
 matrix), a plain PNG as its own compressed pixels; any other picture is embedded losslessly (Flate with
-PNG predictors, 1 bit per pixel when the page is pure black and white). So the output is about the input's size: a PDF gains a few kilobytes of
-text per page and one shared font of under a kilobyte.
+PNG predictors, 1 bit per pixel when the page is pure black and white). So the output is about the
+input's size: a PDF gains a few kilobytes of text per page and one shared font of under a kilobyte.
 
 The text layer is made from a :class:`~ocr.result.Result`'s words, whichever engine read them, as
 OCRmyPDF's hocrtransform does: each word is drawn in render mode 3 (invisible) with a glyphless font

@@ -135,7 +135,6 @@ def test_ctrl_c_stops_the_batch_and_leaves_no_worker_running(tmp_path):
 
 def test_the_app_reads_on_the_cluster_ocr_scheduler_names(monkeypatch):
     import ocr
-
     import ocr.cluster
 
     monkeypatch.setenv("OCR_SCHEDULER", "local:2")
