@@ -75,3 +75,15 @@ class EngineCrashError(EngineError):
 
 class SettingsError(OcrError, ValueError):
     """A preset or a setting that does not make sense."""
+
+
+class UnsupportedLanguageError(LanguageMissingError):
+    """The OCR engine asked for has no model for the language asked for (its alphabet is not covered)."""
+
+
+class ModelDownloadRefusedError(MissingDependencyError):
+    """A setting would make an engine download a model or font at run time; this package never downloads."""
+
+
+class RecognitionError(OcrError):
+    """An engine other than Tesseract ran but failed on this page."""

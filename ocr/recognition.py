@@ -4,23 +4,25 @@ from __future__ import annotations
 
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
+from . import judge
 from .decode import Page
-from .engines import Engine, Request, default_engine
+from .engines import ENGINE_NAMES, ENGINES, Engine, Request, default_engine, ppocr_reads
+from .errors import OcrError
 from .preprocessing import DEFAULT_DPI, Processed
 from .result import Result, words_frame
 from .settings import Options, Settings
 
-# Tesseract log lines worth passing on, and how to say them.
+# Tesseract log lines worth passing on, and how to say them (an empty page is said from its empty text).
+CLEARLY = (2.0, 0.02)  # characters, and share of the score, by which a later engine's reading must win
 _LOG = [
-    (re.compile(r"Empty page", re.I), "Tesseract found no text on this page."),
     (re.compile(r"Too few characters", re.I), "Too little text to tell the page's orientation."),
     (re.compile(r"Image too (small|large)", re.I), "The image is too small or too large for Tesseract to read well."),
 ]
-NO_TEXT = "Tesseract found no text on this page."
 
 
 def recognize(
@@ -37,13 +39,78 @@ def recognize(
     """Read the text of ``image``: an array, a :class:`~ocr.preprocessing.Processed` (its settings,
     resolution and step timings are kept) or a :class:`~ocr.decode.Page`.
 
-    ``options`` (or keyword overrides such as ``lang="eng+deu", psm=6``) say how the page is read.
+    ``options`` (or keyword overrides such as ``lang="eng+deu", psm=6``) say how the page is read; with
+    ``engine="auto"`` it is read by every engine that reads its language, side by side, and the reading
+    the judge (:mod:`ocr.judge`) scores best is returned, saying so in its warnings.
     The resolution the engine is told is ``options.dpi`` when set, else the image's own, else 300.
-    ``outputs`` names the renderers to run in the same recognition: ``"hocr"``, ``"pdf"``.
+    ``outputs`` names Tesseract's renderers to run in the same recognition: ``"hocr"``, ``"pdf"``.
+    ``engine`` is the pool of worker processes to read in (by default the process's shared one).
     """
     options = options or Options()
     if overrides:
         options = options.replace(**overrides)
+    if options.engine != "auto":
+        return _read(image, options, dpi, outputs, engine or default_engine(backend), name)
+    return best(read_each(image, options, dpi=dpi, outputs=outputs, engine=engine, backend=backend, name=name))
+
+
+def read_each(
+    image: np.ndarray | Processed | Page,
+    options: Options | None = None,
+    *,
+    engines: tuple[str, ...] = ENGINES,
+    dpi: float | None = None,
+    outputs: tuple[str, ...] = ("hocr",),
+    engine: Engine | None = None,
+    backend: str = "api",
+    name: str = "",
+) -> list[Result]:
+    """The page read by each of ``engines`` that reads its language, side by side, each reading judged
+    (``Result.score``), in the order of ``engines``. An engine that fails leaves its reading out, with a
+    warning on the others; when every engine fails, the first one's error is raised."""
+    options = options or Options()
+    pool = engine or default_engine(backend)
+    chosen = [e for e in engines if e != "ppocr" or ppocr_reads(options.lang)]
+    results: dict[str, Result] = {}
+    errors: dict[str, OcrError] = {}
+    with ThreadPoolExecutor(max_workers=len(chosen)) as side:
+        futures = {e: side.submit(_read, image, options.replace(engine=e), dpi, outputs, pool, name) for e in chosen}
+        for e, future in futures.items():
+            try:
+                results[e] = future.result()
+            except OcrError as error:
+                errors[e] = error
+    if not results:
+        raise errors[chosen[0]]
+    for result in results.values():
+        result.score = judge.score(result.words, options.lang).score
+        result.options = result.options.replace(engine=options.engine)
+        result.warnings.extend(f"{ENGINE_NAMES[e]} could not read this page: {error}" for e, error in errors.items())
+    skipped = [e for e in engines if e not in chosen]
+    for result in results.values():
+        result.warnings.extend(f"{ENGINE_NAMES[e]} does not read {options.lang!r}; it was not used." for e in skipped)
+    return list(results.values())
+
+
+def best(readings: list[Result]) -> Result:
+    """The reading the judge scores best, saying so when there was a choice. A later reading must beat
+    an earlier one by :data:`CLEARLY` (two readings of the same text differ by a point or two)."""
+    chosen = readings[0]
+    for r in readings[1:]:
+        mine, theirs = r.score or 0.0, chosen.score or 0.0
+        if mine > theirs + max(CLEARLY[0], CLEARLY[1] * abs(theirs)):
+            chosen = r
+    others = [r for r in readings if r is not chosen]
+    if others:
+        scores = ", ".join(f"{ENGINE_NAMES[r.engine]} {r.score:.0f}" for r in others)
+        chosen.warnings.insert(0, f"Read by each engine; {ENGINE_NAMES[chosen.engine]}'s reading looked best "
+                                  f"(judged {chosen.score:.0f} characters right, against {scores}).")
+    return chosen
+
+
+def _read(image: np.ndarray | Processed | Page, options: Options, dpi: float | None, outputs: tuple[str, ...],
+          engine: Engine, name: str) -> Result:
+    """One reading with one engine (``options.engine``)."""
     settings: Settings | None = None
     timings: dict[str, float] = {}
     warnings: list[str] = []
@@ -62,17 +129,15 @@ def recognize(
     pixels = _as_uint8(pixels)
     tell = options.dpi or round(dpi or DEFAULT_DPI)
     start = time.perf_counter()
-    engine = engine or default_engine(backend)
-    answer = engine.run(Request(image=pixels, dpi=tell, options=options, outputs=tuple(outputs)))
+    renderers = tuple(outputs) if options.engine == "tesseract" else ()
+    answer = engine.run(Request(image=pixels, dpi=tell, options=options, outputs=renderers))
     timings["recognize"] = answer.seconds
     timings["total"] = sum(timings.values()) + max(0.0, time.perf_counter() - start - answer.seconds)
     text = answer.text.replace("\f", "")
-    for pattern, sentence in _LOG:
-        if pattern.search(answer.log) and sentence not in warnings and not (sentence == NO_TEXT and text.strip()):
-            warnings.append(sentence)
-    if not text.strip() and NO_TEXT not in warnings:
-        warnings.append(NO_TEXT)
-    warnings.extend(w for w in engine.warnings if w not in warnings)
+    said = [sentence for pattern, sentence in _LOG if pattern.search(answer.log)]
+    if not text.strip():
+        said.append(f"{ENGINE_NAMES[answer.engine]} found no text on this page.")
+    warnings.extend(w for w in [*said, *engine.warnings] if w not in warnings)
     h, w = pixels.shape[:2]
     return Result(
         transform=transform, source_size=source if source != (0, 0) else (w, h),

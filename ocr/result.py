@@ -38,7 +38,8 @@ class Result:
     size: tuple[int, int] = (0, 0)  # width, height of the image the engine read
     timings: dict[str, float] = field(default_factory=dict)  # seconds
     warnings: list[str] = field(default_factory=list)
-    engine: str = "tesseract"
+    engine: str = "tesseract"  # the engine that read it ("tesseract" or "ppocr")
+    score: float | None = None  # the judge's score, when it was judged (see ocr.judge)
     backend: str = ""
     hocr: str = ""
     pdf: bytes | None = None

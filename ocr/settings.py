@@ -322,8 +322,14 @@ _PSMS = (3, 4, 6, 11, 1, 12, 5, 7, 13, 8, 9, 10)
 
 @dataclass(frozen=True)
 class Options(_Plain):
-    """How a page is read: language(s), page layout, characters, resolution, time limit."""
+    """How a page is read: the engine, language(s), page layout, characters, resolution, time limit."""
 
+    engine: str = _setting(
+        "tesseract", "Engine", group="reading", choices=("tesseract", "ppocr", "auto"),
+        names=("Tesseract", "PP-OCR", "Best of both"),
+        help="Tesseract reads clean scans and book pages best; PP-OCR reads photos, receipts, screens and "
+             "coloured print far better. Best of both reads the page with each and keeps the reading that "
+             "looks right (judged without the true text); it takes longer.")
     lang: str = _setting(
         "eng", "Languages", group="reading", widget="languages",
         help="The languages of the page; several at once are joined by +, as in eng+deu.")

@@ -22,7 +22,17 @@ from .install import check_languages, language_package, languages, tessdata_dir,
 from .pool import BACKENDS, Engine, default_engine
 from .protocol import Answer, Request, Word
 
+ENGINES = ("tesseract", "ppocr")  # what "auto" reads with, in this order
+ENGINE_NAMES = {"tesseract": "Tesseract", "ppocr": "PP-OCR", "auto": "Best of both"}
+
+
+def ppocr_reads(lang: str) -> bool:
+    """Whether PP-OCR's bundled model reads every language of ``lang`` ("eng+deu"); no model is loaded."""
+    from .ppocr import supports
+
+    return supports(lang)
+
 __all__ = [
-    "BACKENDS", "Answer", "Engine", "Request", "Word", "check_languages", "default_engine", "language_package",
+    "BACKENDS", "ENGINES", "ENGINE_NAMES", "Answer", "Engine", "ppocr_reads", "Request", "Word", "check_languages", "default_engine", "language_package",
     "languages", "plain_tesseract", "tessdata_dir", "tesseract_version", "wordlist",
 ]

@@ -146,8 +146,13 @@ class Engine:
     # public ------------------------------------------------------------------------------------------
 
     def run(self, req: Request) -> Answer:
-        """Read one page. Raises an :class:`~ocr.errors.EngineError` (time-out, crash, failure) or
-        :class:`MissingDependencyError` for this page alone."""
+        """Read one page with the engine its options name (``"tesseract"`` or ``"ppocr"``; ``"auto"`` is
+        :func:`ocr.recognize`'s to resolve). Raises an :class:`~ocr.errors.EngineError` (time-out, crash,
+        failure) or :class:`MissingDependencyError` for this page alone."""
+        if req.options.engine == "ppocr":
+            return self._run_ppocr(req)
+        if req.options.engine != "tesseract":
+            raise ValueError(f"the pool reads with one engine at a time, not {req.options.engine!r}")
         check_languages(req.options.lang)
         with self._slots:
             if self.backend == "api":
@@ -157,6 +162,17 @@ class Engine:
                                                 "Tesseract")
                     return answer
             return cli.recognize(req)
+
+    def _run_ppocr(self, req: Request) -> Answer:
+        """PP-OCR in a worker process (a language it does not read comes back as the page's error). It has
+        no time-out of its own: the page's time limit is the hard limit, past which the worker is stopped."""
+        with self._slots:
+            worker = self._checkout()
+            if worker is None:
+                raise MissingDependencyError("PP-OCR runs in the engine's worker processes, which could not start "
+                                             "here; read with Tesseract instead.")
+            answer: Answer = self._call(worker, "recognize", (req,), req.options.timeout, "PP-OCR")
+            return answer
 
     def orientation(self, image: np.ndarray, dpi: float, timeout: float = 60.0) -> tuple[int, float] | None:
         """``(degrees clockwise to turn the page upright, confidence)``, or None when the orientation
@@ -170,16 +186,16 @@ class Engine:
                     return found
             return cli.orientation(image, int(dpi), timeout)
 
-    def warm(self, lang: str = "eng", oem: int = 3) -> None:
-        """Start the workers now, with ``lang`` loaded, rather than on the first page. A language that
-        cannot load is left for the first page to report."""
+    def warm(self, lang: str = "eng", oem: int = 3, engines: tuple[str, ...] = ("tesseract",)) -> None:
+        """Start the workers now, with ``lang`` and the engines named loaded, rather than on the first page.
+        A language or engine that cannot load is left for the first page to report."""
         if self.backend != "api":
             return
         started = [self._checkout() for _ in range(self.workers)]
         for worker in started:
             if worker is not None:
                 with contextlib.suppress(OcrError):
-                    self._call(worker, "load", (lang, oem), START_SECONDS)
+                    self._call(worker, "load", (lang, oem, engines), START_SECONDS)
 
     def worker_pids(self) -> list[int]:
         with self._lock:

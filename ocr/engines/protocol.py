@@ -14,27 +14,14 @@ import select
 import struct
 import time
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
+from ..layout import Word
 from ..settings import Options
 
-
-class Word(NamedTuple):
-    """One word as read: its text, confidence (0-100; -1 when the engine gave none), box in pixels of the
-    image read, and its place: block, paragraph, line (from 1 within the paragraph) and word (from 1)."""
-
-    text: str
-    conf: float
-    left: int
-    top: int
-    width: int
-    height: int
-    block: int
-    par: int
-    line: int
-    word: int
+__all__ = ["Answer", "Request", "Word", "recv", "send"]
 
 
 @dataclass

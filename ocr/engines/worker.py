@@ -16,13 +16,16 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import EngineError, MissingDependencyError, OcrError
 from .protocol import Answer, Request, recv, send
 from .tesseract import TesseractReader
+
+if TYPE_CHECKING:
+    from .ppocr import PPOCRReader
 
 
 class Worker:
@@ -32,16 +35,35 @@ class Worker:
         self.folder = folder
         self.log = Path(folder) / "stderr.txt"
         self.tesseract = TesseractReader(folder)
+        self._ppocr: PPOCRReader | None = None
         self.hooks = os.environ.get("OCR_WORKER_TEST_HOOKS") == "1"
 
     # operations --------------------------------------------------------------------------------------
 
-    def load(self, lang: str, oem: int) -> None:
-        """Load a language now (what :meth:`Engine.warm` asks for)."""
-        self.tesseract.load(lang, oem)
+    @property
+    def ppocr(self) -> PPOCRReader:
+        """PP-OCR's models, loaded on first use (a second or two) and kept."""
+        if self._ppocr is None:
+            from .ppocr import PPOCRReader
+
+            self._ppocr = PPOCRReader()
+        return self._ppocr
+
+    def load(self, lang: str, oem: int, engines: tuple[str, ...] = ("tesseract",)) -> None:
+        """Load a language, and the engines named, now (what :meth:`Engine.warm` asks for)."""
+        if "tesseract" in engines:
+            self.tesseract.load(lang, oem)
+        if "ppocr" in engines:
+            self.ppocr  # noqa: B018 - loading is the point
 
     def recognize(self, req: Request) -> Answer:
-        answer = self.tesseract.recognize(req, self.log)
+        if req.options.engine == "ppocr":
+            start = time.perf_counter()
+            text, words = self.ppocr.read(req.image, req.options.lang)
+            answer = Answer(text=text, words=list(words), engine="ppocr", backend="api",
+                            seconds=time.perf_counter() - start)
+        else:
+            answer = self.tesseract.recognize(req, self.log)
         answer.log = self.log.read_text(errors="replace")
         return answer
 

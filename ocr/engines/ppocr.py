@@ -1,0 +1,309 @@
+"""PP-OCRv6 through rapidocr: the second OCR engine, beside Tesseract.
+
+The only module that imports ``rapidocr`` or ``onnxruntime``, and only inside :class:`PPOCRReader`, so
+importing this module costs nothing and asking :func:`supports` loads no model.
+
+The reader uses the three models that ship inside the rapidocr 3.10.0 wheel (PP-OCRv6 small detection and
+recognition, the PP-OCR mobile 0/180 degree line classifier), named by path, so rapidocr never looks for
+another model and never downloads; a setting that would make it (another language, model or font) is
+refused with :class:`~ocr.errors.ModelDownloadRefusedError` before anything is built. onnxruntime runs
+with one intra-op and one inter-op thread: the worker processes run pages side by side instead.
+
+The text and words come from :func:`ocr.layout.arrange`, which orders the detected lines as a person
+reads them (rapidocr's own order runs across the columns of a newspaper page).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import InputError, ModelDownloadRefusedError, RecognitionError, SettingsError, UnsupportedLanguageError
+from ..layout import Piece, TextLine, Word, arrange
+
+MODEL_FILES = {
+    "Det": "PP-OCRv6_det_small.onnx",
+    "Rec": "PP-OCRv6_rec_small.onnx",
+    "Cls": "ch_ppocr_mobile_v2.0_cls_mobile.onnx",
+}
+
+# rapidocr settings this reader changes from rapidocr's own defaults (chosen on the dev set with
+# scripts/ppocr_eval.py; see the report there). Every other setting is rapidocr 3.10.0's default.
+DEFAULT_PARAMS: dict[str, Any] = {}
+
+# Settings a caller may tune: thresholds and sizes only, none of which chooses a model.
+TUNABLE = frozenset({
+    "Global.text_score", "Global.use_cls", "Global.max_side_len", "Global.min_side_len",
+    "Det.limit_side_len", "Det.limit_type", "Det.thresh", "Det.box_thresh", "Det.unclip_ratio",
+    "Det.use_dilation", "Det.score_mode", "Rec.rec_batch_num",
+})
+# Settings that choose a model, a character list or the drawing font: rapidocr would fetch them.
+_DOWNLOADING = ("lang_type", "model_type", "ocr_version", "engine_type", "model_path", "model_dir",
+                "model_root_dir", "rec_keys_path", "font_path")
+
+# The letters each language needs beyond ASCII (both cases are checked), in Tesseract's codes. For Chinese
+# and Japanese, frequent characters (and the modern kana) stand for the script. Letter-apostrophes count as
+# covered by the quotation marks they look like (Uzbek's oʻ is read as o‘). Spanish leaves out ¡: the model
+# has ¿ but no ¡ (it reads ! or i), too rare a mark to refuse Spanish for.
+ALPHABETS: dict[str, str] = {
+    "eng": "", "afr": "éèêëîïôû", "aze": "çəğıöşüİ", "bos": "čćđšž", "cat": "àçèéíïòóúü·",
+    "ces": "áčďéěíňóřšťúůýž", "cym": "âêîôûŵŷäëïöü", "dan": "æøåé", "deu": "äöüß", "est": "äöõüšž",
+    "eus": "ñ", "fin": "äöåšž", "fra": "àâæçéèêëîïôœùûüÿ", "gle": "áéíóú", "glg": "áéíñóúü",
+    "hrv": "čćđšž", "hun": "áéíóöőúüű", "ind": "", "isl": "áðéíóúýþæö", "ita": "àèéìíîòóùú",
+    "kmr": "çêîûş", "lat": "", "lav": "āčēģīķļņšūž", "lit": "ąčęėįšųūž", "ltz": "äëéè", "mlt": "ċġħżàèìòù",
+    "mri": "āēīōū", "msa": "", "nld": "éëïèóöü", "nor": "æøåéèêóòô", "oci": "àèéíïòóúüç",
+    "pol": "ąćęłńóśźż", "por": "áâãàçéêíóôõú", "que": "ñ", "ron": "ăâîșț", "slk": "áäčďéíĺľňóôŕšťúýž",
+    "slv": "čšž", "spa": "áéíñóúü¿", "sqi": "çë", "srp_latn": "čćđšž", "swa": "", "swe": "åäöé",
+    "tgl": "ñ", "tur": "çğıöşüâîİ", "uzb": "ʻ",
+    "vie": "àáảãạăằắẳẵặâầấẩẫậđèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵ",
+    "ell": "αβγδεζηθικλμνξοπρστυφχψωάέήίόύώςϊϋΐΰ", "epo": "ĉĝĥĵŝŭ",
+    "rus": "абвгдеёжзийклмнопрстуфхцчшщъыьэюя", "ukr": "абвгґдеєжзиіїйклмнопрстуфхцчшщьюя",
+    "kor": "가나다라마바사아자차카타파하한국어", "ara": "ابتثجحخدذرزسشصضطظعغفقكلمنهوي", "hin": "अआइईउऊएऐओऔकखगघ",
+    "tha": "กขคงจฉชซญดตถทนบปผพฟมยรลวสหอ",
+    "chi_sim": "的一是不了人我在有他这中大来上国个到说们为子和你地出道也时年得就那要下以生会自着去之过家学对可她里后小么"
+               "心多天而能好都然没日于起还发成事只作当想看文无开手十用主行方又如前所本见经头面公同三已老从动两长",
+    "chi_tra": "這個們來時說國會對過學後發經開動長還當從點現關體問與書頭實進門間東車應樣電題業務區義讓種則給機",
+    "jpn": "ぁあぃいぅうぇえぉおかがきぎくぐけげこごさざしじすずせぜそぞただちぢっつづてでとどなにぬねのはばぱひびぴふぶぷへべぺほぼぽ"
+           "まみむめもゃやゅゆょよらりるれろゎわをんァアィイゥウェエォオカガキギクグケゲコゴサザシジスズセゼソゾタダチヂッツヅテデト"
+           "ドナニヌネノハバパヒビピフブプヘベペホボポマミムメモャヤュユョヨラリルレロヮワヲンヴヵヶー日本人年大中出上子生会自事見行分"
+           "時間気言思手前家地国学長場今何",
+}
+_LOOK_ALIKES = {"ʻ": "‘", "ʼ": "’"}
+
+# rapidocr 3.10.0's list for the PP-OCRv6 small models (default_models.yaml), in Tesseract's codes.
+RAPIDOCR_LISTED = frozenset({
+    "chi_sim", "chi_tra", "eng", "jpn", "afr", "aze", "bos", "cat", "ces", "cym", "dan", "deu", "spa", "est",
+    "eus", "fin", "fra", "gle", "glg", "hrv", "hun", "ind", "isl", "ita", "kmr", "lat", "ltz", "lit", "lav",
+    "mri", "msa", "mlt", "nld", "nor", "oci", "pol", "por", "que", "ron", "srp_latn", "slk", "slv", "sqi",
+    "swe", "swa", "tgl", "tur", "uzb", "vie",
+})
+
+# What the reader reads: listed by rapidocr for these models AND every letter in the model's character
+# list (checked against the model in tests/test_ppocr.py). Left out: vie (the model has 2 of the 134
+# Vietnamese letters with tone marks); not listed and not covered: ell (no accented letters, no final
+# sigma), Cyrillic, Korean, Arabic, Devanagari, Thai; covered but not listed, so never trained: epo.
+LANGUAGES: frozenset[str] = frozenset({
+    "afr", "aze", "bos", "cat", "ces", "chi_sim", "chi_tra", "cym", "dan", "deu", "eng", "est", "eus", "fin",
+    "fra", "gle", "glg", "hrv", "hun", "ind", "isl", "ita", "jpn", "kmr", "lat", "lav", "lit", "ltz", "mlt",
+    "mri", "msa", "nld", "nor", "oci", "pol", "por", "que", "ron", "slk", "slv", "spa", "sqi", "srp_latn",
+    "swa", "swe", "tgl", "tur", "uzb",
+})
+
+
+def supports(lang: str) -> bool:
+    """Whether the reader reads ``lang``: a Tesseract code, or several joined with ``+`` (all must be)."""
+    parts = lang.split("+")
+    return all(part in LANGUAGES for part in parts)
+
+
+def covered(alphabet: str, characters: frozenset[str]) -> bool:
+    """Whether a recogniser with ``characters`` can write every letter of ``alphabet`` (both cases) and ASCII."""
+    needed = set(alphabet) | {c.upper() for c in alphabet if len(c.upper()) == 1} | set(map(chr, range(33, 127)))
+    return all(_LOOK_ALIKES.get(c, c) in characters for c in needed)
+
+
+def check_params(params: Mapping[str, Any]) -> None:
+    """Refuse rapidocr settings that would download something or that this reader does not offer."""
+    for key in params:
+        if key.rsplit(".", 1)[-1] in _DOWNLOADING:
+            raise ModelDownloadRefusedError(
+                f"The PP-OCR setting {key} would make rapidocr fetch a model or font that is not in its "
+                "installed package, and this program never downloads at run time.")
+        if key not in TUNABLE:
+            raise SettingsError(f"{key} is not a PP-OCR setting this program can change; it can change "
+                                f"{', '.join(sorted(TUNABLE))}.")
+
+
+def _model_dir() -> Path:
+    """Where the rapidocr wheel keeps its models (found from the package, without importing it)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("rapidocr")
+    if spec is None or spec.origin is None:
+        raise ModelDownloadRefusedError("PP-OCR needs the rapidocr package: install it with "
+                                        "`pip install -r requirements.txt`.")
+    return Path(spec.origin).parent / "models"
+
+
+def _bgr(image: np.ndarray) -> np.ndarray:
+    """A uint8 gray or RGB page as the 3-channel BGR array the PP-OCR models were trained on."""
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.size == 0:
+        raise InputError("The page to read must be a non-empty 8-bit gray or RGB image.")
+    if image.ndim == 2:
+        return np.ascontiguousarray(np.repeat(image[:, :, None], 3, axis=2))
+    if image.ndim == 3 and image.shape[2] == 3:
+        return np.ascontiguousarray(image[:, :, ::-1])
+    raise InputError("The page to read must be an 8-bit gray or RGB image, not one with "
+                     f"{image.shape[2] if image.ndim == 3 else image.ndim} channels or dimensions.")
+
+
+def _box(points: Any) -> tuple[float, float, float, float]:
+    array = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    return (float(array[:, 0].min()), float(array[:, 1].min()), float(array[:, 0].max()), float(array[:, 1].max()))
+
+
+def _mirrored(piece: Piece, line: tuple[float, float, float, float]) -> Piece:
+    """A piece reflected along its line's long axis, inside the line's box.
+
+    rapidocr places characters in the line's crop as cut from the page; when the crop was turned by 180
+    degrees to be read, the places it reports run the wrong way, and this puts them back.
+    """
+    x0, y0, x1, y1 = piece.box
+    if line[2] - line[0] >= line[3] - line[1]:
+        return piece._replace(box=(line[0] + line[2] - x1, y0, line[0] + line[2] - x0, y1))
+    return piece._replace(box=(x0, line[1] + line[3] - y1, x1, line[1] + line[3] - y0))
+
+
+def _text_lines(result: Any, turned: bool) -> list[TextLine]:
+    """rapidocr's output as TextLines in rapidocr's order, with character positions when it gave them.
+
+    ``turned``: every line was read turned by 180 degrees (the page is upside down, or reads upwards).
+    """
+    texts = tuple(getattr(result, "txts", None) or ())
+    if not texts:
+        return []
+    boxes, scores = np.asarray(result.boxes, dtype=np.float64), tuple(result.scores)
+    words = tuple(getattr(result, "word_results", None) or ())
+    if len(words) != len(texts):  # rapidocr drops a line's positions when it finds none: keep none then
+        words = ((),) * len(texts)
+    lines = []
+    for polygon, text, score, chars in zip(boxes, texts, scores, words):
+        pieces = tuple(Piece(str(c), float(s) * 100.0, _box(b)) for c, s, b in chars if b is not None)
+        if turned:
+            pieces = tuple(_mirrored(piece, _box(polygon)) for piece in pieces)
+        lines.append(TextLine(tuple((float(x), float(y)) for x, y in polygon), str(text), float(score) * 100.0,
+                              pieces))
+    return lines
+
+
+def _windows(crop: np.ndarray, aspect: float = 4.0, most: int = 4) -> list[np.ndarray]:
+    """Up to ``most`` pieces of a line's crop, each ``aspect`` times as wide as tall, spread along it.
+
+    The line classifier sees 48 x 192 pixels: a whole long line squeezed into that is unreadable to it,
+    while a piece of four heights keeps the letters' shapes.
+    """
+    height, width = crop.shape[:2]
+    span = int(round(aspect * height))
+    if width <= span:
+        return [crop]
+    count = min(most, int(np.ceil(width / span)))
+    return [crop[:, start:start + span] for start in np.linspace(0, width - span, count).astype(int)]
+
+
+class _PageTurn:
+    """Stands in for rapidocr's line classifier: turns all of a page's lines by 180 degrees, or none.
+
+    rapidocr turns each line the 0/180 classifier doubts; on the dev set and on drawn pages that turned
+    short or faint lines of upright pages (a receipt's prices, a skewed page's lines) and cost far more than
+    it saved, while on upside-down pages the classifier's doubts about long lines stayed under its
+    threshold. Here the classifier judges pieces of each line (:func:`_windows`) and they vote, by width
+    and confidence, for the whole page. Lines come cut from the page, those taller than wide already turned
+    a quarter (rapidocr's rule), so one vote covers upside-down pages and pages that read upwards.
+    """
+
+    def __init__(self, classifier: Any) -> None:
+        self.classifier = classifier
+        self.turned = False
+
+    def vote(self, crops: list[np.ndarray]) -> float:
+        """Width-weighted confidence that the lines are upside down (> 0) or upright (< 0)."""
+        pieces = [window for crop in crops for window in _windows(crop)]
+        if not pieces:
+            return 0.0
+        result = self.classifier(pieces)
+        return float(sum(piece.shape[1] * (2.0 * float(score) - 1.0) * (1.0 if "180" in label else -1.0)
+                         for piece, (label, score) in zip(pieces, result.cls_res)))
+
+    def __call__(self, crops: list[np.ndarray]) -> Any:
+        self.turned = self.vote(crops) > 0
+        images = [np.ascontiguousarray(crop[::-1, ::-1]) if self.turned else crop for crop in crops]
+        return _ClsOutput(images, [("180" if self.turned else "0", 1.0)] * len(crops))
+
+
+class _ClsOutput:
+    """What rapidocr's pipeline reads from a classifier's answer: the images to recognise (and labels)."""
+
+    def __init__(self, img_list: list[np.ndarray], cls_res: list[tuple[str, float]]) -> None:
+        self.img_list = img_list
+        self.cls_res = cls_res
+        self.elapse = 0.0
+
+
+class PPOCRReader:
+    """PP-OCRv6 (small) on onnxruntime with one thread; models loaded once, in ``__init__``.
+
+    ``params`` tunes rapidocr's thresholds and sizes (keys in :data:`TUNABLE`, over
+    :data:`DEFAULT_PARAMS`); settings that would choose another model are refused.
+    """
+
+    languages = LANGUAGES
+
+    def __init__(self, *, params: Mapping[str, Any] | None = None) -> None:
+        chosen = {**DEFAULT_PARAMS, **(params or {})}
+        check_params(chosen)
+        folder = _model_dir()
+        paths = {part: folder / name for part, name in MODEL_FILES.items()}
+        missing = [str(path) for path in paths.values() if not path.is_file()]
+        if missing:
+            raise ModelDownloadRefusedError(
+                f"The PP-OCR model {missing[0]} is not in the installed rapidocr package and this program never "
+                "downloads models: reinstall it with `pip install -r requirements.txt`.")
+        started = time.perf_counter()
+        from rapidocr import RapidOCR  # the one place rapidocr (and through it onnxruntime) is imported
+
+        config: dict[str, Any] = {
+            "Global.log_level": "error",
+            "EngineConfig.onnxruntime.intra_op_num_threads": 1,
+            "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+            **{f"{part}.model_path": str(path) for part, path in paths.items()},
+            **chosen,
+        }
+        try:
+            self._engine = RapidOCR(params=config)
+            # rapidocr loads each model on first use; load them now, so a broken install fails here, once.
+            self._engine._load_det_model()
+            self._engine._load_cls_model()
+            self._engine._load_rec_model()
+            self._turn = _PageTurn(self._engine.text_cls)
+            self._engine.text_cls = self._turn
+        except Exception as error:  # rapidocr and onnxruntime raise plain exceptions
+            raise RecognitionError(f"PP-OCR could not load its models: {error}") from error
+        self.load_seconds = time.perf_counter() - started
+        self.params = chosen
+
+    @staticmethod
+    def supports(lang: str) -> bool:
+        """Whether ``lang`` (Tesseract codes, ``+``-joined) is read; see :func:`supports`."""
+        return supports(lang)
+
+    @property
+    def characters(self) -> frozenset[str]:
+        """Every character the recognition model can write (from the model file's own list)."""
+        return frozenset(self._engine.text_rec.session.get_character_list())
+
+    def lines(self, image: np.ndarray) -> list[TextLine]:
+        """The detected lines of a page, in rapidocr's own order (top to bottom, then left to right)."""
+        page = _bgr(image)
+        self._turn.turned = False
+        try:
+            result = self._engine(page, return_word_box=True, return_single_char_box=True)
+        except Exception as error:  # rapidocr and onnxruntime raise plain exceptions
+            raise RecognitionError(f"PP-OCR failed on this page: {error}") from error
+        return _text_lines(result, self._turn.turned)
+
+    def read(self, image: np.ndarray, lang: str = "eng") -> tuple[str, list[Word]]:
+        """Read a page (uint8, gray or RGB): its text in reading order and its words with boxes.
+
+        Raises :class:`~ocr.errors.UnsupportedLanguageError` for a language the model does not read.
+        """
+        if not supports(lang):
+            unread = [part for part in lang.split("+") if part not in LANGUAGES] or [lang]
+            raise UnsupportedLanguageError(
+                f"PP-OCR cannot read {', '.join(repr(part) for part in unread)}: its model reads "
+                f"{', '.join(sorted(LANGUAGES))}.")
+        height, width = np.shape(image)[:2]
+        return arrange(self.lines(image), (int(width), int(height)))

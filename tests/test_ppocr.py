@@ -1,0 +1,142 @@
+"""The PP-OCR reader on drawn pages and dev images: accuracy, word boxes, languages, no network."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from ocr.decode import load
+from ocr.engines import ppocr
+from ocr.errors import InputError, ModelDownloadRefusedError, SettingsError, UnsupportedLanguageError
+from ocr.metrics import cer, ground_truth
+
+DEV = Path("/work/shared/eval/dev")
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+LEFT = ["The quick brown fox jumps over", "the lazy dog while the farmer", "counts his sheep in the field",
+        "and the sun sets behind a hill."]
+RIGHT = ["Pack my box with five dozen", "liquor jugs, said the sailor", "to the innkeeper at the port",
+         "before the ship left at dawn."]
+CONNECTIONS: list[Any] = []
+
+
+@pytest.fixture(scope="module")
+def offline() -> Iterator[None]:
+    """No socket may connect while this module's reader loads and reads: each attempt is noted and fails."""
+    def refuse(self: socket.socket, address: Any) -> None:
+        CONNECTIONS.append(address)
+        raise OSError(f"network blocked by the test: {address}")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(socket.socket, "connect", refuse)
+        patch.setattr(socket.socket, "connect_ex", refuse)
+        yield
+
+
+@pytest.fixture(scope="module")
+def reader(offline: None) -> ppocr.PPOCRReader:
+    return ppocr.PPOCRReader()
+
+
+def drawn(columns: list[list[str]], size: int = 30) -> np.ndarray:
+    """A white gray page with each list of lines drawn as a column, left to right, lines on one grid."""
+    font = ImageFont.truetype(FONT, size)
+    image = Image.new("L", (60 + 620 * len(columns), 80 + int(size * 1.5) * max(map(len, columns))), 255)
+    draw = ImageDraw.Draw(image)
+    for c, lines in enumerate(columns):
+        for i, text in enumerate(lines):
+            draw.text((40 + 620 * c, 40 + int(size * 1.5) * i), text, font=font, fill=0)
+    return np.asarray(image)
+
+
+def dev(name: str) -> tuple[np.ndarray, str]:
+    image = next(p for p in DEV.glob(name + ".*") if not p.name.endswith(".txt"))
+    return load(str(image))[0].image, ground_truth((DEV / f"{name}.gt.txt").read_text(encoding="utf-8"))
+
+
+def test_reads_a_drawn_page(reader: ppocr.PPOCRReader) -> None:
+    text, words = reader.read(drawn([LEFT]))
+    assert cer(" ".join(LEFT), text) <= 0.02  # measured 0.000
+    assert [w.text for w in words][:3] == ["The", "quick", "brown"]
+
+
+def test_two_columns_come_out_column_by_column(reader: ppocr.PPOCRReader) -> None:
+    text, words = reader.read(drawn([LEFT, RIGHT]))
+    assert cer(" ".join(LEFT + RIGHT), text) <= 0.02  # measured 0.000; rapidocr's own order reads across
+    assert [row for row in text.split("\n") if row] == LEFT + RIGHT
+    assert len({w.block for w in words}) == 2
+
+
+@pytest.mark.parametrize("name, bound", [("lept_lighttext", 0.05), ("sroie_005", 0.09)])
+def test_dev_images(reader: ppocr.PPOCRReader, name: str, bound: float) -> None:
+    # measured: lept_lighttext 0.017 (rapidocr's own order 0.569), sroie_005 0.059
+    image, truth = dev(name)
+    text, words = reader.read(image)
+    assert cer(truth, text) <= bound
+    height, width = image.shape[:2]
+    assert words and all(0 <= w.left and w.left + w.width <= width and 0 <= w.top and w.top + w.height <= height
+                         and w.width > 0 and w.height > 0 for w in words)
+    assert all(0.0 <= w.conf <= 100.0 for w in words) and max(w.conf for w in words) > 90
+    assert " ".join(w.text for w in words) == " ".join(text.split())
+
+
+def test_no_network(reader: ppocr.PPOCRReader) -> None:
+    text, _ = reader.read(drawn([LEFT]), lang="eng+deu")
+    assert text and CONNECTIONS == []  # nothing tried to connect while loading and reading
+    with pytest.raises(OSError):  # and the block is real: a connection attempt fails and is noted
+        socket.create_connection(("127.0.0.1", 9), timeout=1)
+    assert CONNECTIONS
+    CONNECTIONS.clear()
+
+
+def test_one_thread_each(reader: ppocr.PPOCRReader) -> None:
+    engine = reader._engine
+    for part in (engine.text_det, engine.text_cls, engine.text_rec):
+        options = part.session.session.get_session_options()
+        assert (options.intra_op_num_threads, options.inter_op_num_threads) == (1, 1)
+
+
+def test_languages_are_what_the_model_writes(reader: ppocr.PPOCRReader) -> None:
+    characters = reader.characters
+    assert len(characters) > 18000
+    covered = {lang for lang, letters in ppocr.ALPHABETS.items() if ppocr.covered(letters, characters)}
+    assert ppocr.LANGUAGES == covered & ppocr.RAPIDOCR_LISTED
+    assert {"eng", "deu", "fra", "spa", "ita", "por", "nld", "chi_sim", "jpn"} <= ppocr.LANGUAGES
+    assert not {"vie", "rus", "ell", "kor", "ara"} & ppocr.LANGUAGES
+
+
+def test_supports() -> None:
+    assert ppocr.supports("eng") and ppocr.supports("eng+deu") and ppocr.PPOCRReader.supports("chi_sim+eng")
+    assert not ppocr.supports("eng+rus") and not ppocr.supports("") and not ppocr.supports("vie")
+
+
+def test_unsupported_language_is_refused_with_a_sentence(reader: ppocr.PPOCRReader) -> None:
+    with pytest.raises(UnsupportedLanguageError) as caught:
+        reader.read(drawn([LEFT]), lang="eng+rus")
+    message = str(caught.value)
+    assert message.startswith("PP-OCR cannot read 'rus'") and message.endswith(".") and "\n" not in message
+
+
+@pytest.mark.parametrize("params, error", [
+    ({"Rec.lang_type": "arabic"}, ModelDownloadRefusedError),
+    ({"Det.model_type": "medium"}, ModelDownloadRefusedError),
+    ({"Global.font_path": None}, ModelDownloadRefusedError),
+    ({"EngineConfig.onnxruntime.intra_op_num_threads": 4}, SettingsError),
+])
+def test_settings_that_would_download_are_refused(params: dict[str, Any], error: type[Exception]) -> None:
+    with pytest.raises(error, match=r"\.$"):
+        ppocr.PPOCRReader(params=params)
+
+
+def test_bad_and_blank_pages(reader: ppocr.PPOCRReader) -> None:
+    with pytest.raises(InputError):
+        reader.read(np.zeros((20, 20), dtype=np.float32))
+    with pytest.raises(InputError):
+        reader.read(np.zeros((20, 20, 2), dtype=np.uint8))
+    assert reader.read(np.full((200, 300), 255, dtype=np.uint8)) == ("", [])
+    assert reader.read(np.full((200, 300, 3), 255, dtype=np.uint8)) == ("", [])
