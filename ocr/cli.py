@@ -33,6 +33,9 @@ def build_parser(prog: str = "python -m ocr") -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", metavar="FILE", help="images (PNG, JPEG, TIFF, BMP, WebP, GIF) or PDFs")
     p.add_argument("--version", action="version", version=_version())
     p.add_argument("--preset", metavar="JSON", help="settings (and options) saved from the app or --save-preset")
+    p.add_argument("--engine", choices=Options.spec("engine").choices,
+                   help="tesseract (default: clean scans, fast), ppocr (photos, receipts, screens), or auto: "
+                        "read with each and keep the reading that looks right")
     p.add_argument("--lang", help="language data, several joined by +: eng+deu (default eng)")
     p.add_argument("--psm", type=int, help="page segmentation mode 0-13 (default 3, automatic)")
     p.add_argument("--oem", type=int, help="engine mode 0-3 (default 3)")
@@ -71,7 +74,8 @@ def build_parser(prog: str = "python -m ocr") -> argparse.ArgumentParser:
 
 
 def _options(args: argparse.Namespace, base: Options | None) -> Options:
-    changes = {k: getattr(args, k) for k in ("lang", "psm", "oem", "dpi", "timeout") if getattr(args, k) is not None}
+    fields = ("engine", "lang", "psm", "oem", "dpi", "timeout")
+    changes = {k: getattr(args, k) for k in fields if getattr(args, k) is not None}
     return (base or Options()).replace(**changes)
 
 

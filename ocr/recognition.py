@@ -49,6 +49,10 @@ def recognize(
     options = options or Options()
     if overrides:
         options = options.replace(**overrides)
+    if options.engine == "ppocr" and not ppocr_reads(options.lang):
+        result = _read(image, options.replace(engine="tesseract"), dpi, outputs, engine or default_engine(backend), name)
+        result.warnings.insert(0, unread_by_ppocr(options.lang))
+        return result
     if options.engine != "auto":
         return _read(image, options, dpi, outputs, engine or default_engine(backend), name)
     return best(read_each(image, options, dpi=dpi, outputs=outputs, engine=engine, backend=backend, name=name))
@@ -83,13 +87,18 @@ def read_each(
     if not results:
         raise errors[chosen[0]]
     for result in results.values():
-        result.score = judge.score(result.words, options.lang).score
+        result.score = judge.score(result.words, options.lang, engine=result.engine).score
         result.options = result.options.replace(engine=options.engine)
         result.warnings.extend(f"{ENGINE_NAMES[e]} could not read this page: {error}" for e, error in errors.items())
-    skipped = [e for e in engines if e not in chosen]
-    for result in results.values():
-        result.warnings.extend(f"{ENGINE_NAMES[e]} does not read {options.lang!r}; it was not used." for e in skipped)
+    if len(chosen) < len(engines):
+        for result in results.values():
+            result.warnings.append(unread_by_ppocr(options.lang))
     return list(results.values())
+
+
+def unread_by_ppocr(lang: str) -> str:
+    """The sentence for a page in a language PP-OCR's model does not read."""
+    return f"PP-OCR does not read {lang!r} (its model reads Latin-script languages, Chinese and Japanese); Tesseract read this page."
 
 
 def best(readings: list[Result]) -> Result:

@@ -229,7 +229,7 @@ class Search:
                 limit = min(limit, max(0.5, self.deadline - time.monotonic()))
             options = c.options.replace(timeout=min(c.options.timeout, max(0.1, limit)))
             result = recognize(processed, options, engine=self.engine, outputs=())
-            c.judgement = judge_score(result.words, c.options.lang)
+            c.judgement = judge_score(result.words, c.options.lang, engine=result.engine)
             letters = result.words[result.words["text"].str.contains(r"[A-Za-z0-9]{2,}", regex=True)]
             if len(letters):
                 c.height = float(letters["height"].median())

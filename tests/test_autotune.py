@@ -178,7 +178,7 @@ def test_progress_speaks_plain_words(clean, engine):
 def test_a_programming_error_in_a_candidate_surfaces(clean, engine, monkeypatch):
     from ocr import tuning
 
-    def broken(words, lang):
+    def broken(words, lang, engine="tesseract"):
         raise ZeroDivisionError("a bug in the judge")
 
     monkeypatch.setattr(tuning, "judge_score", broken)
@@ -391,3 +391,33 @@ def test_judge_counts_a_word_read_twice_over_itself_and_specks_in_the_margin_aga
     assert judge.score(clean).layout == 0
     assert judge.score(twice).layout == len("reading") and judge.score(twice).score < judge.score(clean).score
     assert judge.score(specks).layout == 2 and judge.score(specks).score < judge.score(clean).score
+
+
+def drawn_pages() -> dict[str, np.ndarray]:
+    """Pages of known text in the ways people photograph and scan them (drawn here, with DejaVu)."""
+    rng = np.random.default_rng(5)
+    text = ["Quarterly report of the harbour office", "Vessels entered the port: 1,284 (up 7%)",
+            "Cargo handled in tonnes: 3,402,118", "Pilot services were used by most ships"]
+    clean = np.asarray(draw_page(text, size=(1100, 330), font_size=34))
+    colour = np.asarray(draw_page(text, size=(1100, 330), font_size=34, mode="RGB", ink=(40, 120, 60),
+                                  paper=(120, 190, 120)))
+    small = np.asarray(draw_page(text, size=(480, 140), font_size=14, origin=(10, 10)))
+    blurred = cv2.GaussianBlur(clean, (0, 0), 2.2)
+    noisy = np.clip(blurred + rng.normal(0, 28, clean.shape), 0, 255).astype(np.uint8)
+    dark = 255 - clean
+    return {"clean": clean, "colour": colour, "small": small, "noisy": noisy, "dark": dark}
+
+
+DRAWN_TRUTH = ("Quarterly report of the harbour office Vessels entered the port: 1,284 (up 7%) "
+               "Cargo handled in tonnes: 3,402,118 Pilot services were used by most ships")
+
+
+def test_judge_prefers_the_truer_reading_across_engines(engine):
+    chose = {}
+    for name, image in drawn_pages().items():
+        readings = ocr.recognition.read_each(image, Options(), engine=engine, outputs=())
+        errors = {r.engine: cer(DRAWN_TRUTH, r.text) for r in readings}
+        picked = ocr.recognition.best(readings)
+        chose[name] = (picked.engine, {e: round(c, 3) for e, c in errors.items()})
+        assert errors[picked.engine] <= min(errors.values()) + 0.02, chose
+    assert len({e for e, _ in chose.values()}) == 2, f"the pages should not all go to one engine: {chose}"

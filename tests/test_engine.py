@@ -310,3 +310,51 @@ def test_words_map_back_onto_the_original_page(engine, page_array):
     assert list(mapped["text"]) == list(direct["text"])
     columns = ["left", "top", "width", "height"]
     assert np.abs(mapped[columns].to_numpy() - direct[columns].to_numpy()).max() <= 4
+
+
+# -- two engines ---------------------------------------------------------------------------------------
+
+
+def test_ppocr_reads_in_a_worker_with_words_and_boxes(page_array):
+    eng = Engine("api", workers=1)
+    try:
+        result = ocr.recognize(page_array, ocr.Options(engine="ppocr"), engine=eng, outputs=())
+        assert result.engine == "ppocr" and result.backend == "api"
+        assert words_of(result.text) == words_of(" ".join(SAMPLE_TEXT))
+        assert list(result.words["text"]) == result.text.split() and result.words["conf"].between(0, 100).all()
+        assert sorted(set(result.words["line"])) == [1, 2, 3]
+    finally:
+        eng.close()
+
+
+def test_a_language_ppocr_does_not_read_is_read_by_tesseract_and_said(page_array, monkeypatch):
+    from ocr import recognition
+
+    monkeypatch.setattr(recognition, "ppocr_reads", lambda lang: False)
+    result = ocr.recognize(page_array, ocr.Options(engine="ppocr"), outputs=())
+    assert result.engine == "tesseract" and words_of(result.text) == words_of(" ".join(SAMPLE_TEXT))
+    assert result.warnings[0].startswith("PP-OCR does not read 'eng'")
+    both = ocr.recognize(page_array, ocr.Options(engine="auto"), outputs=())
+    assert both.engine == "tesseract" and any(w.startswith("PP-OCR does not read") for w in both.warnings)
+
+
+def test_best_of_both_keeps_tesseract_on_a_clean_page_and_ppocr_on_a_screen_photo(dev_dir, page_array):
+    clean = ocr.recognize(page_array, ocr.Options(engine="auto"), outputs=())
+    assert clean.engine == "tesseract" and clean.options.engine == "auto" and clean.score > 0
+    page = ocr.load(dev_dir / "lept_underline1.jpg")[0]
+    truth = ground_truth((dev_dir / "lept_underline1.gt.txt").read_text(encoding="utf-8"))
+    each = {r.engine: r for r in ocr.recognition.read_each(page, ocr.Options(), outputs=())}
+    assert cer(truth, each["tesseract"].text) > 0.5 > 0.1 > cer(truth, each["ppocr"].text)
+    photo = ocr.recognize(page, ocr.Options(engine="auto"), outputs=())
+    assert photo.engine == "ppocr" and photo.text == each["ppocr"].text
+    assert photo.warnings[0].startswith("Read by each engine; PP-OCR's reading looked best")
+
+
+def test_a_ppocr_page_over_its_time_limit_fails_alone(page_array):
+    eng = Engine("api", workers=1)
+    try:
+        with pytest.raises(EngineTimeoutError, match="PP-OCR did not answer"):
+            ocr.recognize(big_slow_page(), ocr.Options(engine="ppocr", timeout=0.1), engine=eng, outputs=())
+        assert ocr.recognize(page_array, ocr.Options(engine="ppocr"), engine=eng, outputs=()).word_count == 14
+    finally:
+        eng.close()
