@@ -149,3 +149,18 @@ def test_a_pdf_needs_the_page_it_was_read_from(results):
         ocr.export(plain, "pdf")
     with pytest.raises(OcrError, match="unknown export format"):
         ocr.export(plain, "docx")
+
+
+@pytest.mark.parametrize("engine_name", ["tesseract", "ppocr"])
+def test_every_export_works_for_both_engines(engine_name):
+    data = two_page_pdf()
+    page = ocr.load(data, "doc.pdf")[0]
+    result = ocr.read_page(page, options=ocr.Options(engine=engine_name), origin=origin_of(page, data=data))
+    assert result.engine == engine_name and result.word_count >= 10
+    assert words_of(ocr.export(result, "txt").decode()) == words_of(result.text)
+    assert len(json.loads(ocr.export(result, "json"))["words"]) == result.word_count
+    assert len(pd.read_csv(io.BytesIO(ocr.export(result, "csv")), keep_default_na=False)) == result.word_count
+    spans = [e for e in ET.fromstring(ocr.export(result, "hocr")).iter() if e.get("class") == "ocrx_word"]
+    assert ["".join(e.itertext()) for e in spans] == list(result.words["text"])
+    [layer] = pdf_text(ocr.export(result, "pdf"))
+    assert words_of(layer) == [w for t in result.words["text"] for w in words_of(t)]
