@@ -140,7 +140,17 @@ class ClusterRunner:
         if data is None and source.path is not None and not self.share_paths:
             data = Path(source.path).read_bytes()
         if data is not None:
-            self._data[id(source)] = self.client.scatter(data, hash=False, broadcast=True)
+            self._data[id(source)] = self._scatter(data)
+
+    def _scatter(self, data: bytes) -> Any:
+        """The bytes on every worker; a worker dying meanwhile is tried past (three times), and when the
+        cluster cannot take them the tasks carry the bytes themselves."""
+        for _ in range(3):
+            try:
+                return self.client.scatter(data, hash=False, broadcast=True)
+            except OSError:  # Dask's CommClosedError: a worker went away while the bytes were on their way
+                continue
+        return data
 
     def file_done(self, source: Source) -> None:
         self._data.pop(id(source), None)  # the cluster lets the bytes go once no task needs them
