@@ -40,12 +40,38 @@ from PIL import Image, ImageDraw, ImageFont  # noqa: E402
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf"
 WORDS = ["archive", "records", "ledger", "survey", "parish", "letter", "account", "minutes", "council", "deed",
          "estate", "harbour", "register", "census", "voyage", "cargo", "receipt", "invoice", "charter", "mill"]
+# The command's own peak (VmHWM; getrusage's ru_maxrss would carry over the peak of the process that
+# forked it), and its engine workers' (sampled: they are gone when the command ends).
 PEAK = """
-import resource, sys
+import sys, threading
 from ocr.cli import main
+import ocr.engines.pool as pool
+
+def hwm(pid):
+    try:
+        status = dict(line.split(":", 1) for line in open(f"/proc/{pid}/status"))
+        return int(status["VmHWM"].split()[0]) * 1024
+    except (OSError, KeyError):
+        return 0
+
+workers = {}
+stop = threading.Event()
+started = pool.WorkerProcess.__init__
+
+def watch(self, *a, **k):
+    started(self, *a, **k)
+    workers[self.pid] = 0
+
+def sample():
+    while not stop.wait(0.2):
+        for pid in list(workers):
+            workers[pid] = max(workers[pid], hwm(pid))
+
+pool.WorkerProcess.__init__ = watch
+threading.Thread(target=sample, daemon=True).start()
 code = main(sys.argv[1:])
-me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-print("peak", me.ru_maxrss * 1024, kids.ru_maxrss * 1024, file=sys.stderr)
+stop.set()
+print("peak", hwm("self"), max(workers.values(), default=0), file=sys.stderr)
 sys.exit(code)
 """
 
@@ -77,7 +103,7 @@ def run(command: list[str]) -> float:
 
 
 def peak(args: list[str]) -> tuple[int, int]:
-    """Peak resident bytes of the command's own process and of its largest child (an engine worker)."""
+    """Peak resident bytes of the command's own process and of its largest engine worker."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, "-c", PEAK, *args], capture_output=True, text=True, env=env)
     if done.returncode != 0:
