@@ -1,21 +1,30 @@
 # Two commands do all the set-up on a fresh Debian/Ubuntu machine with Python 3.11+:
-#   make run    Tesseract (English + orientation data), a virtualenv, the packages; then the app
-#   make test   the same, plus test packages and Debian's chromium; then the tests
+#   make run    Tesseract (English, German, French, Spanish + orientation data), a virtualenv, the packages;
+#               then the app. LANGS="chi_sim ita" adds languages (Tesseract's codes).
+#   make test   the same, plus test packages (Debian's chromium, podman for the image test); then ruff,
+#               mypy (strict, on ocr/) and the tests
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
-RUN_PACKAGES  := tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd fonts-dejavu-core
-TEST_PACKAGES := chromium poppler-utils
+# The languages the app offers from the start (the container image's LANGS build argument says the same).
+BASE_LANGS    := eng deu fra spa
+LANGS         ?=
+# Debian names a language's package from Tesseract's code: chi_sim -> tesseract-ocr-chi-sim.
+LANG_PACKAGES  = $(foreach code,$(BASE_LANGS) $(LANGS),tesseract-ocr-$(subst _,-,$(shell echo $(code) | tr A-Z a-z)))
+RUN_PACKAGES   = tesseract-ocr tesseract-ocr-osd $(LANG_PACKAGES) fonts-dejavu-core
+TEST_PACKAGES := chromium podman runc debootstrap nginx poppler-utils
 # Debian and Ubuntu ship venv's pip bootstrap separately.
 VENV_PACKAGE  = $(shell $(PYTHON) -c 'import ensurepip' >/dev/null 2>&1 || echo python3-venv)
 
-.PHONY: run test system-run system-test bench eval clean
+.PHONY: run test lint system-run system-test bench eval clean
 
 run: system-run $(VENV)/.run-installed
 	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true
 
 test: system-test $(VENV)/.test-installed
+	$(PY) -m ruff check .
+	$(PY) -m mypy
 	$(PY) -m pytest
 
 system-run:
@@ -35,6 +44,10 @@ $(VENV)/.run-installed: requirements.txt | $(VENV)/bin/python
 $(VENV)/.test-installed: requirements.txt requirements-dev.txt | $(VENV)/bin/python
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
 	touch $@ $(VENV)/.run-installed
+
+lint: $(VENV)/.test-installed
+	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 bench: system-run $(VENV)/.run-installed
 	$(PY) scripts/bench.py

@@ -308,7 +308,7 @@ def _image_pages(data: bytes, read: Callable[[], bytes], name: str, kind: str | 
         raise _bomb_error(e, "the image", limits) from None
     except MemoryError:
         raise NotEnoughMemoryError("there was not enough memory to read the image's header.") from None
-    except Exception as e:  # noqa: BLE001 - a header Pillow recognises but cannot parse
+    except Exception as e:
         looks = f"a {kind} image" if kind else "an image"
         raise DamagedFileError(f"the file looks like {looks} but its header is damaged ({_reason(e)}).") from None
     count = len(layout.sizes)
@@ -437,7 +437,7 @@ def _orientation(im: Image.Image) -> int:
         else:
             exif = im.getexif()
         value = int(exif.get(0x0112, 1))
-    except Exception:  # noqa: BLE001 - EXIF that cannot be parsed is no reason to refuse the picture
+    except Exception:
         return 1
     return value if value in _UPRIGHT else 1
 
@@ -506,7 +506,7 @@ class _Frames:
                 frame = im.transpose(_UPRIGHT[self.orientation]) if index == 0 and self.orientation != 1 else im
                 array = _to_array(frame)
             keep = self.animated and index + 1 < count
-        except Exception as e:  # noqa: BLE001 - whatever Pillow raises on a damaged frame becomes one sentence
+        except Exception as e:
             raise _decode_error(e, what, self.limits) from None
         finally:
             if keep:

@@ -1,8 +1,8 @@
 """``python -m ocr.eval DIR``: accuracy and time on every image in DIR that has a ``NAME.gt.txt``.
 
-For each image: plain ``tesseract IMG stdout`` (one thread), this package's default settings, and
-auto-tune; CER and WER with jiwer after normalisation (:mod:`ocr.metrics`), and seconds. Prints the
-table and the means, and writes it as CSV.
+For each image, by each method of :data:`METHODS` (interleaved per image, so the machine's load hits all
+alike): CER and WER with jiwer after normalisation (:mod:`ocr.metrics`), and seconds. Prints the table
+and the means, and writes it as CSV.
 """
 
 from __future__ import annotations
@@ -20,9 +20,18 @@ from .batch import read_page
 from .decode import load
 from .engines import Engine, plain_tesseract
 from .metrics import cer, ground_truth, wer
-from .tuning import DEFAULT_EFFORT
+from .settings import Options
+from .tuning import DEFAULT_EFFORT, autotune
 
-METHODS = ("plain", "defaults", "auto")
+# method -> (engine, auto-tuned?, what it is); "plain" is the tesseract command itself
+METHODS: dict[str, tuple[str, bool, str]] = {
+    "plain": ("tesseract", False, "`OMP_THREAD_LIMIT=1 tesseract IMAGE stdout`, the command as a person types it"),
+    "defaults": ("tesseract", False, "Tesseract through this package, default settings"),
+    "ppocr": ("ppocr", False, "PP-OCR through this package, default settings"),
+    "both": ("auto", False, "both engines, default settings, the reading the judge scores best"),
+    "auto": ("tesseract", True, "auto-tune with Tesseract alone"),
+    "tuned": ("auto", True, "auto-tune over both engines (the engine is searched like the rest)"),
+}
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".gif", ".pdf"}
 
 
@@ -35,21 +44,24 @@ def read_with(method: str, path: Path, engine: Engine, effort: float) -> tuple[s
     """The text ``method`` reads from the file, and a note (for auto-tune: what it chose)."""
     if method == "plain":
         return plain_tesseract(path), ""
-    pages = load(path)
+    which, tune, _ = METHODS[method]
+    options = Options(engine=which)
     texts, notes = [], []
-    for page in pages:
-        if method == "defaults":
-            texts.append(read_page(page, engine=engine, outputs=()).text)
-        else:
-            from .tuning import autotune
-
-            found = autotune(page, effort, engine=engine)
-            texts.append(read_page(page, found.settings, found.options, engine=engine, outputs=()).text)
-            notes.append(f"{found.settings.describe()}; psm {found.options.psm}; {len(found.trace)} tried")
+    for page in load(path):
+        if not tune:
+            result = read_page(page, options=options, engine=engine, outputs=())
+            texts.append(result.text)
+            if which == "auto":
+                notes.append(result.engine)
+            continue
+        found = autotune(page, effort, options=options, engine=engine)
+        texts.append(read_page(page, found.settings, found.options, engine=engine, outputs=()).text)
+        notes.append(f"{found.options.engine}: {found.settings.describe()}; psm {found.options.psm}; "
+                     f"{len(found.trace)} tried")
     return "\n".join(texts), " | ".join(notes)
 
 
-def evaluate(folder: Path, methods: Sequence[str] = METHODS, effort: float = DEFAULT_EFFORT,
+def evaluate(folder: Path, methods: Sequence[str] = tuple(METHODS), effort: float = DEFAULT_EFFORT,
              engine: Engine | None = None, progress: Callable[[int, int, dict[str, Any]], None] | None = None,
              ) -> pd.DataFrame:
     engine = engine or Engine("api")
@@ -89,11 +101,27 @@ def markdown(table: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
+def worse_than_plain(table: pd.DataFrame, methods: Sequence[str], by: float = 0.02) -> list[str]:
+    """One line per method that reads some image more than ``by`` worse (CER) than plain Tesseract."""
+    if "plain" not in methods:
+        return []
+    pages = table[table["image"] != "mean"]
+    lines = []
+    for m in methods:
+        worse = pages[pages[f"{m}_cer"] > pages["plain_cer"] + by] if m != "plain" else pages.iloc[:0]
+        if len(worse):
+            lines.append(f"{m}: worse than plain by more than {by} on " + ", ".join(
+                f"{r.image} ({r.plain_cer:.3f} -> {getattr(r, f'{m}_cer'):.3f})" for r in worse.itertuples()))
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m ocr.eval", description=__doc__.splitlines()[0])
     p.add_argument("folder", type=Path)
-    p.add_argument("--methods", default=",".join(METHODS), help="comma-separated: plain, defaults, auto")
-    p.add_argument("--effort", type=float, default=DEFAULT_EFFORT, help="auto-tune work per page (readings)")
+    p.add_argument("--methods", default=",".join(METHODS),
+                   help="comma-separated, of: " + "; ".join(f"{k} ({v[2]})" for k, v in METHODS.items()))
+    p.add_argument("--effort", type=float, default=DEFAULT_EFFORT,
+                   help="auto-tune work per page, megapixels read (default %(default)g)")
     p.add_argument("--csv", type=Path, default=Path("eval-out/eval.csv"), help="where to write the table")
     p.add_argument("--markdown", type=Path, help="also write the table as Markdown here")
     args = p.parse_args(argv)
@@ -115,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     table = table[columns + notes]
     with pd.option_context("display.width", 250, "display.max_columns", 30, "display.max_colwidth", 60):
         print(table.to_string(index=False))
+    for line in worse_than_plain(table, methods):
+        print(line)
     args.csv.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.csv, index=False)
     print(f"written: {args.csv}", file=sys.stderr)

@@ -317,11 +317,11 @@ def score(words: pd.DataFrame, lang: str = "eng", *, dictionary: frozenset[str] 
     out = Judgement()
     if words is None or len(words) == 0:
         return out
-    confs = []
+    confs: list[float] = []
     given = words["conf"].astype(float).to_numpy()
     if engine in CALIBRATION:
         given = np.where(given >= 0, np.interp(given, *CALIBRATION[engine]), given)
-    for token, conf in zip(words["text"].astype(str), given):
+    for token, conf in zip(words["text"].astype(str), given.tolist()):
         if not token.strip():
             continue
         out.words += 1

@@ -454,10 +454,10 @@ def _share_boxes(line: TextLine, tokens: Sequence[str], frame: _Frame, item: _It
 def _word(text: str, conf: float, box: Box, size: tuple[int, int], numbers: tuple[int, int, int, int]) -> Word:
     """A Word with its box rounded and clipped to the image."""
     width, height = size
-    left = min(max(int(math.floor(box[0])), 0), max(width - 1, 0))
-    top = min(max(int(math.floor(box[1])), 0), max(height - 1, 0))
-    right = min(max(int(math.ceil(box[2])), left + 1), width)
-    bottom = min(max(int(math.ceil(box[3])), top + 1), height)
+    left = min(max(math.floor(box[0]), 0), max(width - 1, 0))
+    top = min(max(math.floor(box[1]), 0), max(height - 1, 0))
+    right = min(max(math.ceil(box[2]), left + 1), width)
+    bottom = min(max(math.ceil(box[3]), top + 1), height)
     conf = round(min(max(conf, 0.0), 100.0), 2)
     return Word(text, conf, left, top, max(right - left, 1), max(bottom - top, 1), *numbers)
 
@@ -482,3 +482,65 @@ def _emit(blocks: list[list[list[list[_Item]]]], lines: Sequence[TextLine], fram
                 block_lines.append(" ".join(row_tokens))
         texts.append("\n".join(block_lines))
     return "\n\n".join(texts), words
+
+
+# ------------------------------------------------------------------------------------------ ink fitting
+
+_INK_CONTRAST = 24  # gray levels between ink and paper below which a word's box is left as it is
+_INK_SHARE = 0.02  # a row or column belongs to the word when this share of it (at least 1 pixel) is ink
+_INK_WIDTH = 0.8  # ink narrower than this share of the box is doubtful: the box keeps its sides
+_INK_HEIGHT = 0.35  # ink lower than this share of the box is doubtful: the box keeps its top and bottom
+
+
+def _otsu(values: np.ndarray) -> float:
+    """Otsu's threshold of uint8 values: the level that best splits them into two classes."""
+    counts = np.bincount(values.ravel(), minlength=256).astype(np.float64)
+    levels = np.arange(256, dtype=np.float64)
+    weight = np.cumsum(counts)
+    mass = np.cumsum(counts * levels)
+    total, total_mass = weight[-1], mass[-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        between = (total_mass * weight - mass * total) ** 2 / (weight * (total - weight))
+    return float(np.nanargmax(np.nan_to_num(between[:-1], nan=-1.0)))
+
+
+def _ink_bounds(region: np.ndarray) -> tuple[int, int, int, int] | None:
+    """Bounds (x0, y0, x1, y1) of the ink in a word's region of a gray page, or None when unclear."""
+    if region.shape[0] < 3 or region.shape[1] < 3:
+        return None
+    level = _otsu(region)
+    dark = region <= level
+    if not dark.any() or dark.all() or region[~dark].mean() - region[dark].mean() < _INK_CONTRAST:
+        return None
+    ink = dark if dark.mean() <= 0.5 else ~dark  # ink is the smaller class (light text on dark too)
+    rows = np.flatnonzero(ink.sum(axis=1) >= max(1.0, _INK_SHARE * ink.shape[1]))
+    cols = np.flatnonzero(ink.sum(axis=0) >= max(1.0, _INK_SHARE * ink.shape[0]))
+    if rows.size == 0 or cols.size == 0:
+        return None
+    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+
+
+def fit_to_ink(words: Sequence[Word], image: np.ndarray) -> list[Word]:
+    """Words with their boxes shrunk to the ink inside them, as Tesseract's boxes are.
+
+    Detectors' line boxes reach well above and below the letters; this keeps each word's box within what
+    it had and fits it to the dark (or, on dark paper, light) pixels found by Otsu's threshold inside it.
+    A box whose inside shows no clear ink stays as it is, and so do its sides (or its top and bottom) when
+    the ink found spans too little of it to be the whole word (blur and uneven light split letters).
+    ``image``: the page the words were read from, uint8 gray or RGB.
+    """
+    gray = image if image.ndim == 2 else image[..., :3].mean(axis=2).astype(np.uint8)
+    out = []
+    for word in words:
+        region = gray[word.top:word.top + word.height, word.left:word.left + word.width]
+        bounds = _ink_bounds(region)
+        if bounds is None:
+            out.append(word)
+            continue
+        x0, y0, x1, y1 = bounds
+        if x1 - x0 < _INK_WIDTH * word.width:
+            x0, x1 = 0, word.width
+        if y1 - y0 < _INK_HEIGHT * word.height:
+            y0, y1 = 0, word.height
+        out.append(word._replace(left=word.left + x0, top=word.top + y0, width=x1 - x0, height=y1 - y0))
+    return out

@@ -49,12 +49,13 @@ def recognize(
     options = options or Options()
     if overrides:
         options = options.replace(**overrides)
+    pool = engine or default_engine(backend)
     if options.engine == "ppocr" and not ppocr_reads(options.lang):
-        result = _read(image, options.replace(engine="tesseract"), dpi, outputs, engine or default_engine(backend), name)
+        result = _read(image, options.replace(engine="tesseract"), dpi, outputs, pool, name)
         result.warnings.insert(0, unread_by_ppocr(options.lang))
         return result
     if options.engine != "auto":
-        return _read(image, options, dpi, outputs, engine or default_engine(backend), name)
+        return _read(image, options, dpi, outputs, pool, name)
     return best(read_each(image, options, dpi=dpi, outputs=outputs, engine=engine, backend=backend, name=name))
 
 
@@ -98,7 +99,8 @@ def read_each(
 
 def unread_by_ppocr(lang: str) -> str:
     """The sentence for a page in a language PP-OCR's model does not read."""
-    return f"PP-OCR does not read {lang!r} (its model reads Latin-script languages, Chinese and Japanese); Tesseract read this page."
+    return (f"PP-OCR does not read {lang!r} (its model reads Latin-script languages, Chinese and Japanese); "
+            "Tesseract read this page.")
 
 
 def best(readings: list[Result]) -> Result:

@@ -50,10 +50,11 @@ import numpy as np
 import pandas as pd
 
 from .decode import Page
-from .engines import Engine, default_engine
+from .engines import ENGINES, Engine, default_engine, ppocr_reads
 from .errors import OcrError
 from .judge import Judgement, load_words
 from .judge import score as judge_score
+from .metrics import cer
 from .preprocessing import (
     DEFAULT_DPI,
     ORIENT_MIN_CONF,
@@ -70,7 +71,8 @@ from .settings import Options, Settings
 
 Progress = Callable[[float, str], None]
 
-DEFAULT_EFFORT = 40.0  # megapixels the search may read
+DEFAULT_EFFORT = 40.0  # megapixels the search may read (at Tesseract's cost; see ENGINE_COST)
+ENGINE_COST = {"tesseract": 1.0, "ppocr": 6.0}  # what a megapixel costs each engine, relative to Tesseract
 MIN_COST = 0.1  # megapixels a candidate costs however small its page (the engine's own overhead)
 SAMPLE_PIXELS = 3_000_000  # pages larger than this are judged on a reduced copy
 SAMPLE_MIN_PIXELS = 1_500_000  # clean-ups are first judged on a sample only for pages larger than this
@@ -78,6 +80,8 @@ MAX_PIXELS = 24_000_000  # no candidate enlarges the page beyond this
 TEXT_HEIGHT = 36.0  # pixels: word-box height (ascender to descender) Tesseract reads best at
 MARGIN_CHARS = 4.0  # a candidate must beat plain by this many characters of score ...
 MARGIN_SHARE = 0.10  # ... and by this share of plain's score
+FAR_AHEAD = (20.0, 0.10)  # an engine this far ahead of the other (characters, share) is left to search alone
+AGREE = 0.02  # two engines' plain readings this close (character error rate of one against the other) agree
 OSD_MIN_CONF = 1.5  # a turn orientation detection is less sure of than this is not even tried
 PLAIN = Settings(auto_orient=False)  # candidates are turned by the search itself, never by detection
 SKEW_CLEAR = 1.5  # degrees: a page measured this skewed is read deskewed beside plain
@@ -91,6 +95,7 @@ TRACE_COLUMNS = ["candidate", "stage", "settings", "psm", "score", "seconds", "c
 # What each stage is called while it runs, in words a person reads.
 STAGE_WORDS = {
     "plain": "reading the page as it is",
+    "engine": "trying PP-OCR's clean-ups",
     "orientation": "turning the page upright",
     "deskew": "straightening the page",
     "scale": "trying other print sizes",
@@ -125,6 +130,7 @@ class Candidate:
     error: str = ""
     height: float = 0.0  # median word height in the image read, pixels
     middle: float = 0.5  # where its words are: median of their centres, as a share of the page's height
+    text: str = ""  # what it read
 
     @property
     def score(self) -> float:
@@ -166,14 +172,26 @@ class Search:
     osd: tuple[int, float] | None = None  # what orientation detection said of the working copy
     tried: list[Candidate] = field(default_factory=list)
     seen: set[tuple[Settings, Options, str]] = field(default_factory=set)
-    spent: float = 0.0
+    spent: dict[str, float] = field(default_factory=dict)  # effort spent, by engine
     cut_short: bool = False
-    safety: float = 60.0  # seconds a candidate may take before it is stopped
+    safety: dict[str, float] = field(default_factory=dict)  # seconds a candidate may take, by engine
+
+    @property
+    def engines(self) -> tuple[str, ...]:
+        """The engines the search reads with: the caller's, or for "auto" each that reads the language."""
+        if self.options.engine != "auto":
+            return (self.options.engine,)
+        return tuple(e for e in ENGINES if e != "ppocr" or ppocr_reads(self.options.lang))
+
+    def reading(self, engine: str, **changes: Any) -> Options:
+        """The caller's options for one engine (and any other changes)."""
+        return self.options.replace(engine=engine, **changes)
 
     def cost(self, c: Candidate) -> float:
-        """Effort one candidate spends: the megapixels it reads."""
+        """Effort one candidate spends: the megapixels it reads, by what a megapixel costs its engine."""
         extra = 1.3 if c.settings.denoise == "nlmeans" else 1.0
-        return max(MIN_COST, self.views[c.view].megapixels * c.settings.scale ** 2 * extra)
+        pixels = self.views[c.view].megapixels * c.settings.scale ** 2 * extra
+        return max(MIN_COST, pixels) * ENGINE_COST[c.options.engine]
 
     def out_of_time(self) -> bool:
         late = self.deadline is not None and time.monotonic() >= self.deadline
@@ -181,10 +199,17 @@ class Search:
             self.cut_short = True
         return self.cut_short
 
-    def best(self, view: str = "work") -> Candidate:
-        """The best-scored candidate that read ``view`` (the first tried when none was judged)."""
-        pool = [c for c in self.tried if c.judgement and c.view == view]
-        return max(pool, key=lambda c: c.score) if pool else self.tried[0]
+    def done(self) -> float:
+        """How far the search has come, 0-1: the effort spent by the engines searching."""
+        spent = sum(self.spent.get(e, 0.0) for e in self.engines)
+        return min(0.99, spent / (self.effort * len(self.engines)))
+
+    def best(self, view: str = "work", engine: str | None = None) -> Candidate:
+        """The best-scored candidate that read ``view`` (with ``engine``, when given); the first tried
+        when none was judged."""
+        mine = [c for c in self.tried if engine is None or c.options.engine == engine]
+        pool = [c for c in mine if c.judgement and c.view == view]
+        return max(pool, key=lambda c: c.score) if pool else (mine or self.tried)[0]
 
     def run(self, candidates: Iterable[Candidate], *, always: bool = False) -> list[Candidate]:
         """Read, side by side, the candidates not seen before that fit in the effort left, in order
@@ -194,12 +219,13 @@ class Search:
         for c in candidates:
             if c.key() in self.seen:
                 continue
-            if not always and (self.spent + self.cost(c) > self.effort or self.out_of_time()):
+            spent = self.spent.get(c.options.engine, 0.0)
+            if not always and (spent + self.cost(c) > self.effort or self.out_of_time()):
                 continue
             self.seen.add(c.key())
             c.index = len(self.tried)
             self.tried.append(c)
-            self.spent += self.cost(c)
+            self.spent[c.options.engine] = spent + self.cost(c)
             batch.append(c)
         with ThreadPoolExecutor(max_workers=max(1, self.engine.workers)) as pool:
             futures = [pool.submit(self._read, c, always) for c in batch]
@@ -207,10 +233,11 @@ class Search:
                 future.result()  # our own errors are the candidate's; anything else is a bug: raise it
                 if self.progress and batch:
                     words = STAGE_WORDS.get(batch[0].stage, batch[0].stage)
-                    self.progress(min(0.99, self.spent / self.effort), f"{words}: {n} of {len(batch)}")
+                    self.progress(self.done(), f"{words}: {n} of {len(batch)}")
         unread = [c for c in batch if c.error == NOT_READ]  # the limit came before they started
         if unread:
-            self.spent -= sum(self.cost(c) for c in unread)
+            for c in unread:
+                self.spent[c.options.engine] -= self.cost(c)
             self.tried = [c for c in self.tried if c.error != NOT_READ]
             for index, c in enumerate(self.tried):
                 c.index = index
@@ -224,12 +251,13 @@ class Search:
                 return
             view = self.views[c.view]
             processed = preprocess(view.image, c.settings, dpi=view.dpi, orient=self.engine.orientation)
-            limit = self.safety
+            limit = self.safety.get(c.options.engine, c.options.timeout)
             if self.deadline is not None:
                 limit = min(limit, max(0.5, self.deadline - time.monotonic()))
             options = c.options.replace(timeout=min(c.options.timeout, max(0.1, limit)))
             result = recognize(processed, options, engine=self.engine, outputs=())
             c.judgement = judge_score(result.words, c.options.lang, engine=result.engine)
+            c.text = result.text
             letters = result.words[result.words["text"].str.contains(r"[A-Za-z0-9]{2,}", regex=True)]
             if len(letters):
                 c.height = float(letters["height"].median())
@@ -242,38 +270,90 @@ class Search:
 # -- the stages ---------------------------------------------------------------------------------------
 
 
-def read_plain(search: Search, full: bool) -> tuple[Candidate, Candidate, tuple[int, float] | None]:
-    """Stage 1: plain (at full size too when the page is judged reduced), with orientation detection
-    beside it. Returns the reading to beat, the baseline on the working copy, and what the orientation
-    detection found."""
-    options = search.options
-    plain = Candidate(PLAIN, options, "plain", view="full" if full else "work")
-    reduced = Candidate(PLAIN, options, "plain") if full else plain
+def read_plain(search: Search, full: bool) -> tuple[dict[str, Candidate], dict[str, Candidate],
+                                                   tuple[int, float] | None]:
+    """Stage 1: plain, with each engine (at full size too when the page is judged reduced), with
+    orientation detection beside it. Returns each engine's reading to beat and its baseline on the
+    working copy, and what the orientation detection found."""
+    # Tesseract reads a large page at full size too (the reading to beat); PP-OCR's detector sizes the page
+    # itself, so the working copy is its plain reading
+    plains = {e: Candidate(PLAIN, search.reading(e), "plain", view="full" if full and e == "tesseract" else "work")
+              for e in search.engines}
+    baselines = {e: Candidate(PLAIN, search.reading(e), "plain") if c.view == "full" else c
+                 for e, c in plains.items()}
     work = search.views["work"]
     with ThreadPoolExecutor(max_workers=1) as side:
         osd = side.submit(_orientation, search.engine, work.image, work.dpi or DEFAULT_DPI)
-        search.run([plain, reduced], always=True)  # plain is always a candidate
+        search.run([*plains.values(), *baselines.values()], always=True)  # plain is always a candidate
         found = search.osd = osd.result()
-    search.safety = min(options.timeout, max(5.0, SAFETY_FACTOR * max(plain.seconds, reduced.seconds)))
-    return plain, reduced, found
+    for e in search.engines:
+        took = max(plains[e].seconds, baselines[e].seconds)
+        search.safety[e] = min(search.options.timeout, max(5.0, SAFETY_FACTOR * took))
+    return plains, baselines, found
 
 
-def try_orientation(search: Search, baseline: Candidate, found: tuple[int, float] | None) -> Settings:
-    """Stage 2a: the page turned as orientation detection says, kept when it reads better."""
+def try_orientation(search: Search, baselines: dict[str, Candidate], found: tuple[int, float] | None) -> Settings:
+    """Stage 2a: the page turned as orientation detection says, with each engine; kept when a turned
+    reading is the best so far."""
     if not found or not found[0] or found[1] < OSD_MIN_CONF:
         return PLAIN
-    turned = Candidate(PLAIN.replace(rotate=found[0]), search.options, "orientation")
-    search.run([turned])
-    return turned.settings if turned.score > baseline.score else PLAIN
+    turned = [Candidate(PLAIN.replace(rotate=found[0]), search.reading(e), "orientation") for e in search.engines]
+    search.run(turned)
+    so_far = max(c.score for c in baselines.values())
+    return turned[0].settings if max(c.score for c in turned) > so_far else PLAIN
+
+
+def better_plain(plains: dict[str, Candidate]) -> Candidate:
+    """The reading to beat: the first engine's plain reading, unless a later one's beats it clearly."""
+    anchor = next(iter(plains.values()))
+    for c in list(plains.values())[1:]:
+        if c.judgement and (not anchor.judgement or c.score >= _needed(anchor.score)):
+            anchor = c
+    return anchor
+
+
+def worth_searching(search: Search, texts: dict[str, str]) -> tuple[str, ...]:
+    """Which engines' searches are worth their time, from their best readings so far: with one engine,
+    that one. With two: none when their plain readings agree (``texts``: two engines of different kinds
+    reading the same text is the best evidence the page is read); Tesseract's unless PP-OCR is far ahead
+    (where no clean-up has been seen to bring Tesseract back); PP-OCR's only where it leads (on a page
+    Tesseract reads as well, PP-OCR's clean-ups cannot win)."""
+    if len(search.engines) < 2:
+        return search.engines
+    if all(texts.values()) and cer(texts["tesseract"], texts["ppocr"]) <= AGREE:
+        return ()
+    tesseract, ppocr = search.best(engine="tesseract").score, search.best(engine="ppocr").score
+    far = tesseract + max(FAR_AHEAD[0], FAR_AHEAD[1] * abs(tesseract))
+    if ppocr >= far:
+        return ("ppocr",)
+    return ("tesseract", "ppocr") if ppocr >= _needed(tesseract) else ("tesseract",)
+
+
+def try_ppocr(search: Search, base: Settings) -> None:
+    """PP-OCR's few clean-ups that matter: light print on dark inverted, small or huge print resized (its
+    detector has a size it reads best at too). (Colour kept and shadows flattened were tried on the dev
+    set and drawn pages and never beat its plain reading.)"""
+    if "ppocr" not in search.engines:
+        return
+    best = search.best(engine="ppocr")
+    options = best.options
+    changes: list[dict[str, Any]] = []
+    if is_dark(to_gray(search.views["work"].image)):
+        changes.append(dict(invert="yes"))
+    if 0 < best.height < TEXT_HEIGHT / 2.5:
+        changes.append(dict(scale=2.0))
+    elif best.height > 4 * TEXT_HEIGHT:
+        changes.append(dict(scale=0.5))
+    search.run([Candidate(base.replace(**kw), options, "engine") for kw in changes])
 
 
 def try_deskew(search: Search, base: Settings, anchor: Candidate) -> tuple[Settings, Candidate]:
-    """Stage 2b: a clearly skewed page read deskewed; when that reads at least as well as everything so
-    far, it is where the search goes on from, and the reading to beat."""
+    """Stage 2b: a clearly skewed page read deskewed by Tesseract; when that reads at least as well as
+    everything so far, it is where the search goes on from, and the reading to beat."""
     angle = find_skew(rotate(to_gray(search.views["work"].image), base.rotate))
-    if abs(angle) < SKEW_CLEAR:
+    if abs(angle) < SKEW_CLEAR or "tesseract" not in search.engines:
         return base, anchor
-    straight = Candidate(base.replace(deskew=True), search.options, "deskew")
+    straight = Candidate(base.replace(deskew=True), search.reading("tesseract"), "deskew")
     so_far = max(c.score for c in search.tried)
     search.run([straight])
     if straight.judgement and straight.score >= so_far:
@@ -284,15 +364,15 @@ def try_deskew(search: Search, base: Settings, anchor: Candidate) -> tuple[Setti
 def try_scales(search: Search, base: Settings) -> Candidate:
     """Stage 3: print sizes, each as it is and with two common clean-ups (when noise or shading hide
     the print, the size alone says little), and the one-block layout beside the caller's."""
-    best = search.best()
+    best = search.best(engine="tesseract")
     work = search.views["work"].image
     factors = [1.0, *_scales(best.height, work.shape[0] * work.shape[1])]
-    options, block = search.options, search.options.replace(psm=6)
+    options, block = search.reading("tesseract"), search.reading("tesseract", psm=6)
     sizes = [Candidate(base.replace(scale=f), options, "scale") for f in factors[1:]]
     sizes += [Candidate(c.settings, block, "scale") for c in [best, *sizes] if c.psm != 6]
     sizes += [Candidate(base.replace(scale=f, **kw), options, "scale") for kw in _COARSE for f in factors]
     search.run(sizes)
-    return search.best()
+    return search.best(engine="tesseract")
 
 
 def try_cleanups(search: Search, base: Settings, top: Candidate) -> None:
@@ -316,29 +396,30 @@ def try_cleanups(search: Search, base: Settings, top: Candidate) -> None:
 
 def try_segmentation(search: Search) -> None:
     """Stage 5: the best two settings with page layouts 3, 4 and 6."""
-    ranked = sorted((c for c in search.tried if c.judgement and c.view == "work"), key=lambda c: -c.score)
+    tesseract = [c for c in search.tried if c.options.engine == "tesseract"]
+    ranked = sorted((c for c in tesseract if c.judgement and c.view == "work"), key=lambda c: -c.score)
     leaders: list[Settings] = []
     for c in ranked:
         if c.settings not in leaders:
             leaders.append(c.settings)
         if len(leaders) == 2:
             break
-    search.run([Candidate(s, search.options.replace(psm=p), "segmentation") for s in leaders for p in PSMS])
+    search.run([Candidate(s, search.reading("tesseract", psm=p), "segmentation") for s in leaders for p in PSMS])
 
 
 def refine(search: Search) -> None:
-    """Stage 6: small steps around the best."""
-    top = search.best()
+    """Stage 6: small steps around the best Tesseract reading."""
+    top = search.best(engine="tesseract")
     refined = [_safe_replace(top.settings, kw) for kw in _refinements(top.settings, top.height)]
     search.run([Candidate(r, top.options, "refine") for r in refined if r is not None])
 
 
-def decide(search: Search, anchor: Candidate, plain: Candidate, shrink: float) -> Candidate:
+def decide(search: Search, anchor: Candidate, plains: list[Candidate], shrink: float) -> Candidate:
     """Plain (or the deskewed page) unless something beats it clearly; a reduced choice gets a last
     look at full size."""
     top = search.best()
     chosen = top if top.score >= _needed(anchor.score) or not anchor.judgement else anchor
-    if shrink < 1 and chosen is not plain and chosen.settings.scale * shrink < 1:
+    if shrink < 1 and not any(chosen is p for p in plains) and chosen.settings.scale * shrink < 1:
         full = Candidate(chosen.settings.replace(scale=1.0), chosen.options, "full size", view="full")
         search.run([full])
         if full.judgement and full.score > chosen.score:
@@ -385,14 +466,19 @@ def autotune(
     if progress:
         progress(0.0, STAGE_WORDS["plain"])
 
-    plain, baseline, found = read_plain(search, full=shrink < 1)
-    base = try_orientation(search, baseline, found)
-    base, anchor = try_deskew(search, base, plain)
-    top = try_scales(search, base)
-    try_cleanups(search, base, top)
-    try_segmentation(search)
-    refine(search)
-    chosen = decide(search, anchor, plain, shrink)
+    plains, baselines, found = read_plain(search, full=shrink < 1)
+    base = try_orientation(search, baselines, found)
+    anchor = better_plain(plains)
+    searching = worth_searching(search, {e: c.text for e, c in baselines.items()})
+    if "ppocr" in searching:
+        try_ppocr(search, base)
+    if "tesseract" in searching:
+        base, anchor = try_deskew(search, base, anchor)
+        top = try_scales(search, base)
+        try_cleanups(search, base, top)
+        try_segmentation(search)
+        refine(search)
+    chosen = decide(search, anchor, list(plains.values()), shrink)
 
     if progress:
         done = "stopped early" if search.cut_short else "done"
@@ -437,7 +523,8 @@ def _sample_first(search: Search, base: Settings, top: Candidate, steps: list[di
     scale = top.settings.scale
     predicted = sum(search.cost(Candidate(base.replace(scale=scale, **kw), top.options, "")) for kw in steps)
     pixels = work.shape[0] * work.shape[1] * scale * scale
-    return pixels > SAMPLE_MIN_PIXELS and predicted > 0.4 * (search.effort - search.spent)
+    left = search.effort - search.spent.get(top.options.engine, 0.0)
+    return pixels > SAMPLE_MIN_PIXELS and predicted > 0.4 * left
 
 
 def _on_sample(search: Search, base: Settings, top: Candidate, steps: list[dict[str, Any]]) -> list[Settings]:
@@ -561,5 +648,5 @@ def _trace(search: Search, chosen: Candidate) -> pd.DataFrame:
     table = pd.DataFrame(rows, columns=TRACE_COLUMNS)
     table = table.astype({"candidate": int, "psm": int, "score": float, "seconds": float, "chosen": bool})
     table.attrs["cut_short"] = search.cut_short
-    table.attrs["effort"] = round(search.spent, 2)
+    table.attrs["effort"] = {e: round(v, 2) for e, v in search.spent.items()}
     return table

@@ -141,14 +141,17 @@ def browser_times(dev: Path, photo: Path) -> None:
     proc, url = serve()
     try:
         with sync_playwright() as p, tempfile.TemporaryDirectory() as profile:
-            context = p.chromium.launch_persistent_context(profile, executable_path=CHROMIUM, headless=True, args=ARGS,
-                                                           accept_downloads=True, viewport={"width": 1440, "height": 1100})
+            context = p.chromium.launch_persistent_context(
+                profile, executable_path=CHROMIUM, headless=True, args=ARGS,
+                accept_downloads=True, viewport={"width": 1440, "height": 1100})
             page = context.pages[0] if context.pages else context.new_page()
             page.set_default_timeout(120_000)
-            print("\nUpload -> Extract text -> text shown -> .txt downloaded (fresh server; the first is its first OCR):")
+            print("\nUpload -> Extract text -> text shown -> .txt downloaded"
+                  " (fresh server; the first is its first OCR):")
             for path in (dev / "sroie_027.jpg", dev / "lept_lucasta_frag.jpg", photo):
                 shown, done, ocr_time = upload_to_text(page, url, path)
-                print(f"  {path.name:24s} text shown after {shown:5.2f} s, downloaded after {done:5.2f} s (OCR {ocr_time})")
+                print(f"  {path.name:24s} text shown after {shown:5.2f} s,"
+                      f" downloaded after {done:5.2f} s (OCR {ocr_time})")
             print("\nSlider move -> new processed picture loaded in the browser (median of 8 new values):")
             for path in (photo, dev / "lept_lucasta_frag.jpg"):
                 times = slider_times(page, url, path)

@@ -45,9 +45,10 @@ def license_text():
 def doc_text():
     out, seen = [], set()
     for mod in ['json', 'csv', 'argparse', 'logging', 'collections', 'random', 'statistics', 'textwrap', 'calendar',
-                'difflib', 'heapq', 'bisect', 'fractions', 'decimal', 'shutil', 'tempfile', 'glob', 'fnmatch', 'zipfile',
-                'tarfile', 'gzip', 'sqlite3', 'socket', 'http.client', 'urllib.parse', 'email.message', 'smtplib',
-                'threading', 'queue', 'subprocess', 'datetime', 'string', 're', 'unittest', 'doctest', 'pdb', 'pickle']:
+                'difflib', 'heapq', 'bisect', 'fractions', 'decimal', 'shutil', 'tempfile', 'glob', 'fnmatch',
+                'zipfile', 'tarfile', 'gzip', 'sqlite3', 'socket', 'http.client', 'urllib.parse', 'email.message',
+                'smtplib', 'threading', 'queue', 'subprocess', 'datetime', 'string', 're', 'unittest', 'doctest',
+                'pdb', 'pickle']:
         try:
             m = importlib.import_module(mod)
         except Exception:
@@ -68,8 +69,10 @@ def paragraphs(sources, rng, nchars):
     start = rng.randrange(0, max(1, len(words) - 400))
     out, n = [], 0
     for w in words[start:]:
-        out.append(w); n += len(w) + 1
-        if n > nchars: break
+        out.append(w)
+        n += len(w) + 1
+        if n > nchars:
+            break
     return ' '.join(out)
 
 ITEMS = ['Coffee', 'Tea', 'Milk 1L', 'Bread', 'Butter', 'Eggs 12pc', 'Apple Juice', 'Rice 5kg', 'Sugar', 'Noodles',
@@ -78,16 +81,20 @@ ITEMS = ['Coffee', 'Tea', 'Milk 1L', 'Bread', 'Butter', 'Eggs 12pc', 'Apple Juic
 SHOPS = ['GREEN MART', 'CITY STATIONERY', 'SUNRISE BAKERY', 'HAPPY FOOD STORE', 'NORTH HARDWARE', 'PEARL PHARMACY']
 
 def receipt_lines(rng):
-    lines = [rng.choice(SHOPS), f'NO {rng.randint(1,99)}, JALAN {rng.choice(["MERAH","BUNGA","UTAMA","BESAR"])} {rng.randint(1,30)}',
-             f'TEL: {rng.randint(100,999)}-{rng.randint(1000000,9999999)}', f'INVOICE NO: {rng.choice("ABCDEF")}{rng.randint(10000,99999)}',
-             f'DATE: {rng.randint(1,28):02d}/{rng.randint(1,12):02d}/20{rng.randint(10,24)}  {rng.randint(0,23):02d}:{rng.randint(0,59):02d}']
+    lines = [rng.choice(SHOPS),
+             f'NO {rng.randint(1,99)}, JALAN {rng.choice(["MERAH","BUNGA","UTAMA","BESAR"])} {rng.randint(1,30)}',
+             f'TEL: {rng.randint(100,999)}-{rng.randint(1000000,9999999)}',
+             f'INVOICE NO: {rng.choice("ABCDEF")}{rng.randint(10000,99999)}',
+             f'DATE: {rng.randint(1,28):02d}/{rng.randint(1,12):02d}/20{rng.randint(10,24)}'
+             f'  {rng.randint(0,23):02d}:{rng.randint(0,59):02d}']
     total = 0
     for _ in range(rng.randint(3, 9)):
         q, price = rng.randint(1, 5), rng.randint(50, 5000) / 100
         total += q * price
         lines.append(f'{rng.choice(ITEMS)}')
         lines.append(f'{q} x {price:.2f}   {q*price:.2f}')
-    lines += [f'TOTAL   {total:.2f}', f'CASH   {math.ceil(total):.2f}', f'CHANGE   {math.ceil(total)-total:.2f}', 'THANK YOU, PLEASE COME AGAIN']
+    lines += [f'TOTAL   {total:.2f}', f'CASH   {math.ceil(total):.2f}', f'CHANGE   {math.ceil(total)-total:.2f}',
+              'THANK YOU, PLEASE COME AGAIN']
     return lines
 
 def draw_lines(lines, font, size, width, ink=0, paper=255, margin=None, spacing=1.45, mode='L'):
@@ -131,7 +138,9 @@ def noise(a, rng):
     return a + np.random.default_rng(rng.randint(0, 1 << 30)).normal(0, rng.uniform(12, 35), a.shape)
 
 def jpeg(img_u8, rng):
-    buf = io.BytesIO(); Image.fromarray(img_u8).save(buf, 'JPEG', quality=rng.randint(12, 35)); buf.seek(0)
+    buf = io.BytesIO()
+    Image.fromarray(img_u8).save(buf, 'JPEG', quality=rng.randint(12, 35))
+    buf.seek(0)
     return np.asarray(Image.open(buf)).astype(np.float64)
 
 SKEW = (2.0, 9.0)  # degrees, either way; --skew changes it
@@ -146,14 +155,16 @@ def skew(a, rng):
     m = cv2.getRotationMatrix2D((w / 2, h / 2), ang, 1.0)
     c, s = abs(m[0, 0]), abs(m[0, 1])
     nw, nh = int(h * s + w * c), int(h * c + w * s)
-    m[0, 2] += nw / 2 - w / 2; m[1, 2] += nh / 2 - h / 2
+    m[0, 2] += nw / 2 - w / 2
+    m[1, 2] += nh / 2 - h / 2
     border = tuple([float(np.percentile(a, 95))] * (3 if a.ndim == 3 else 1))
     return cv2.warpAffine(a, m, (nw, nh), flags=cv2.INTER_CUBIC, borderValue=border)
 
 def moire(a, rng):
     h, w = a.shape[:2]
     yy, xx = np.mgrid[0:h, 0:w]
-    p = rng.uniform(3, 7); t = rng.uniform(0, math.pi)
+    p = rng.uniform(3, 7)
+    t = rng.uniform(0, math.pi)
     pat = np.sin((xx * math.cos(t) + yy * math.sin(t)) * 2 * math.pi / p) * rng.uniform(15, 35)
     return a + (pat[..., None] if a.ndim == 3 else pat)
 
@@ -183,7 +194,8 @@ def photo(a, rng):
     H, W = big.shape
     j = lambda: rng.uniform(-0.04, 0.04) * min(H, W)
     src = np.float32([[pad, pad], [pad + w, pad], [pad + w, pad + h], [pad, pad + h]])
-    dst = np.float32([[pad + j(), pad + j()], [pad + w + j(), pad + j()], [pad + w + j(), pad + h + j()], [pad + j(), pad + h + j()]])
+    dst = np.float32([[pad + j(), pad + j()], [pad + w + j(), pad + j()],
+                      [pad + w + j(), pad + h + j()], [pad + j(), pad + h + j()]])
     m = cv2.getPerspectiveTransform(src, dst)
     big = cv2.warpPerspective(big, m, (W, H), flags=cv2.INTER_CUBIC, borderValue=desk)
     f = rng.uniform(1.6, 2.4)
@@ -216,8 +228,6 @@ def make(rng, sources, kinds=None):
         margin = size * 2
         nchars = rng.randint(350, 900)
         lines = wrap(paragraphs(sources, rng, nchars), font, size, width, margin)
-        if kind == 'small':
-            size2 = size
         ink, paper, mode = 0, 255, 'L'
         if kind == 'dark':
             ink, paper = rng.randint(200, 255), rng.randint(0, 70)
@@ -225,21 +235,30 @@ def make(rng, sources, kinds=None):
             mode = 'RGB'
             paper = tuple(rng.randint(40, 200) for _ in range(3))
             ink = tuple(min(255, max(0, c + rng.choice([-1, 1]) * rng.randint(80, 160))) for c in paper)
-            size = rng.randint(36, 70); margin = size
+            size = rng.randint(36, 70)
+            margin = size
             lines = wrap(paragraphs(sources, rng, rng.randint(80, 250)), font, size, width, margin)
         img = draw_lines(lines, font, size, width, ink=ink, paper=paper, margin=margin, mode=mode)
         a = np.asarray(img, np.float64)
         truth = lines
-        if kind == 'shadow': a = shadow(a, rng)
-        if kind == 'lowcontrast': a = contrast(a, rng); a = blur(a, rng) if rng.random() < 0.3 else a
-        if kind == 'blur': a = blur(a, rng)
-        if kind == 'noise': a = noise(a, rng)
-        if kind == 'skew': a = skew(a, rng)
+        if kind == 'shadow':
+            a = shadow(a, rng)
+        if kind == 'lowcontrast':
+            a = contrast(a, rng)
+            a = blur(a, rng) if rng.random() < 0.3 else a
+        if kind == 'blur':
+            a = blur(a, rng)
+        if kind == 'noise':
+            a = noise(a, rng)
+        if kind == 'skew':
+            a = skew(a, rng)
         if kind == 'skewmix':  # skew and one other degradation
             other = rng.choice([shadow, contrast, blur, noise, 'jpeg'])
             a = skew(a, rng) if other == 'jpeg' else skew(other(a, rng), rng)
-        if kind == 'moire': a = moire(blur(a, rng), rng)
-        if kind == 'color': a = shadow(a, rng) if rng.random() < 0.5 else a
+        if kind == 'moire':
+            a = moire(blur(a, rng), rng)
+        if kind == 'color':
+            a = shadow(a, rng) if rng.random() < 0.5 else a
         if kind == 'photo':
             a = photo(a, rng)
         if kind == 'mixed':
@@ -250,9 +269,11 @@ def make(rng, sources, kinds=None):
             a = cv2.resize(a, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
         if kind == 'rot':
             a = np.rot90(a, rng.choice([1, 2, 3])).copy()
-            if rng.random() < 0.5: a = noise(a, rng)
+            if rng.random() < 0.5:
+                a = noise(a, rng)
     u8 = np.clip(a, 0, 255).astype(np.uint8)
-    if kind in ('jpeg', 'mixed', 'moire', 'color', 'photo') or (kind == 'skewmix' and other == 'jpeg') or rng.random() < 0.3:
+    jpeg_kind = kind in ('jpeg', 'mixed', 'moire', 'color', 'photo') or (kind == 'skewmix' and other == 'jpeg')
+    if jpeg_kind or rng.random() < 0.3:
         u8 = np.clip(jpeg(u8, rng), 0, 255).astype(np.uint8)
     return kind, u8, dpi, truth
 

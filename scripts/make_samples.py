@@ -106,7 +106,7 @@ def receipt(rng: np.random.Generator) -> Path:
     page = _draw(RECEIPT, size=(560, 1000), font="DejaVuSansMono.ttf", font_size=22, origin=(40, 50),
                  ink=95, paper=238, bold_first="DejaVuSansMono-Bold.ttf")
     a = np.asarray(page, dtype=np.float64)
-    h, w = a.shape
+    h, _ = a.shape
     # uneven fading of thermal print along the roll
     fade = 0.55 + 0.45 * np.abs(np.sin(np.linspace(0, 2.2, h)))[:, None]
     a = 238 - (238 - a) * fade

@@ -60,7 +60,8 @@ def draw(table: pd.DataFrame, title: str, means: dict[str, float] | None = None)
             x = x0 + j * bar
             d.rectangle([x, min(y_of(value), top + plot_h - 2), x + bar - 2, top + plot_h], fill=COLOURS[m])
         label = Image.new("RGBA", (160, 16), (255, 255, 255, 0))
-        ImageDraw.Draw(label).text((160, 8), name if len(name) <= 24 else name[:23] + "…", fill="black", font=small, anchor="rm")
+        shown = name if len(name) <= 24 else name[:23] + "…"
+        ImageDraw.Draw(label).text((160, 8), shown, fill="black", font=small, anchor="rm")
         label = label.rotate(60, expand=True)
         cx = x0 + bar * len(methods) / 2
         image.paste(label, (int(cx - label.width + 6), int(top + plot_h + 4)), label)

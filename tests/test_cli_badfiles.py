@@ -87,7 +87,8 @@ def test_the_command_line_reads_the_corpus_one_line_per_bad_file(tmp_path, capsy
     lines = printed.err.splitlines()
     assert all(line.startswith(("error: ", "note: ")) for line in lines), lines
     notes = [line for line in lines if line.startswith("note: ")]
-    assert len(notes) == len(set(notes)) and "note: animated-gif.gif: each of the animation's 3 frames" in "\n".join(notes)
+    assert len(notes) == len(set(notes))
+    assert "note: animated-gif.gif: each of the animation's 3 frames" in "\n".join(notes)
     for name, _, expected in CASES:
         stem = Path(name).stem
         mine = [line.split(": ", 2) for line in lines if line.startswith((f"error: {name}: ", f"error: {name}#"))]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import pytest
 
-from ocr.layout import Piece, TextLine, Word, arrange
+from ocr.layout import Piece, TextLine, Word, arrange, fit_to_ink
 
 Points = tuple[tuple[float, float], ...]
 
@@ -64,9 +65,9 @@ def test_receipt_label_and_price_stay_one_line() -> None:
         given.append(line(560, y + 3, 640, y + 41, price))  # printed a little lower, as on a skewed scan
     text, words = arrange(given[::-1], (700, 500))
     assert lines_of(text) == ["CORNER STORE"] + [f"{label} {price}" for label, price in rows]
-    bread, price = next(w for w in words if w.text == "Bread"), next(w for w in words if w.text == "2.50")
-    assert (bread.block, bread.par, bread.line) == (price.block, price.par, price.line)
-    assert price.word == 2
+    bread, cost = next(w for w in words if w.text == "Bread"), next(w for w in words if w.text == "2.50")
+    assert (bread.block, bread.par, bread.line) == (cost.block, cost.par, cost.line)
+    assert cost.word == 2
 
 
 def test_heading_over_two_columns() -> None:
@@ -77,8 +78,8 @@ def test_heading_over_two_columns() -> None:
         for k in range(4, 8):
             old = part[k]
             part[k] = TextLine(tuple((x, y + 40) for x, y in old.polygon), old.text, old.conf)
-    text, _ = arrange([heading] + right + left, (1400, 600))
-    assert lines_of(text) == ["A HEADING ACROSS BOTH COLUMNS"] + LEFT + RIGHT
+    text, _ = arrange([heading, *right, *left], (1400, 600))
+    assert lines_of(text) == ["A HEADING ACROSS BOTH COLUMNS", *LEFT, *RIGHT]
     assert text.split("\n\n")[0] == "A HEADING ACROSS BOTH COLUMNS"
 
 
@@ -96,7 +97,7 @@ def test_slightly_skewed_lines(degrees: float) -> None:
     page = column(10, 690, 0, LEFT) + column(720, 1390, 17, RIGHT)
     text, words = arrange(rotate(page, degrees, (700, 150)), (1400, 400))
     assert lines_of(text) == LEFT + RIGHT
-    assert all(0 <= w.left and w.left + w.width <= 1400 and 0 <= w.top and w.top + w.height <= 400 for w in words)
+    assert all(w.left >= 0 and w.left + w.width <= 1400 and w.top >= 0 and w.top + w.height <= 400 for w in words)
 
 
 def test_numbering_like_tesseract() -> None:
@@ -122,12 +123,13 @@ def test_word_boxes_from_character_pieces() -> None:
     # "ab cde": the space sits between the second and third character
     text, words = arrange([TextLine(rect(0, 0, 130, 40), "ab cde", 80.0, pieces)], (200, 50))
     assert text == "ab cde"
-    assert [(w.text, w.left, w.width, w.top, w.height) for w in words] == [("ab", 10, 36, 5, 30), ("cde", 50, 56, 5, 30)]
+    boxes = [(w.text, w.left, w.width, w.top, w.height) for w in words]
+    assert boxes == [("ab", 10, 36, 5, 30), ("cde", 50, 56, 5, 30)]
     assert [w.conf for w in words] == [50.5, 53.0]
 
 
 def test_word_boxes_by_character_share_without_pieces() -> None:
-    text, words = arrange([line(0, 0, 110, 20, "aaaa bbbbbb")], (200, 50))
+    _, words = arrange([line(0, 0, 110, 20, "aaaa bbbbbb")], (200, 50))
     assert [(w.text, w.left, w.width) for w in words] == [("aaaa", 0, 40), ("bbbbbb", 50, 60)]
     assert all(w.conf == 90.0 for w in words)
     # pieces that do not spell the line are ignored
@@ -138,6 +140,33 @@ def test_word_boxes_by_character_share_without_pieces() -> None:
 def test_boxes_are_clipped_to_the_image() -> None:
     _, words = arrange([line(-20, -5, 130, 30, "off the edge")], (100, 25))
     assert all(w.left >= 0 and w.top >= 0 and w.left + w.width <= 100 and w.top + w.height <= 25 for w in words)
+
+
+def word(left: int, top: int, width: int, height: int) -> Word:
+    return Word("word", 90.0, left, top, width, height, 1, 1, 1, 1)
+
+
+@pytest.mark.parametrize("paper, ink", [(235, 30), (20, 220)])  # dark on light, and light on dark
+def test_fit_to_ink(paper: int, ink: int) -> None:
+    page = np.full((100, 200), paper, dtype=np.uint8)
+    page[40:60, 50:130] = ink  # the "letters"
+    page[45, 55] = paper  # a hole in them changes nothing
+    loose = word(45, 25, 90, 45)  # as loose as detected boxes are: a little wider, twice as high
+    assert fit_to_ink([loose], page) == [loose._replace(left=50, top=40, width=80, height=20)]
+    rgb = np.repeat(page[:, :, None], 3, axis=2)
+    assert fit_to_ink([loose], rgb)[0][2:6] == (50, 40, 80, 20)
+
+
+def test_fit_to_ink_leaves_doubtful_boxes() -> None:
+    page = np.full((100, 200), 200, dtype=np.uint8)
+    blank = word(10, 10, 50, 30)
+    assert fit_to_ink([blank], page) == [blank]  # nothing there
+    page[50:54, 100:190] = 190  # too faint to tell from the paper
+    faint = word(90, 40, 110, 30)
+    assert fit_to_ink([faint], page) == [faint]
+    page[10:40, 20:30] = 0  # a stroke at one end only: the word keeps its sides, fits its height
+    stroke = word(15, 5, 100, 40)
+    assert fit_to_ink([stroke], page) == [stroke._replace(top=10, height=30)]
 
 
 # Excerpts of PP-OCRv6 readings (rapidocr 3.10.0, defaults) of the dev set, in rapidocr's order.
@@ -185,7 +214,7 @@ TURNED = [  # tess_phototest_rotR: a page turned 90 degrees clockwise; its lines
 ]
 
 
-def real(excerpt: list[tuple[Points, str]]) -> list[TextLine]:
+def real(excerpt: Sequence[tuple[Points, str]]) -> list[TextLine]:
     return [TextLine(polygon, text, 95.0) for polygon, text in excerpt]
 
 

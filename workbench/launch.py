@@ -21,6 +21,8 @@ CONFIG = {
     "browser.gatherUsageStats": "false",
     "runner.magicEnabled": "false",
     "theme.primaryColor": "#2563eb",
+    "server.maxUploadSize": "50",  # MB a file: uploads stay in their session's memory
+    "server.enableXsrfProtection": "true",
 }
 
 

@@ -33,6 +33,20 @@ def ppocr_reads(lang: str) -> bool:
     return supports(lang)
 
 __all__ = [
-    "BACKENDS", "ENGINES", "ENGINE_NAMES", "Answer", "Engine", "ppocr_reads", "Request", "Word", "check_languages", "default_engine", "language_package",
-    "languages", "plain_tesseract", "tessdata_dir", "tesseract_version", "wordlist",
+    "BACKENDS",
+    "ENGINES",
+    "ENGINE_NAMES",
+    "Answer",
+    "Engine",
+    "Request",
+    "Word",
+    "check_languages",
+    "default_engine",
+    "language_package",
+    "languages",
+    "plain_tesseract",
+    "ppocr_reads",
+    "tessdata_dir",
+    "tesseract_version",
+    "wordlist",
 ]

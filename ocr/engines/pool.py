@@ -186,6 +186,16 @@ class Engine:
                     return found
             return cli.orientation(image, int(dpi), timeout)
 
+    def raw_seconds(self, image: np.ndarray, dpi: int, lang: str = "eng") -> float:
+        """Seconds Tesseract's bare API takes on ``image`` in a worker (set image, recognise, get text),
+        timed inside the worker: what :func:`ocr.recognize`'s cost is measured against (scripts/bench.py)."""
+        with self._slots:
+            worker = self._checkout()
+            if worker is None:
+                raise MissingDependencyError("the raw API needs the worker processes, which could not start.")
+            seconds: float = self._call(worker, "raw", (image, dpi, lang), START_SECONDS, "Tesseract")
+            return seconds
+
     def warm(self, lang: str = "eng", oem: int = 3, engines: tuple[str, ...] = ("tesseract",)) -> None:
         """Start the workers now, with ``lang`` and the engines named loaded, rather than on the first page.
         A language or engine that cannot load is left for the first page to report."""

@@ -10,7 +10,8 @@ refused with :class:`~ocr.errors.ModelDownloadRefusedError` before anything is b
 with one intra-op and one inter-op thread: the worker processes run pages side by side instead.
 
 The text and words come from :func:`ocr.layout.arrange`, which orders the detected lines as a person
-reads them (rapidocr's own order runs across the columns of a newspaper page).
+reads them (rapidocr's own order runs across the columns of a newspaper page), with word boxes from the
+recogniser's character positions, fitted to the ink (:func:`ocr.layout.fit_to_ink`) like Tesseract's.
 """
 
 from __future__ import annotations
@@ -18,12 +19,19 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
-from ..errors import InputError, ModelDownloadRefusedError, RecognitionError, SettingsError, UnsupportedLanguageError
-from ..layout import Piece, TextLine, Word, arrange
+from ..errors import (
+    InputError,
+    MissingDependencyError,
+    ModelDownloadRefusedError,
+    RecognitionError,
+    SettingsError,
+    UnsupportedLanguageError,
+)
+from ..layout import Piece, TextLine, Word, arrange, fit_to_ink
 
 MODEL_FILES = {
     "Det": "PP-OCRv6_det_small.onnx",
@@ -64,13 +72,13 @@ ALPHABETS: dict[str, str] = {
     "rus": "абвгдеёжзийклмнопрстуфхцчшщъыьэюя", "ukr": "абвгґдеєжзиіїйклмнопрстуфхцчшщьюя",
     "kor": "가나다라마바사아자차카타파하한국어", "ara": "ابتثجحخدذرزسشصضطظعغفقكلمنهوي", "hin": "अआइईउऊएऐओऔकखगघ",
     "tha": "กขคงจฉชซญดตถทนบปผพฟมยรลวสหอ",
-    "chi_sim": "的一是不了人我在有他这中大来上国个到说们为子和你地出道也时年得就那要下以生会自着去之过家学对可她里后小么"
-               "心多天而能好都然没日于起还发成事只作当想看文无开手十用主行方又如前所本见经头面公同三已老从动两长",
+    "chi_sim": "的一是不了人我在有他这中大来上国个到说们为子和你地出道也时年得就那要下以生会自着去之过家学对可她里后小"
+               "么心多天而能好都然没日于起还发成事只作当想看文无开手十用主行方又如前所本见经头面公同三已老从动两长",
     "chi_tra": "這個們來時說國會對過學後發經開動長還當從點現關體問與書頭實進門間東車應樣電題業務區義讓種則給機",
-    "jpn": "ぁあぃいぅうぇえぉおかがきぎくぐけげこごさざしじすずせぜそぞただちぢっつづてでとどなにぬねのはばぱひびぴふぶぷへべぺほぼぽ"
-           "まみむめもゃやゅゆょよらりるれろゎわをんァアィイゥウェエォオカガキギクグケゲコゴサザシジスズセゼソゾタダチヂッツヅテデト"
-           "ドナニヌネノハバパヒビピフブプヘベペホボポマミムメモャヤュユョヨラリルレロヮワヲンヴヵヶー日本人年大中出上子生会自事見行分"
-           "時間気言思手前家地国学長場今何",
+    "jpn": "ぁあぃいぅうぇえぉおかがきぎくぐけげこごさざしじすずせぜそぞただちぢっつづてでとどなにぬねのはばぱひびぴふ"
+           "ぶぷへべぺほぼぽまみむめもゃやゅゆょよらりるれろゎわをんァアィイゥウェエォオカガキギクグケゲコゴサザシジス"
+           "ズセゼソゾタダチヂッツヅテデトドナニヌネノハバパヒビピフブプヘベペホボポマミムメモャヤュユョヨラリルレロヮ"
+           "ワヲンヴヵヶー日本人年大中出上子生会自事見行分時間気言思手前家地国学長場今何",
 }
 _LOOK_ALIKES = {"ʻ": "‘", "ʼ": "’"}
 
@@ -187,7 +195,7 @@ def _windows(crop: np.ndarray, aspect: float = 4.0, most: int = 4) -> list[np.nd
     while a piece of four heights keeps the letters' shapes.
     """
     height, width = crop.shape[:2]
-    span = int(round(aspect * height))
+    span = round(aspect * height)
     if width <= span:
         return [crop]
     count = min(most, int(np.ceil(width / span)))
@@ -253,8 +261,11 @@ class PPOCRReader:
                 f"The PP-OCR model {missing[0]} is not in the installed rapidocr package and this program never "
                 "downloads models: reinstall it with `pip install -r requirements.txt`.")
         started = time.perf_counter()
-        from rapidocr import RapidOCR  # the one place rapidocr (and through it onnxruntime) is imported
-
+        try:
+            from rapidocr import RapidOCR  # the one place rapidocr (and through it onnxruntime) is imported
+        except ImportError as error:
+            raise MissingDependencyError(f"PP-OCR needs rapidocr and onnxruntime ({error}): install them with "
+                                         "`pip install -r requirements.txt`.") from error
         config: dict[str, Any] = {
             "Global.log_level": "error",
             "EngineConfig.onnxruntime.intra_op_num_threads": 1,
@@ -263,7 +274,7 @@ class PPOCRReader:
             **chosen,
         }
         try:
-            self._engine = RapidOCR(params=config)
+            self._engine: Any = cast(Any, RapidOCR(params=config))  # its model attributes are set on load
             # rapidocr loads each model on first use; load them now, so a broken install fails here, once.
             self._engine._load_det_model()
             self._engine._load_cls_model()
@@ -298,6 +309,8 @@ class PPOCRReader:
     def read(self, image: np.ndarray, lang: str = "eng") -> tuple[str, list[Word]]:
         """Read a page (uint8, gray or RGB): its text in reading order and its words with boxes.
 
+        Text and words as :func:`ocr.layout.arrange` gives them, the boxes fitted to the ink.
+
         Raises :class:`~ocr.errors.UnsupportedLanguageError` for a language the model does not read.
         """
         if not supports(lang):
@@ -305,5 +318,6 @@ class PPOCRReader:
             raise UnsupportedLanguageError(
                 f"PP-OCR cannot read {', '.join(repr(part) for part in unread)}: its model reads "
                 f"{', '.join(sorted(LANGUAGES))}.")
-        height, width = np.shape(image)[:2]
-        return arrange(self.lines(image), (int(width), int(height)))
+        lines = self.lines(image)  # checks the image first
+        text, words = arrange(lines, (int(image.shape[1]), int(image.shape[0])))
+        return text, fit_to_ink(words, image)

@@ -117,6 +117,19 @@ class TesseractReader:
         return Answer(text=text, words=words_from_tsv(tsv), engine="tesseract", backend="api", hocr=hocr, pdf=pdf,
                       seconds=time.perf_counter() - start)
 
+    def raw(self, image: np.ndarray, dpi: int, lang: str) -> float:
+        """Seconds of Tesseract's bare API on ``image``: set the image, recognise, get the text; nothing
+        else (no words, no renderers). The reference :func:`ocr.recognize`'s own cost is measured against."""
+        api = self.load(lang, 3)
+        api.SetPageSegMode(3)
+        start = time.perf_counter()
+        self._set_image(api, image, dpi)
+        api.Recognize(timeout=0)
+        api.GetUTF8Text()
+        seconds = time.perf_counter() - start
+        api.Clear()
+        return seconds
+
     def _with_pdf(self, api: Any, req: Request, ms: int, start: float, log: Path) -> bytes:
         base, source = Path(self.folder) / "page", Path(self.folder) / "page.png"
         write_png(req.image, str(source), req.dpi)

@@ -70,6 +70,10 @@ class Worker:
     def orientation(self, image: np.ndarray, dpi: int) -> tuple[int, float] | None:
         return self.tesseract.orientation(image, dpi)
 
+    def raw(self, image: np.ndarray, dpi: int, lang: str) -> float:
+        """The benchmark's reference: Tesseract's bare API, timed in here."""
+        return self.tesseract.raw(image, dpi, lang)
+
     def hang(self, seconds: float) -> None:
         """Test only: stop answering for ``seconds`` (as an engine stuck inside a page would)."""
         if not self.hooks:
@@ -100,7 +104,7 @@ class Worker:
             if message is None:
                 return
             op, payload = message
-            if op not in ("load", "recognize", "orientation", "hang"):
+            if op not in ("load", "recognize", "orientation", "raw", "hang"):
                 send(fd_out, ("error", EngineError(f"unknown operation {op!r}.")))
                 continue
             send(fd_out, self.handle(op, payload))
@@ -112,6 +116,12 @@ def serve() -> None:
     fd_in, fd_out = 0, os.dup(1)
     os.dup2(2, 1)
     folder = os.environ.get("OCR_WORKER_DIR") or tempfile.mkdtemp(prefix="ocr-worker-")
+    try:
+        import cv2  # PP-OCR's pre- and post-processing: one thread, like the engines themselves
+
+        cv2.setNumThreads(1)
+    except ImportError:
+        pass
     try:
         worker = Worker(folder)
     except (ImportError, OSError, RuntimeError, MissingDependencyError) as e:
