@@ -13,7 +13,7 @@ LANGS         ?=
 # Debian names a language's package from Tesseract's code: chi_sim -> tesseract-ocr-chi-sim.
 LANG_PACKAGES  = $(foreach code,$(BASE_LANGS) $(LANGS),tesseract-ocr-$(subst _,-,$(shell echo $(code) | tr A-Z a-z)))
 RUN_PACKAGES   = tesseract-ocr tesseract-ocr-osd $(LANG_PACKAGES) fonts-dejavu-core
-TEST_PACKAGES := chromium podman runc debootstrap nginx
+TEST_PACKAGES := chromium podman runc debootstrap nginx poppler-utils
 # Debian and Ubuntu ship venv's pip bootstrap separately.
 VENV_PACKAGE  = $(shell $(PYTHON) -c 'import ensurepip' >/dev/null 2>&1 || echo python3-venv)
 

@@ -24,7 +24,8 @@ _EXPORTS = {
     "Result": "result",
     "export": "exports", "export_zip": "exports", "FORMATS": "exports",
     "Engine": "engines", "default_engine": "engines", "languages": "engines",
-    "read_files": "batch", "read_page": "batch", "Outcome": "batch",
+    "read_files": "batch", "read_page": "batch", "Outcome": "batch", "read_chosen": "batch", "Source": "batch",
+    "stream_pages": "batch", "SearchablePdf": "pdf",
     "autotune": "tuning", "Tuning": "tuning",
     "OcrError": "errors", "InputError": "errors", "MissingDependencyError": "errors", "EngineError": "errors",
     "TesseractError": "errors", "EngineTimeoutError": "errors", "EngineCrashError": "errors",
@@ -43,7 +44,7 @@ def __getattr__(name: str) -> Any:
 
 
 if TYPE_CHECKING:  # for editors and type checkers: the same names, imported for real
-    from .batch import Outcome, read_files, read_page
+    from .batch import Outcome, Source, read_chosen, read_files, read_page, stream_pages
     from .decode import Page, load
     from .engines import Engine, default_engine, languages
     from .errors import (
@@ -58,6 +59,7 @@ if TYPE_CHECKING:  # for editors and type checkers: the same names, imported for
     )
     from .exports import FORMATS, export, export_zip
     from .limits import Limits
+    from .pdf import SearchablePdf
     from .preprocessing import Processed, preprocess
     from .recognition import recognize
     from .result import Result

@@ -7,14 +7,20 @@ stderr, every other file still written), 2 for bad arguments.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
+import time
 from pathlib import Path
+from typing import TextIO
 
-from .batch import Outcome, read_files
-from .decode import DEFAULT_MAX_PIXELS
+from .batch import LocalRunner, Outcome, Runner, Tuner, stream_pages
+from .decode import DEFAULT_MAX_PIXELS, Page
 from .engines import BACKENDS, Engine, check_languages
 from .errors import LanguageMissingError, MissingDependencyError, OcrError, SettingsError
-from .exports import FORMATS, export, safe_name
+from .exports import FORMATS, export, pieces, safe_name
+from .pdf import SearchablePdf
+from .result import Result
 from .settings import Options, Settings, parse_preset, preset_json
 from .tuning import DEFAULT_EFFORT, autotune
 
@@ -38,8 +44,23 @@ def build_parser(prog: str = "python -m ocr") -> argparse.ArgumentParser:
     p.add_argument("--max-megapixels", type=float, default=DEFAULT_MAX_PIXELS / 1e6, metavar="MP",
                    help="refuse images larger than this (default %(default)g)")
     p.add_argument("--format", default="txt", choices=FORMATS, help="output format (default txt)")
-    p.add_argument("-o", "--output", metavar="OUTDIR", help="write one output file per page here")
-    p.add_argument("--jobs", type=int, help="pages read side by side (default: one per core)")
+    p.add_argument("-o", "--output", metavar="OUTDIR",
+                   help="write one output file per page here (--format pdf: one searchable PDF per input file)")
+    p.add_argument("--jobs", type=int, help="pages read side by side on this machine (default: one per core)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help="read the pages on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786)")
+    where.add_argument("--cluster", metavar="local[:N]",
+                       help="start a Dask LocalCluster of N worker processes (default: one per core) and read on it")
+    p.add_argument("--shared-files", action="store_true",
+                   help="with --scheduler: every worker sees FILES at the same paths, so send paths, not bytes")
+    text = p.add_mutually_exclusive_group()
+    text.add_argument("--skip-text", dest="text_layer", action="store_const", const="skip",
+                      help="a PDF page that already has text is kept as it is, not read (the default, without a note)")
+    text.add_argument("--redo", dest="text_layer", action="store_const", const="redo",
+                      help="read PDF pages that already have text too; in a searchable PDF an earlier invisible "
+                           "(OCR) layer gives way to the new one (default: keep their text, and say so)")
+    p.set_defaults(text_layer="keep")
     p.add_argument("--backend", default="api", choices=BACKENDS,
                    help="api: Tesseract's library in worker processes (default); cli: the tesseract command")
     p.add_argument("--auto", action="store_true", help="auto-tune the settings for each page")
@@ -52,52 +73,60 @@ def build_parser(prog: str = "python -m ocr") -> argparse.ArgumentParser:
     return p
 
 
-def _options(args, base: Options | None) -> Options:
+def _options(args: argparse.Namespace, base: Options | None) -> Options:
     fields = ("engine", "lang", "psm", "oem", "dpi", "timeout")
     changes = {k: getattr(args, k) for k in fields if getattr(args, k) is not None}
     return (base or Options()).replace(**changes)
 
 
+def _check(args: argparse.Namespace) -> tuple[Settings, Options]:
+    """The settings and options the arguments ask for; raises SettingsError for a bad argument."""
+    settings, preset_options = Settings(), None
+    if args.preset:
+        try:
+            text = Path(args.preset).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            reason = getattr(e, "strerror", None) or e
+            raise SettingsError(f"the preset {args.preset} cannot be read ({reason}).") from None
+        settings, preset_options = parse_preset(text)
+    options = _options(args, preset_options)
+    if args.jobs is not None and args.jobs < 1:
+        raise SettingsError("--jobs must be 1 or more.")
+    if args.max_megapixels <= 0:
+        raise SettingsError("--max-megapixels must be above 0.")
+    if args.auto_effort <= 0 or (args.auto_limit is not None and args.auto_limit <= 0):
+        raise SettingsError("--auto-effort and --auto-limit must be above 0.")
+    if args.save_preset and not args.auto:
+        raise SettingsError("--save-preset needs --auto.")
+    on_cluster = args.scheduler or args.cluster
+    if on_cluster and args.auto:
+        raise SettingsError("--auto reads on this machine only: tune here (--auto --save-preset), then read on the "
+                            "cluster with --preset.")
+    if on_cluster and args.jobs is not None:
+        raise SettingsError("--jobs counts this machine's workers; on a cluster its workers read (--cluster local:N).")
+    if on_cluster and args.backend != "api":
+        raise SettingsError("--backend cli reads on this machine only.")
+    if args.shared_files and not args.scheduler:
+        raise SettingsError("--shared-files goes with --scheduler.")
+    if args.cluster:
+        from .cluster import parse_local
+
+        parse_local(args.cluster)
+    check_languages(options.lang)
+    return settings, options
+
+
 def main(argv: list[str] | None = None, prog: str = "python -m ocr") -> int:
     parser = build_parser(prog)
     args = parser.parse_args(argv)
-    settings, preset_options = Settings(), None
     try:
-        if args.preset:
-            try:
-                text = Path(args.preset).read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as e:
-                raise SettingsError(f"the preset {args.preset} cannot be read ({getattr(e, 'strerror', None) or e}).") from None
-            settings, preset_options = parse_preset(text)
-        options = _options(args, preset_options)
-        if args.jobs is not None and args.jobs < 1:
-            raise SettingsError("--jobs must be 1 or more.")
-        if args.max_megapixels <= 0:
-            raise SettingsError("--max-megapixels must be above 0.")
-        if args.auto_effort <= 0 or (args.auto_limit is not None and args.auto_limit <= 0):
-            raise SettingsError("--auto-effort and --auto-limit must be above 0.")
-        if args.save_preset and not args.auto:
-            raise SettingsError("--save-preset needs --auto.")
-        check_languages(options.lang)
+        settings, options = _check(args)
     except SettingsError as e:
         parser.error(str(e))
     except MissingDependencyError as e:
         print(f"error: {e}", file=sys.stderr)
         # a --lang asking for what is not installed is a bad argument; missing Tesseract is not
         return 2 if isinstance(e, LanguageMissingError) and args.lang else 1
-
-    outputs = ("hocr",) if args.format == "hocr" else ("pdf",) if args.format == "pdf" else ()
-    engine = Engine(args.backend, workers=args.jobs)
-    tune, tuned = None, []
-    if args.auto:
-
-        def tune(page):
-            found = autotune(page, args.auto_effort, options=options, engine=engine, limit_s=args.auto_limit)
-            if found.cut_short:
-                print(f"warning: {page.name}: auto-tune stopped at its time limit; the best found so far is used.",
-                      file=sys.stderr)
-            tuned.append((page.name, found.settings, found.options))
-            return found.settings, found.options
 
     outdir = Path(args.output) if args.output else None
     if outdir:
@@ -106,61 +135,221 @@ def main(argv: list[str] | None = None, prog: str = "python -m ocr") -> int:
         except OSError as e:
             print(f"error: cannot create {outdir}: {e.strerror or e}", file=sys.stderr)
             return 1
-    written: set[str] = set()
-    noted: set[tuple[str, str]] = set()
-    failed = 0
-
-    def finished(done: int, total: int, outcome: Outcome) -> None:
-        nonlocal failed
-        if outcome.error:
-            failed += 1
-            print(f"error: {outcome.name}: {outcome.error}", file=sys.stderr)
-        for note in outcome.page.notes if outcome.page is not None else []:
-            if (outcome.source, note) not in noted:  # a note on every frame of a file is said once
-                noted.add((outcome.source, note))
-                print(f"note: {outcome.source}: {note}", file=sys.stderr)
-
+    engine: Engine | None = None
     try:
-        outcomes = read_files(args.files, settings, options, jobs=args.jobs, outputs=outputs, engine=engine,
-                              tune=tune, progress=finished, max_pixels=int(args.max_megapixels * 1e6))
-        for w in engine.warnings:
-            print(f"warning: {w}", file=sys.stderr)
-        results = [o for o in outcomes if o.result is not None]
-        if outdir:
-            for o in results:
-                path = outdir / f"{_stem(o, written)}.{args.format}"
-                try:
-                    path.write_bytes(export(o.result, args.format))
-                except OSError as e:
-                    failed += 1
-                    print(f"error: {o.name}: cannot write {path} ({e.strerror or e}).", file=sys.stderr)
-        elif results:
-            sys.stdout.buffer.write(export([o.result for o in results], args.format))
-            sys.stdout.flush()
-        if args.save_preset and tuned:
-            Path(args.save_preset).write_text(preset_json(tuned[0][1], tuned[0][2]), encoding="utf-8")
+        with contextlib.ExitStack() as stack:
+            if args.scheduler or args.cluster:
+                from .cluster import connect
+
+                address = args.scheduler or args.cluster
+                runner: Runner = stack.enter_context(connect(address, share_paths=True if args.shared_files else None))
+                tuned: list[tuple[str, Settings, Options]] = []
+            else:
+                engine = Engine(args.backend, workers=args.jobs)
+                stack.callback(engine.close)
+                tune, tuned = _tuner(args, options, engine)
+                runner = LocalRunner(engine, args.jobs, tune)
+                stack.callback(runner.close)
+            bar = Bar.for_stderr()
+            out = Output(args.format, outdir, bar)
+            outcomes = stream_pages(args.files, settings, options, runner=runner, progress=bar.update,
+                                    max_pixels=int(args.max_megapixels * 1e6), text_layer=args.text_layer)
+            for outcome in outcomes:
+                out.add(outcome)
+            out.finish()
+            bar.close()
+            for w in engine.warnings if engine else []:
+                print(f"warning: {w}", file=sys.stderr)
+            if args.save_preset and tuned:
+                Path(args.save_preset).write_text(preset_json(tuned[0][1], tuned[0][2]), encoding="utf-8")
+            return 1 if out.failed else 0
     except OcrError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
+        print("\nerror: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # stdout closed early (| head): stop quietly
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except Exception as e:  # a bug of ours: still one line, never a traceback
         print(f"error: unexpected {type(e).__name__}: {e}", file=sys.stderr)
         return 1
-    finally:
-        engine.close()
-    return 1 if failed else 0
+
+
+def _tuner(args: argparse.Namespace, options: Options,
+           engine: Engine) -> tuple[Tuner | None, list[tuple[str, Settings, Options]]]:
+    """With --auto: the function that tunes each page (and the list of what it chose); else None."""
+    tuned: list[tuple[str, Settings, Options]] = []
+    if not args.auto:
+        return None, tuned
+
+    def tune(page: Page) -> tuple[Settings, Options]:
+        found = autotune(page, args.auto_effort, options=options, engine=engine, limit_s=args.auto_limit)
+        if found.cut_short:
+            print(f"warning: {page.name}: auto-tune stopped at its time limit; the best found so far is used.",
+                  file=sys.stderr)
+        tuned.append((page.name, found.settings, found.options))
+        return found.settings, found.options
+
+    return tune, tuned
+
+
+class Bar:
+    """A progress line on stderr (only when it is a terminal): pages done of pages found, and the pace."""
+
+    def __init__(self, stream: TextIO | None) -> None:
+        self.stream = stream
+        self.start = time.monotonic()
+        self.shown = False
+
+    @classmethod
+    def for_stderr(cls) -> Bar:
+        return cls(sys.stderr if sys.stderr.isatty() else None)
+
+    def update(self, done: int, total: int, outcome: Outcome) -> None:
+        if self.stream is None:
+            return
+        width = 30
+        filled = int(width * done / max(total, 1))
+        minutes = (time.monotonic() - self.start) / 60
+        pace = f", {done / minutes:.0f} pages/min" if minutes > 0 and done > 1 else ""
+        self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} pages{pace}\x1b[K")
+        self.stream.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        """Take the line away before another message is printed."""
+        if self.stream is not None and self.shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self.shown = False
+
+    def close(self) -> None:
+        self.clear()
+
+
+class Output:
+    """Writes each page as it comes, in document order: a file per page in a folder, one searchable PDF
+    per input file (``pdf``), or everything to stdout (every page's text, or one PDF of every file)."""
+
+    def __init__(self, fmt: str, outdir: Path | None, bar: Bar) -> None:
+        self.fmt, self.outdir, self.bar = fmt, outdir, bar
+        self.failed = 0
+        self.used: set[str] = set()
+        self.noted: set[tuple[int, str]] = set()
+        self.pdf: SearchablePdf | None = None
+        self.pdf_file: int | None = None  # the input file the open PDF is of
+        self.pdf_name = ""
+        self.first: Result | None = None  # stdout waits for a second page to know whether pages get headers
+        self.count = 0  # pages written to stdout
+
+    def say(self, line: str) -> None:
+        self.bar.clear()
+        print(line, file=sys.stderr)
+
+    def add(self, outcome: Outcome) -> None:
+        if outcome.error:
+            self.failed += 1
+            self.say(f"error: {outcome.name}: {outcome.error}")
+        for note in [*outcome.file_notes, *outcome.notes]:
+            if (outcome.file, note) not in self.noted:  # a note on every frame of a file is said once
+                self.noted.add((outcome.file, note))
+                self.say(f"note: {outcome.source}: {note}")
+        if self.fmt == "pdf":
+            self._add_pdf(outcome)
+        elif outcome.result is not None:
+            if self.outdir:
+                self._write(self.outdir / f"{_stem(outcome, self.used)}.{self.fmt}", outcome.name,
+                            export(outcome.result, self.fmt))
+            else:
+                self._to_stdout(outcome.result)
+
+    def finish(self) -> None:
+        if self.fmt == "pdf":
+            self._save_pdf()
+        elif self.outdir is None:
+            if self.first is not None:  # one page in all
+                self._emit(export(self.first, self.fmt))
+            elif self.count:
+                self._emit(pieces(self.fmt)[2](True))
+
+    # stdout ------------------------------------------------------------------------------------------
+
+    def _to_stdout(self, result: Result) -> None:
+        """One page to stdout. The first waits for a second: only a document of several pages has
+        headers (txt) or a list of pages (json)."""
+        head, piece, _ = pieces(self.fmt)
+        if self.count == 0 and self.first is None:
+            self.first = result
+            return
+        if self.first is not None:
+            self._emit(head(True) + piece(self.first, 1, True))
+            self.first, self.count = None, 1
+        self.count += 1
+        self._emit(piece(result, self.count, True))
+
+    def _emit(self, data: bytes) -> None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+
+    # pdf ---------------------------------------------------------------------------------------------
+
+    def _add_pdf(self, outcome: Outcome) -> None:
+        if outcome.origin is None:  # the file could not be opened
+            return
+        if self.outdir is not None and self.pdf_file is not None and outcome.file != self.pdf_file:
+            self._save_pdf()
+        if self.pdf is None:
+            self.pdf = SearchablePdf()
+            self.pdf_file = outcome.file
+            self.pdf_name = outcome.source
+        try:
+            self.pdf.add(outcome.origin, outcome.result)
+        except OcrError as e:
+            self.failed += 1
+            self.say(f"error: {outcome.name}: {e}")
+
+    def _save_pdf(self) -> None:
+        if self.pdf is None:
+            return
+        document, self.pdf, self.pdf_file = self.pdf, None, None
+        try:
+            if not document.pages:
+                return
+            if self.outdir is None:
+                self._emit(document.to_bytes())
+            else:
+                stem = _unique(safe_name(Path(self.pdf_name).stem), self.used)
+                path = self.outdir / f"{stem}.pdf"
+                try:
+                    document.save(path)
+                except OSError as e:
+                    self.failed += 1
+                    self.say(f"error: {self.pdf_name}: cannot write {path} ({e.strerror or e}).")
+        finally:
+            document.close()
+
+    def _write(self, path: Path, name: str, data: bytes) -> None:
+        try:
+            path.write_bytes(data)
+        except OSError as e:
+            self.failed += 1
+            self.say(f"error: {name}: cannot write {path} ({e.strerror or e}).")
 
 
 def _stem(outcome: Outcome, used: set[str]) -> str:
     """Output name for a page: the file's name without extension, ``-pN`` for pages of a longer file."""
-    page = outcome.page
     stem = safe_name(Path(outcome.source).stem)
-    if page is not None and page.count > 1:
-        stem = f"{stem}-p{page.index + 1}"
+    if outcome.count > 1:
+        stem = f"{stem}-p{outcome.index + 1}"
     if stem in used:
         stem = safe_name(outcome.name)
+    return _unique(stem, used)
+
+
+def _unique(stem: str, used: set[str]) -> str:
     n, base = 2, stem
     while stem in used:
         stem, n = f"{base}-{n}", n + 1

@@ -1,18 +1,23 @@
-"""Exports, every one made from :class:`~ocr.result.Result` objects: text, JSON, CSV of words, hOCR and
-searchable PDF (Tesseract's own renderers), and a zip of them all.
+"""Exports, every one made from :class:`~ocr.result.Result` objects, whichever engine read them: text, JSON,
+CSV of words, hOCR (made from the words), a searchable PDF (the page as it was with the words as an
+invisible text layer, see :mod:`ocr.pdf`), and a zip of them all.
 
 ``export(result, fmt)`` takes one result or a list (the pages of a file, or a batch) and returns bytes.
+``stream(fmt, results, many=...)`` gives the same bytes in pieces, one per page, for a batch that writes
+each page as it is read and lets it go.
 """
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import re
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .errors import OcrError
@@ -28,6 +33,9 @@ MIME = {
     "zip": "application/zip",
 }
 
+Head = Callable[[bool], bytes]
+Piece = Callable[[Result, int, bool], bytes]
+
 _HOCR_HEAD = """<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN"
     "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">
@@ -35,7 +43,7 @@ _HOCR_HEAD = """<?xml version="1.0" encoding="UTF-8"?>
  <head>
   <title>{title}</title>
   <meta http-equiv="Content-Type" content="text/html;charset=utf-8"/>
-  <meta name='ocr-system' content='tesseract' />
+  <meta name='ocr-system' content='ocr-workbench' />
   <meta name='ocr-capabilities' content='ocr_page ocr_carea ocr_par ocr_line ocrx_word ocrp_wconf'/>
  </head>
  <body>
@@ -59,13 +67,38 @@ def export(results: Result | Sequence[Result], fmt: str) -> bytes:
         raise OcrError(f"unknown export format {fmt!r} (one of: {', '.join(FORMATS)}, zip).")
     if not pages:
         raise OcrError("there is nothing to export yet.")
-    return _WRITERS[fmt](pages)
+    if fmt == "pdf":
+        return to_pdf(pages)
+    return b"".join(stream(fmt, pages, many=len(pages) > 1))
+
+
+def stream(fmt: str, results: Iterable[Result], *, many: bool) -> Iterator[bytes]:
+    """``fmt`` (txt, json, csv or hocr) in pieces: a head, one piece per result as it comes, a tail.
+    ``many`` says whether the document holds several pages (known before the first is read); the
+    pieces joined are what :func:`export` makes of the same results."""
+    head, piece, tail = pieces(fmt)
+    yield head(many)
+    for number, result in enumerate(results, start=1):
+        yield piece(result, number, many)
+    yield tail(many)
+
+
+def pieces(fmt: str) -> tuple[Head, Piece, Head]:
+    """The three writers of a document in ``fmt`` (txt, json, csv or hocr): ``head(many)``,
+    ``piece(result, number, many)`` for each page (numbered from 1), ``tail(many)``."""
+    if fmt not in _PIECES:
+        raise OcrError(f"{fmt} cannot be written page by page (one of: {', '.join(_PIECES)}).")
+    return _PIECES[fmt]
 
 
 def to_text(pages: list[Result]) -> bytes:
-    if len(pages) == 1:
-        return pages[0].text.encode("utf-8")
-    return "\n".join(f"==> {r.name} <==\n{r.text.rstrip()}\n" for r in pages).encode("utf-8")
+    return export(pages, "txt")
+
+
+def _text_piece(r: Result, number: int, many: bool) -> bytes:
+    if not many:
+        return r.text.encode("utf-8")
+    return (("\n" if number > 1 else "") + f"==> {r.name} <==\n{r.text.rstrip()}\n").encode("utf-8")
 
 
 def to_record(r: Result) -> dict[str, Any]:
@@ -86,57 +119,117 @@ def to_record(r: Result) -> dict[str, Any]:
 
 
 def to_json(pages: list[Result]) -> bytes:
-    data = to_record(pages[0]) if len(pages) == 1 else {"pages": [to_record(r) for r in pages]}
-    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    return export(pages, "json")
+
+
+def _json_piece(r: Result, number: int, many: bool) -> bytes:
+    """One page's record; in a document of several, indented as ``json.dumps({"pages": [...]}, indent=2)``."""
+    text = json.dumps(to_record(r), indent=2, ensure_ascii=False)
+    if not many:
+        return (text + "\n").encode("utf-8")
+    return ((",\n" if number > 1 else "") + "\n".join("    " + line for line in text.splitlines())).encode("utf-8")
 
 
 def to_csv(pages: list[Result]) -> bytes:
-    tables = [r.words.assign(page=r.name) for r in pages]
-    table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+    return export(pages, "csv")
+
+
+def _csv_piece(r: Result, number: int, many: bool) -> bytes:
+    table = r.words.assign(page=r.name)
     columns = ["page"] + [c for c in table.columns if c != "page"]
-    return table[columns].to_csv(index=False).encode("utf-8")
-
-
-_PAGE_IDS = re.compile(r"(id='(?:page|block|par|line|word)_)1(['_])")
+    return str(table[columns].to_csv(index=False, header=number == 1)).encode("utf-8")
 
 
 def to_hocr(pages: list[Result]) -> bytes:
-    """One hOCR document holding every page's ``ocr_page`` from Tesseract's hOCR renderer."""
-    missing = [r.name or "page" for r in pages if not r.hocr]
-    if missing:
-        raise OcrError(f"{missing[0]} was read without hOCR output; read it again with hOCR asked for.")
-    body = []
-    for number, r in enumerate(pages, start=1):
-        page = _PAGE_IDS.sub(rf"\g<1>{number}\g<2>", r.hocr)
-        page = page.replace("ppageno 0", f"ppageno {number - 1}")
-        body.append(page.rstrip("\n") + "\n")
-    title = _xml_escape(pages[0].name if len(pages) == 1 else "")
-    return (_HOCR_HEAD.format(title=title) + "".join(body) + _HOCR_TAIL).encode("utf-8")
+    """One hOCR document: each page's ``ocr_page`` made from its words, on the page as it was (the
+    original picture's pixels: what a text layer over it needs)."""
+    return export(pages, "hocr")
+
+
+def _hocr_head(many: bool) -> bytes:
+    return _HOCR_HEAD.format(title="").encode("utf-8")
+
+
+def _hocr_piece(r: Result, number: int, many: bool) -> bytes:
+    return hocr_page(r, number).encode("utf-8")
+
+
+def hocr_page(r: Result, number: int = 1) -> str:
+    """One ``ocr_page`` div: blocks (``ocr_carea``), paragraphs, lines and words with their boxes (on the
+    original page) and confidences, ids numbered by page so several pages stay unique."""
+    words = r.page_words()
+    width, height = r.source_size if r.source_size != (0, 0) else r.size
+    dpi = round(r.origin.dpi if r.origin is not None and r.origin.dpi else r.dpi)  # the original page's
+    lines = [f"  <div class='ocr_page' id='page_{number}' title='image \"{_xml_escape(r.name)}\"; "
+             f"bbox 0 0 {width} {height}; ppageno {number - 1}; scan_res {dpi} {dpi}'>"]
+    rows = words[words["text"].astype(str).str.strip() != ""]
+    counters = {"block": 0, "par": 0, "line": 0, "word": 0}
+
+    def ident(kind: str) -> str:
+        counters[kind] += 1
+        return f"{kind}_{number}_{counters[kind]}"
+
+    for _, block in rows.groupby("block", sort=False):
+        lines.append(f"   <div class='ocr_carea' id='{ident('block')}' title='{_bbox(block)}'>")
+        for _, par in block.groupby("par", sort=False):
+            lines.append(f"    <p class='ocr_par' id='{ident('par')}' title='{_bbox(par)}'>")
+            for _, line in par.groupby("line", sort=False):
+                lines.append(f"     <span class='ocr_line' id='{ident('line')}' title='{_bbox(line)}'>")
+                for word in line.to_dict("records"):
+                    conf = max(0, round(float(word["conf"])))
+                    lines.append(f"      <span class='ocrx_word' id='{ident('word')}' title='{_bbox(word)}; "
+                                 f"x_wconf {conf}'>{_xml_escape(str(word['text']))}</span>")
+                lines.append("     </span>")
+            lines.append("    </p>")
+        lines.append("   </div>")
+    lines.append("  </div>")
+    return "\n".join(lines) + "\n"
+
+
+def _bbox(rows: pd.DataFrame | dict[Any, Any]) -> str:
+    """hOCR's ``bbox x0 y0 x1 y1`` around a word (a record) or the words of a table."""
+    left, top = np.min(rows["left"]), np.min(rows["top"])
+    right, bottom = np.max(np.add(rows["left"], rows["width"])), np.max(np.add(rows["top"], rows["height"]))
+    return f"bbox {round(float(left))} {round(float(top))} {round(float(right))} {round(float(bottom))}"
 
 
 def to_pdf(pages: list[Result]) -> bytes:
-    """Tesseract's searchable PDF: the page image with an invisible text layer; several pages joined."""
-    missing = [r.name or "page" for r in pages if not r.pdf]
+    """One searchable PDF of these pages: each page as it was (see :mod:`ocr.pdf`), its words over it."""
+    from .pdf import SearchablePdf
+
+    missing = [r.name or "page" for r in pages if r.origin is None]
     if missing:
-        raise OcrError(f"{missing[0]} was read without PDF output; read it again with PDF asked for.")
-    if len(pages) == 1 and pages[0].pdf is not None:
-        return pages[0].pdf
-    import pypdfium2 as pdfium
-
-    from .decode import _PDFIUM_LOCK
-
-    with _PDFIUM_LOCK:
-        merged = pdfium.PdfDocument.new()
-        try:
-            for r in pages:
-                merged.import_pages(pdfium.PdfDocument(r.pdf))
-            out = io.BytesIO()
-            merged.save(out)
-            return out.getvalue()
-        finally:
-            merged.close()
+        raise OcrError(f"{missing[0]} has no original page to lay its text over; read it from its file "
+                       "(ocr.read_page or ocr.read_files) to make a PDF.")
+    with SearchablePdf() as document:
+        for r in pages:
+            assert r.origin is not None
+            document.add(r.origin, r)
+        return document.to_bytes()
 
 
+def _nothing(many: bool) -> bytes:
+    return b""
+
+
+def _json_head(many: bool) -> bytes:
+    return b'{\n  "pages": [\n' if many else b""
+
+
+def _json_tail(many: bool) -> bytes:
+    return b"\n  ]\n}\n" if many else b""
+
+
+def _hocr_tail(many: bool) -> bytes:
+    return _HOCR_TAIL.encode("utf-8")
+
+
+_PIECES: dict[str, tuple[Head, Piece, Head]] = {
+    "txt": (_nothing, _text_piece, _nothing),
+    "json": (_json_head, _json_piece, _json_tail),
+    "csv": (_nothing, _csv_piece, _nothing),
+    "hocr": (_hocr_head, _hocr_piece, _hocr_tail),
+}
 _WRITERS = {"txt": to_text, "json": to_json, "csv": to_csv, "hocr": to_hocr, "pdf": to_pdf}
 
 
@@ -147,7 +240,7 @@ def safe_name(name: str) -> str:
 
 
 def export_zip(results: Iterable[Result], formats: Sequence[str] = FORMATS) -> bytes:
-    """Every result in every format it has (hOCR and PDF only where they were made), plus ``all.txt``."""
+    """Every result in every format (the PDF where its original page is known), plus ``all.txt``."""
     pages = list(results)
     if not pages:
         raise OcrError("there is nothing to export yet.")
@@ -161,7 +254,7 @@ def export_zip(results: Iterable[Result], formats: Sequence[str] = FORMATS) -> b
                 stem, n = f"{base}-{n}", n + 1
             used.add(stem)
             for fmt in formats:
-                if (fmt == "hocr" and not r.hocr) or (fmt == "pdf" and not r.pdf):
+                if fmt == "pdf" and r.origin is None:
                     continue
                 archive.writestr(f"{stem}.{fmt}", _WRITERS[fmt]([r]))
         if len(pages) > 1:
@@ -170,4 +263,4 @@ def export_zip(results: Iterable[Result], formats: Sequence[str] = FORMATS) -> b
 
 
 def _xml_escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    return html.escape(text, quote=True)

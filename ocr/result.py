@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from .settings import Options, Settings
+
+if TYPE_CHECKING:
+    from .pdf import Origin
 
 WORD_COLUMNS = ["text", "conf", "left", "top", "width", "height", "block", "par", "line", "word"]
 
@@ -42,6 +46,8 @@ class Result:
     # from the original page to the image read (3x3), and the original page's size: see page_words()
     transform: np.ndarray = field(default_factory=lambda: np.eye(3))
     source_size: tuple[int, int] = (0, 0)
+    # the file and page it was read from, for a searchable PDF over the page as it was (see ocr.pdf)
+    origin: Origin | None = None
 
     def page_words(self) -> pd.DataFrame:
         """The words with their boxes on the original page (before crop, turns, resizes and deskew),

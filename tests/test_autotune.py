@@ -134,12 +134,14 @@ def busy_core():
     return subprocess.Popen([sys.executable, "-c", "while True: pass"])
 
 
-def test_the_same_page_gets_the_same_choice_on_an_idle_and_on_a_loaded_machine(clean, engine):
+@pytest.mark.parametrize("which", ["tesseract", "auto"])
+def test_the_same_page_gets_the_same_choice_on_an_idle_and_on_a_loaded_machine(clean, engine, which):
     page = page_of(shaded(clean))
-    idle = autotune(page, effort=2, engine=engine)
+    options = Options(engine=which)
+    idle = autotune(page, effort=2, engine=engine, options=options)
     burner = busy_core()
     try:
-        loaded = autotune(page, effort=2, engine=engine)
+        loaded = autotune(page, effort=2, engine=engine, options=options)
     finally:
         burner.kill()
         burner.wait()

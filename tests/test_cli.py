@@ -83,13 +83,13 @@ def test_bad_files_fail_one_line_each_and_the_rest_is_written(files, tmp_path, r
     assert out.returncode == 1
     lines = out.stderr.strip().splitlines()
     assert "Traceback" not in out.stderr
-    assert lines == [  # files refused from their headers first; a page whose pixels are cut, when it is read
+    assert lines == [  # in the files' order, whether refused from the headers or when the pixels are read
         "error: empty.png: the file is empty (0 bytes).",
         "error: notes.jpg: not an image or PDF that this tool reads (PNG, JPEG, TIFF, BMP, WebP, GIF or PDF).",
+        lines[2],
         "error: missing.png: no such file.",
-        lines[3],
     ]
-    assert lines[3].startswith("error: cut.png: the image is damaged")
+    assert lines[2].startswith("error: cut.png: the image is damaged")
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["good.txt"]
 
 
@@ -100,6 +100,12 @@ def test_bad_files_fail_one_line_each_and_the_rest_is_written(files, tmp_path, r
     (["--lang", "xyz"], "tesseract-ocr-xyz"),
     (["--jobs", "0"], "--jobs"),
     (["--max-megapixels", "-1"], "--max-megapixels"),
+    (["--cluster", "remote:2"], "--cluster takes local"),
+    (["--cluster", "local:0"], "--cluster local:N"),
+    (["--cluster", "local", "--scheduler", "tcp://x:8786"], "not allowed with"),
+    (["--cluster", "local", "--auto"], "--auto reads on this machine only"),
+    (["--shared-files"], "--shared-files goes with --scheduler"),
+    (["--skip-text", "--redo"], "not allowed with"),
 ])
 def test_bad_arguments_exit_2(files, args, message, run):
     out = run(files["good"], *args)

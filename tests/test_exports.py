@@ -1,4 +1,4 @@
-"""Every export is made from a Result and parses back."""
+"""Every export is made from a Result (whichever engine read it) and parses back."""
 
 from __future__ import annotations
 
@@ -14,16 +14,25 @@ import pytest
 
 import ocr
 from ocr.errors import OcrError
+from ocr.exports import stream
+from ocr.pdf import origin_of
 
 from .conftest import SAMPLE_TEXT, draw_page, words_of
+
+
+def two_page_pdf() -> bytes:
+    pages = [draw_page(), draw_page(["Second page here", "with two lines"])]
+    buffer = io.BytesIO()
+    pages[0].save(buffer, "PDF", save_all=True, append_images=pages[1:], resolution=150)
+    return buffer.getvalue()
 
 
 @pytest.fixture(scope="module")
 def results():
     engine = ocr.Engine("api", workers=2)
-    pages = [np.asarray(draw_page()), np.asarray(draw_page(["Second page here", "with two lines"]))]
-    out = [ocr.recognize(p, engine=engine, outputs=("hocr", "pdf"), name=f"doc.pdf#{i + 1}",
-                         ) for i, p in enumerate(pages)]
+    data = two_page_pdf()
+    pages = ocr.load(data, "doc.pdf")
+    out = [ocr.read_page(p, engine=engine, origin=origin_of(p, data=data)) for p in pages]
     engine.close()
     return out
 
@@ -79,11 +88,44 @@ def test_hocr_parses_as_xml_with_every_word(results):
             assert len(pages) == 2 and len({e.get("id") for e in spans}) == len(spans)  # ids stay unique
 
 
+def test_hocr_words_lie_on_the_original_page(results):
+    root = ET.fromstring(ocr.export(results[0], "hocr"))
+    [page] = [e for e in root.iter() if e.get("class") == "ocr_page"]
+    width, height = (int(v) for v in page.get("title").split("bbox ")[1].split(";")[0].split()[2:])
+    assert (width, height) == results[0].source_size
+    expected = results[0].page_words()
+    for span, (_, word) in zip((e for e in root.iter() if e.get("class") == "ocrx_word"), expected.iterrows()):
+        x0, y0, x1, y1 = (int(v) for v in span.get("title").split(";")[0].split()[1:])
+        assert 0 <= x0 < x1 <= width and 0 <= y0 < y1 <= height
+        assert abs(x0 - word["left"]) <= 1 and abs(y1 - (word["top"] + word["height"])) <= 1
+
+
 def test_pdf_has_a_text_layer(results):
     [layer] = pdf_text(ocr.export(results[0], "pdf"))
     assert words_of(layer) == words_of(" ".join(SAMPLE_TEXT))
     merged = pdf_text(ocr.export(results, "pdf"))
     assert len(merged) == 2 and "Second" in merged[1]
+
+
+@pytest.mark.parametrize("fmt", ["txt", "json", "csv", "hocr"])
+def test_streamed_pieces_make_the_same_document(results, fmt):
+    for pages in (results[:1], results):
+        assert b"".join(stream(fmt, pages, many=len(pages) > 1)) == ocr.export(pages, fmt)
+
+
+def test_every_export_works_for_words_of_another_engine(results):
+    """A Result as PP-OCR makes it (its own words and boxes, no renderer output) exports like Tesseract's."""
+    words = ocr.result.words_frame([("Hello", 91.0, 40, 40, 160, 50, 1, 1, 1, 1),
+                                    ("world", 88.0, 230, 40, 170, 50, 1, 1, 1, 2),
+                                    ("again", 80.0, 40, 120, 170, 50, 2, 1, 1, 1)])
+    other = ocr.Result(text="Hello world\nagain", words=words, name="other.png", engine="ppocr",
+                       size=(1000, 400), source_size=(1000, 400), dpi=300, origin=results[0].origin)
+    assert other.hocr == "" and other.pdf is None
+    assert words_of(ocr.export(other, "txt").decode()) == ["hello", "world", "again"]
+    spans = [e for e in ET.fromstring(ocr.export(other, "hocr")).iter() if e.get("class") == "ocrx_word"]
+    assert ["".join(e.itertext()) for e in spans] == ["Hello", "world", "again"]
+    [layer] = pdf_text(ocr.export(other, "pdf"))
+    assert words_of(layer) == ["hello", "world", "again"]
 
 
 def test_zip_holds_every_format_for_every_page(results):
@@ -101,9 +143,24 @@ def test_zip_names_are_safe(results):
     assert all(".." not in n and not n.startswith("/") for n in names)
 
 
-def test_asking_for_what_was_not_rendered_says_so(results):
+def test_a_pdf_needs_the_page_it_was_read_from(results):
     plain = ocr.recognize(np.asarray(draw_page()), outputs=())
-    with pytest.raises(OcrError, match="without PDF"):
+    with pytest.raises(OcrError, match="no original page"):
         ocr.export(plain, "pdf")
     with pytest.raises(OcrError, match="unknown export format"):
         ocr.export(plain, "docx")
+
+
+@pytest.mark.parametrize("engine_name", ["tesseract", "ppocr"])
+def test_every_export_works_for_both_engines(engine_name):
+    data = two_page_pdf()
+    page = ocr.load(data, "doc.pdf")[0]
+    result = ocr.read_page(page, options=ocr.Options(engine=engine_name), origin=origin_of(page, data=data))
+    assert result.engine == engine_name and result.word_count >= 10
+    assert words_of(ocr.export(result, "txt").decode()) == words_of(result.text)
+    assert len(json.loads(ocr.export(result, "json"))["words"]) == result.word_count
+    assert len(pd.read_csv(io.BytesIO(ocr.export(result, "csv")), keep_default_na=False)) == result.word_count
+    spans = [e for e in ET.fromstring(ocr.export(result, "hocr")).iter() if e.get("class") == "ocrx_word"]
+    assert ["".join(e.itertext()) for e in spans] == list(result.words["text"])
+    [layer] = pdf_text(ocr.export(result, "pdf"))
+    assert words_of(layer) == [w for t in result.words["text"] for w in words_of(t)]

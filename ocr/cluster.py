@@ -1,0 +1,243 @@
+"""Reading a batch on a Dask cluster: :class:`ClusterRunner`, the runner :func:`ocr.batch.stream_pages`
+uses when a scheduler is named.
+
+Each task carries a file (its bytes, sent to the cluster once per file, or its path when every worker
+sees the same files) and a page number, never a decoded page: the worker opens the file, decodes that
+page, cleans it up and reads it. Every Dask worker process runs one thread and keeps one engine
+(:class:`EnginePlugin`: an :class:`~ocr.engines.Engine` of one worker process, Tesseract with one
+thread), loaded once and used for every page that worker reads.
+
+A page's own failure (damaged, timed out) comes back as its sentence and is not tried again; a task
+whose worker dies is given to another worker by the scheduler, and one more error is allowed
+(``retries=1``). Cancelling (Ctrl-C) cancels the tasks and stops every worker's engine, so no worker
+goes on reading a page nobody waits for.
+
+    with connect("tcp://scheduler:8786") as runner:       # or "local:2": a LocalCluster of 2 processes
+        for outcome in stream_pages(files, runner=runner):
+            ...
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from distributed import WorkerPlugin
+
+from .batch import Job, Reading, Source, read_page
+from .decode import load
+from .engines import Engine
+from .errors import OcrError, SettingsError
+from .result import Result
+
+PLUGIN = "ocr-engine"
+CONNECT_SECONDS = 20
+
+
+class EnginePlugin(WorkerPlugin):
+    """A Dask worker plugin: one engine per worker process, started with the worker, closed with it."""
+
+    idempotent = True  # a second client registering it does not restart the engines
+    name = PLUGIN
+
+    def __init__(self, backend: str = "api") -> None:
+        self.backend = backend
+        self.engine: Engine | None = None
+
+    def setup(self, worker: Any = None) -> None:
+        self.engine = Engine(self.backend, workers=1)
+
+    def teardown(self, worker: Any = None) -> None:
+        if self.engine is not None:
+            self.engine.close()
+            self.engine = None
+
+    def reset(self) -> None:
+        """Stop the engine's process (a page being read fails at once) and start afresh."""
+        self.teardown()
+        self.setup()
+
+
+_OWN: dict[str, Engine] = {}  # a worker without the plugin (registered by someone else's client): its own
+
+
+def worker_engine() -> Engine:
+    """The engine of the Dask worker this runs in."""
+    from distributed import get_worker
+
+    plugin = get_worker().plugins.get(PLUGIN)
+    if isinstance(plugin, EnginePlugin):
+        if plugin.engine is None:
+            plugin.setup()
+        assert plugin.engine is not None
+        return plugin.engine
+    if "api" not in _OWN:
+        _OWN["api"] = Engine("api", workers=1)
+    return _OWN["api"]
+
+
+def read_remote(file: bytes | str, name: str, index: int, reading: Reading) -> tuple[Result | None, str | None]:
+    """A Dask task: read page ``index`` of ``file`` (bytes, or a path this worker sees).
+
+    Returns the result (without its origin, which the client knows) or the page's error as one sentence;
+    only what is not the page's fault (the worker itself failing) raises, so only that is tried again."""
+    from .batch import describe_error
+
+    try:
+        pages = load(file, name, pdf_dpi=reading.pdf_dpi, max_pixels=reading.max_pixels)
+        page = pages[index]
+        result = read_page(page, reading.settings, reading.options, outputs=reading.outputs,
+                           engine=worker_engine())
+        result.origin = None
+        return result, None
+    except OcrError as e:
+        return None, describe_error(e)
+
+
+def interrupt_engines(dask_worker: Any) -> bool:
+    """Run on each worker (``client.run``) when a batch is cancelled: stop its engine, so no page goes on
+    being read."""
+    plugin = dask_worker.plugins.get(PLUGIN)
+    if isinstance(plugin, EnginePlugin):
+        plugin.reset()
+    for engine in _OWN.values():
+        engine.close()
+    _OWN.clear()
+    return True
+
+
+def worker_processes(dask_worker: Any) -> list[int]:
+    """Run on each worker (``client.run``): its process id and its engine's processes."""
+    plugin = dask_worker.plugins.get(PLUGIN)
+    engines = [plugin.engine] if isinstance(plugin, EnginePlugin) and plugin.engine else []
+    return [os.getpid(), *(pid for engine in [*engines, *_OWN.values()] for pid in engine.worker_pids())]
+
+
+class ClusterRunner:
+    """Reads a batch's pages on a Dask cluster through ``client`` (see :func:`connect`).
+
+    ``share_paths``: the workers see the batch's files at the same paths, so tasks carry paths;
+    otherwise each file's bytes are sent to the cluster once and its tasks refer to them.
+    """
+
+    def __init__(self, client: Any, cluster: Any = None, *, share_paths: bool = False, backend: str = "api") -> None:
+        self.client = client
+        self.cluster = cluster
+        self.share_paths = share_paths
+        self.workers = max(1, sum(client.nthreads().values()))
+        client.register_plugin(EnginePlugin(backend), name=PLUGIN)
+        self._data: dict[int, Any] = {}  # id(source) -> the future of its bytes on the cluster
+
+    def file_opened(self, source: Source) -> None:
+        """Send the file's bytes to every worker (unless they read it from its path): a worker that dies
+        then takes no file with it, and its pages are read again elsewhere."""
+        data = source.data
+        if data is None and source.path is not None and not self.share_paths:
+            data = Path(source.path).read_bytes()
+        if data is not None:
+            self._data[id(source)] = self._scatter(data)
+
+    def _scatter(self, data: bytes) -> Any:
+        """The bytes on every worker; a worker dying meanwhile is tried past (three times), and when the
+        cluster cannot take them the tasks carry the bytes themselves."""
+        for _ in range(3):
+            try:
+                return self.client.scatter(data, hash=False, broadcast=True)
+            except OSError:  # Dask's CommClosedError: a worker went away while the bytes were on their way
+                continue
+        return data
+
+    def file_done(self, source: Source) -> None:
+        self._data.pop(id(source), None)  # the cluster lets the bytes go once no task needs them
+
+    def submit(self, job: Job, reading: Reading) -> Any:
+        what = self._data.get(id(job.source), job.source.path)
+        if what is None:
+            raise SettingsError(f"{job.outcome.name}: a page given as pixels cannot be sent to a cluster; "
+                                "give its file (ocr.batch.Source) instead.")
+        return self.client.submit(read_remote, what, job.source.name, job.index, reading, retries=1, pure=False,
+                                  key=f"ocr-page-{uuid.uuid4().hex}")
+
+    def collect(self, job: Job, future: Any) -> Result:
+        result, error = future.result()
+        if error is not None:
+            raise OcrError(error)
+        assert isinstance(result, Result)
+        return result
+
+    def cancel(self, futures: list[Any]) -> None:
+        """Cancel the tasks and stop the engines that may still be reading them."""
+        with contextlib.suppress(Exception):
+            self.client.cancel(futures, force=True)
+        with contextlib.suppress(Exception):
+            self.client.run(interrupt_engines)
+
+    def close(self) -> None:
+        self._data.clear()
+        with contextlib.suppress(Exception):
+            self.client.close()
+        if self.cluster is not None:
+            with contextlib.suppress(Exception):
+                self.cluster.close()
+
+
+def parse_local(spec: str) -> int | None:
+    """``local`` or ``local:N`` -> N worker processes (None: one per core); anything else is an error."""
+    name, _, count = spec.partition(":")
+    if name != "local":
+        raise SettingsError(f"--cluster takes local or local:N, not {spec!r}.")
+    if not count:
+        return None
+    if not count.isdigit() or int(count) < 1:
+        raise SettingsError(f"--cluster local:N needs a whole number of workers of 1 or more, not {count!r}.")
+    return int(count)
+
+
+def local_cluster(workers: int | None = None) -> tuple[Any, Any]:
+    """A Dask ``LocalCluster`` of ``workers`` processes of one thread each (default: one per core), and
+    its client. A page whose worker dies twice is given up (allowed-failures 1)."""
+    import dask
+    from distributed import Client, LocalCluster
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+        cluster = LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True, dashboard_address=":0",
+            silence_logs=logging.ERROR)
+    try:
+        client = Client(cluster)  # type: ignore[no-untyped-call]
+    except Exception:
+        cluster.close()
+        raise
+    return cluster, client
+
+
+@contextlib.contextmanager
+def connect(address: str, *, share_paths: bool | None = None, backend: str = "api") -> Iterator[ClusterRunner]:
+    """A :class:`ClusterRunner` on the scheduler at ``address`` (``tcp://host:8786``), or on a new
+    ``LocalCluster`` for ``local`` / ``local:N``; closed (and a local cluster stopped) at the end.
+
+    ``share_paths`` defaults to True for a local cluster (its workers see this machine's files) and
+    False for a scheduler elsewhere (files are sent)."""
+    import distributed
+
+    cluster = None
+    if address == "local" or address.startswith("local:"):
+        cluster, client = local_cluster(parse_local(address))
+        local = True
+    else:
+        try:
+            client = distributed.Client(address, timeout=CONNECT_SECONDS)  # type: ignore[no-untyped-call]
+        except (OSError, TimeoutError) as e:
+            raise OcrError(f"cannot reach the Dask scheduler at {address} ({e}).") from None
+        local = False
+    runner = ClusterRunner(client, cluster, share_paths=local if share_paths is None else share_paths,
+                           backend=backend)
+    try:
+        yield runner
+    finally:
+        runner.close()

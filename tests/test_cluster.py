@@ -1,0 +1,151 @@
+"""Batches on a Dask LocalCluster of two worker processes: every page read, outputs in document order, a
+worker killed mid-batch costs only a retry, and nothing is left running afterwards."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import psutil
+import pytest
+
+pytest.importorskip("distributed")
+
+from ocr.batch import Source, stream_pages
+from ocr.cli import main
+from ocr.cluster import connect, worker_processes
+
+from .conftest import ROOT, draw_page, words_of
+
+pytestmark = pytest.mark.timeout(180)
+
+TEXTS = [f"Sheet {word} of the pile" for word in ("one", "two", "three", "four", "five", "six", "seven", "eight")]
+
+
+def sheet(text: str, size=(900, 200)) -> bytes:
+    buffer = io.BytesIO()
+    draw_page([text, "with a second line of words"], size=size).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def pdf_of(texts: list[str]) -> bytes:
+    pages = [draw_page([t], size=(900, 160)) for t in texts]
+    buffer = io.BytesIO()
+    pages[0].save(buffer, "PDF", save_all=True, append_images=pages[1:], resolution=100)
+    return buffer.getvalue()
+
+
+def engine_pids(runner) -> dict[str, list[int]]:
+    """Each Dask worker's own process id and its engine's processes."""
+    return runner.client.run(worker_processes)
+
+
+def gone(pids: list[int], seconds: float = 30.0) -> list[int]:
+    """The processes of ``pids`` still running after waiting up to ``seconds`` for them to end."""
+    deadline = time.monotonic() + seconds
+    alive = pids
+    while alive and time.monotonic() < deadline:
+        alive = [p for p in alive if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+        if alive:
+            time.sleep(0.2)
+    return alive
+
+
+@pytest.fixture(scope="module")
+def runner():
+    """One LocalCluster of two worker processes for the tests that share it."""
+    with connect("local:2") as cluster_runner:
+        yield cluster_runner
+
+
+def test_a_batch_on_a_local_cluster_reads_every_page_in_order(tmp_path, runner):
+    files = [Source("first.png", data=sheet(TEXTS[0])), Source("pile.pdf", data=pdf_of(TEXTS[1:5]))]
+    path = tmp_path / "last.png"
+    path.write_bytes(sheet(TEXTS[5]))
+    assert runner.workers == 2
+    outcomes = list(stream_pages([*files, path], runner=runner))
+    assert [o.name for o in outcomes] == ["first.png", *[f"pile.pdf#{i}" for i in range(1, 5)], "last.png"]
+    assert all(o.ok for o in outcomes), [o.error for o in outcomes]
+    for outcome, text in zip(outcomes, TEXTS):
+        assert words_of(outcome.result.text)[:5] == words_of(text)
+        assert outcome.result.origin is not None  # the client knows the file, for a searchable PDF
+
+
+def test_a_worker_killed_mid_batch_costs_a_retry_and_every_page_is_read(runner):
+    pages = [Source(f"p{i}.png", data=sheet(text, size=(1400, 500))) for i, text in enumerate(TEXTS)]
+    outcomes = stream_pages(pages, runner=runner)
+    seen = [next(outcomes)]
+    busy = {address for address, keys in runner.client.processing().items() if keys}
+    assert busy, "no worker was reading when one was to be killed"
+    victim = runner.client.run(os.getpid, workers=[sorted(busy)[0]])[sorted(busy)[0]]
+    os.kill(victim, signal.SIGKILL)
+    seen.extend(outcomes)
+    processes = [p for pids in engine_pids(runner).values() for p in pids]
+    runner.close()  # the cluster stops: the restarted worker, the others and every engine with it
+    assert [o.name for o in seen] == [f"p{i}.png" for i in range(len(TEXTS))]
+    assert all(o.ok for o in seen), [o.error for o in seen]
+    for outcome, text in zip(seen, TEXTS):
+        assert words_of(outcome.result.text)[:5] == words_of(text)
+    assert not gone([victim, *processes])
+
+
+def test_the_command_line_runs_on_a_cluster_and_writes_in_document_order(tmp_path, capsysbinary):
+    pile = tmp_path / "pile.pdf"
+    pile.write_bytes(pdf_of(TEXTS[:3]))
+    alone = tmp_path / "alone.png"
+    alone.write_bytes(sheet(TEXTS[3]))
+    code = main([str(pile), str(alone), "--cluster", "local:2"])
+    out, err = capsysbinary.readouterr()
+    assert code == 0 and err == b"", err
+    text = out.decode()
+    marks = [text.index(f"==> {name} <==") for name in ("pile.pdf#1", "pile.pdf#2", "pile.pdf#3", "alone.png")]
+    assert marks == sorted(marks)
+    for t in TEXTS[:4]:
+        assert " ".join(words_of(t)) in " ".join(words_of(text))
+
+
+def test_ctrl_c_stops_the_batch_and_leaves_no_worker_running(tmp_path):
+    for i, text in enumerate(TEXTS * 3):
+        (tmp_path / f"page{i:02d}.png").write_bytes(sheet(text, size=(1400, 500)))
+    files = sorted(str(p) for p in tmp_path.glob("page*.png"))
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "ocr", *files, "--cluster", "local:2", "-o", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        deadline = time.monotonic() + 120
+        while not (out.is_dir() and any(out.iterdir())) and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.2)
+        assert proc.poll() is None, "the batch ended before it could be interrupted"
+        family = [p.pid for p in psutil.Process(proc.pid).children(recursive=True)]
+        assert len(family) >= 4  # two Dask workers (and their nannies) and their engines
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130 and b"error: interrupted" in err
+    assert len(list(out.iterdir())) < len(files)
+    assert not gone(family)
+
+
+def test_the_app_reads_on_the_cluster_ocr_scheduler_names(monkeypatch):
+    import ocr
+    import ocr.cluster
+
+    monkeypatch.setenv("OCR_SCHEDULER", "local:2")
+    asked = []
+    real = ocr.cluster.connect
+    monkeypatch.setattr(ocr.cluster, "connect", lambda address, **kw: asked.append(address) or real(address, **kw))
+    pile = pdf_of(TEXTS[:3])
+    calls = []
+    outcomes = ocr.read_chosen([("pile.pdf", pile, 2), ("pile.pdf", pile, 0)],
+                               progress=lambda done, total, o: calls.append((done, total)))
+    assert [o.name for o in outcomes] == ["pile.pdf#3", "pile.pdf#1"]
+    assert [words_of(o.result.text)[:2] for o in outcomes] == [["sheet", "three"], ["sheet", "one"]]
+    assert calls == [(1, 2), (2, 2)] and asked == ["local:2"]
+    assert ocr.export([o.result for o in outcomes], "pdf").startswith(b"%PDF")
