@@ -705,8 +705,6 @@ def test_a_page_that_reads_as_nonsense_says_what_to_try():
     assert not any("looks like nonsense" in w.value for w in at.warning)
 
 
-@pytest.mark.xfail(reason="the hOCR export made from the Result (its title naming the page) is another helper's "
-                          "branch; until it lands, Tesseract's hOCR names the worker's temporary file", strict=False)
 def test_the_hocr_download_names_the_uploaded_file(media):
     at = extract(("my scan.png", GOOD))
     hocr = download(at, media, ".hocr").decode()

@@ -13,6 +13,7 @@ import streamlit as st
 import ocr
 
 from . import keys, workspace
+from .store import Store
 from .url import options, settings
 
 MAX_HISTORY = 200
@@ -104,7 +105,7 @@ def record(key: str, result: ocr.Result) -> Run:
     keep_edits(key)
     s = workspace.store()
     s.put_result(workspace.ws(), key, result)
-    results()[key] = replace(result, pdf=None)  # the searchable PDF stays on disk until it is downloaded
+    results()[key] = light(result)
     st.session_state[keys.EDITS][key] = result.text
     s.drop_page(workspace.ws(), key, "edit")
     return _add(Run(
@@ -115,9 +116,28 @@ def record(key: str, result: ocr.Result) -> Run:
     ))
 
 
-def pdf(key: str) -> bytes | None:
-    """The searchable PDF of a page's latest result (kept on disk, read when asked for)."""
-    return workspace.store().result_pdf(workspace.ws(), key)
+def light(result: ocr.Result) -> ocr.Result:
+    """A result as the session keeps it: without Tesseract's own PDF, and its origin without the file's
+    bytes or the page's pixels (the workspace keeps the file; :func:`exportable` joins them again)."""
+    origin = result.origin
+    if origin is not None:
+        origin = replace(origin, data=None, path=None, page=None)
+    return replace(result, pdf=None, origin=origin)
+
+
+def exportable(pairs: list[tuple[str, ocr.Result]], kept: Store, ws: str) -> list[ocr.Result]:
+    """Results of these pages (page key, result) ready for every export: each origin with its file's bytes
+    read from the workspace (once a file), so a searchable PDF can be laid over the page as it was. Made
+    on a download's click, outside the script's run: it takes the store and the id, not the session."""
+    files: dict[str, bytes | None] = {}
+    out = []
+    for key, r in pairs:
+        sha = key.rsplit(":", 1)[0]
+        if sha not in files:
+            files[sha] = kept.file_data(ws, sha)
+        data = files[sha]
+        out.append(replace(r, origin=replace(r.origin, data=data)) if r.origin is not None and data else r)
+    return out
 
 
 def was_edited(key: str) -> bool:

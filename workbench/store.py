@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 import ocr
+from ocr.pdf import Origin
 from ocr.result import WORD_COLUMNS
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32): 32 bytes, 43 characters
@@ -92,7 +93,11 @@ def expire_days() -> float:
 
 
 def _plain(value: Any) -> Any:
-    """A field's value as JSON: settings as dicts, tables as records, arrays as lists."""
+    """A field's value as JSON: settings as dicts, tables as records, arrays as lists; a page's origin
+    without the file's bytes or pixels (the workspace keeps the file; the app joins them again)."""
+    if isinstance(value, Origin):
+        return {"__kind__": "Origin", "kind": value.kind, "index": value.index, "count": value.count,
+                "dpi": value.dpi}
     if isinstance(value, (ocr.Settings, ocr.Options)):
         return {"__kind__": type(value).__name__, "fields": value.to_dict()}
     if isinstance(value, pd.DataFrame):
@@ -113,6 +118,8 @@ def _typed(value: Any) -> Any:
     if not isinstance(value, dict) or "__kind__" not in value:
         return value
     kind = value["__kind__"]
+    if kind == "Origin":
+        return Origin(kind=value["kind"], index=value["index"], count=value["count"], dpi=value["dpi"])
     if kind == "Settings":
         return ocr.Settings.from_dict(value["fields"])
     if kind == "Options":

@@ -56,7 +56,7 @@ def read(todo: list[str]) -> None:
                          "problem": outcome.error or ""})
 
         ocr.read_files([ref.page for _, ref in refs], url.settings(), url.options(), engine=engine(),
-                       outputs=("hocr", "pdf"), progress=progress)
+                       progress=progress)
         failed = sum(1 for row in rows if row["status"] == "failed")
         line.empty()
         bar.empty()
@@ -161,12 +161,11 @@ def downloads(key: str, result: ocr.Result) -> None:
         button(".json", "json", ocr.export(final, "json"),
                help="Text, every word with its box and confidence, settings, timings.")
         button(".csv (words)", "csv", ocr.export(result, "csv"), help="One row per word: its box and confidence.")
-        if result.hocr:
-            button(".hocr", "hocr", ocr.export(result, "hocr"),
-                   help="Tesseract's hOCR: words, lines and boxes as HTML.")
+        button(".hocr", "hocr", ocr.export(result, "hocr"), help="hOCR: words, lines and boxes as HTML.")
         kept, ws = workspace.store(), workspace.ws()  # the download is made on the click, outside this run
-        if history.pdf(key) is not None:
-            button("Searchable .pdf", "pdf", lambda: ocr.export(replace(result, pdf=kept.result_pdf(ws, key)), "pdf"),
+        if result.origin is not None:
+            pdf = lambda: ocr.export(history.exportable([(key, result)], kept, ws), "pdf")
+            button("Searchable .pdf", "pdf", pdf,
                    help="The processed page with its text invisible on top: select and search it.")
         done, left_out = zip_pages()
         pairs = list(zip(zip_keys(), done))
@@ -217,7 +216,7 @@ def zip_pages() -> tuple[list[ocr.Result], list[str]]:
 def everything_zip(pairs: list[tuple[str, ocr.Result]], kept: Store, ws: str) -> bytes:
     """Every page in every format (each page's PDF read from the workspace now); with ``settings.txt``
     naming each page's settings when they differ."""
-    done = [replace(r, pdf=kept.result_pdf(ws, k)) for k, r in pairs]
+    done = history.exportable(pairs, kept, ws)
     data = ocr.export_zip(done)
     if len({describe(r) for r in done}) > 1:
         buffer = io.BytesIO(data)
@@ -291,8 +290,8 @@ def compare_read(key: str) -> None:
     with st.spinner("Reading the page with Tesseract and with PP-OCR…"):
         for name in ENGINES:
             try:
-                found[name] = ocr.read_page(ref.page, url.settings(), url.options().replace(engine=name),
-                                            outputs=("hocr", "pdf"), engine=engine())
+                found[name] = history.light(ocr.read_page(ref.page, url.settings(),
+                                                          url.options().replace(engine=name), engine=engine()))
             except Exception as e:  # one sentence; the other engine's reading still shows
                 found[name] = describe_error(e)
     ss[keys.COMPARE][key] = found
