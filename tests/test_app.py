@@ -183,6 +183,8 @@ def test_the_limits_are_said_in_a_sentence_each():
         assert sentence in said
     assert "Time: a page taking longer than 60 seconds" in said
     assert any(f"Up to {size} MB and 500 pages a file" in c.value for c in at.caption)
+    client = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["client"]
+    assert client["showErrorLinks"] == "false" and client["showErrorDetails"] == "none"  # no outside links
 
 
 def test_remove_a_file():

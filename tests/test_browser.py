@@ -175,7 +175,9 @@ def test_a_reload_restores_files_results_edits_truth_and_history(server, browser
     page.reload()  # F5
     wait_for_text(page, "My corrected text")
     assert page.url == link
-    assert page.get_by_label("…or paste it here").input_value() == "Tell me not, Sweet, I am unkind"
+    from playwright.sync_api import expect
+
+    expect(page.get_by_label("…or paste it here")).to_have_value("Tell me not, Sweet, I am unkind", timeout=30_000)
     page.get_by_role("link", name="History").click()
     page.get_by_role("heading", name="History").wait_for()
     page.get_by_text("lept_lucasta_frag.jpg").first.wait_for(state="attached")  # a cell of the runs table
