@@ -95,7 +95,6 @@ def read_page(
     settings: Settings | None = None,
     options: Options | None = None,
     *,
-    outputs: tuple[str, ...] = (),
     engine: Engine | None = None,
     backend: str = "api",
     origin: Origin | None = None,
@@ -104,7 +103,7 @@ def read_page(
     (``origin``, by default the page itself), so a searchable PDF can be laid over it."""
     engine = engine or default_engine(backend)
     processed = preprocess(page, settings, orient=engine.orientation)
-    result = recognize(processed, options, outputs=outputs, engine=engine, name=page.name)
+    result = recognize(processed, options, engine=engine, name=page.name)
     result.origin = origin or origin_of(page)
     return result
 
@@ -130,7 +129,6 @@ class Reading:
 
     settings: Settings | None = None
     options: Options | None = None
-    outputs: tuple[str, ...] = ()
     pdf_dpi: int = PDF_DPI
     max_pixels: int = DEFAULT_MAX_PIXELS
 
@@ -171,7 +169,7 @@ class LocalRunner:
         held = page.held  # pixels held before (e.g. the app's page on screen) stay held
         try:
             settings, options = self.tune(page) if self.tune else (reading.settings, reading.options)
-            return read_page(page, settings, options, outputs=reading.outputs, engine=self.engine)
+            return read_page(page, settings, options, engine=self.engine)
         finally:
             if not held:  # decoded for this reading, let go after it: a batch holds a few pages at a time
                 page.release()
@@ -288,7 +286,6 @@ def stream_pages(
     *,
     runner: Runner | None = None,
     jobs: int | None = None,
-    outputs: tuple[str, ...] = (),
     engine: Engine | None = None,
     backend: str = "api",
     tune: Tuner | None = None,
@@ -310,7 +307,7 @@ def stream_pages(
     """
     if text_layer not in TEXT_LAYERS:
         raise SettingsError(f"text_layer must be one of {', '.join(TEXT_LAYERS)}, not {text_layer!r}.")
-    reading = Reading(settings, options, tuple(outputs), PDF_DPI, max_pixels)
+    reading = Reading(settings, options, PDF_DPI, max_pixels)
     own = runner is None
     active: Runner = runner if runner is not None else LocalRunner(engine, jobs, tune, backend)
     files = files if isinstance(files, list) else list(files)
@@ -431,7 +428,6 @@ def read_files(
     options: Options | None = None,
     *,
     jobs: int | None = None,
-    outputs: tuple[str, ...] = (),
     engine: Engine | None = None,
     backend: str = "api",
     tune: Tuner | None = None,
@@ -452,9 +448,9 @@ def read_files(
         from .cluster import connect
 
         with connect(scheduler) as cluster_runner:
-            return list(stream_pages(files, settings, options, runner=cluster_runner, outputs=outputs,
+            return list(stream_pages(files, settings, options, runner=cluster_runner,
                                      progress=progress, max_pixels=max_pixels, text_layer=text_layer))
-    return list(stream_pages(files, settings, options, runner=runner, jobs=jobs, outputs=outputs, engine=engine,
+    return list(stream_pages(files, settings, options, runner=runner, jobs=jobs, engine=engine,
                              backend=backend, tune=tune, progress=progress, max_pixels=max_pixels,
                              text_layer=text_layer))
 

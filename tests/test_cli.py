@@ -163,11 +163,14 @@ def test_unwritable_output_is_one_line(files, tmp_path, run):
 
 
 def test_a_page_over_its_time_out_is_one_line_and_the_rest_reads(files, tmp_path, run):
-    from .test_engine import big_slow_page
+    from .test_engine import SAMPLE_TEXT
 
+    # the time-out applies to every page: 2 s for a page that takes Tesseract tens of seconds (85 s measured
+    # on a loaded machine), and for one that takes it a few hundredths of one
+    lines = [f"{i:03d} " + " ".join(SAMPLE_TEXT) * 2 for i in range(200)]
     slow = tmp_path / "slow.png"
-    Image.fromarray(big_slow_page()).save(slow)
-    out = run(slow, files["good"], "--timeout", "0.1", "-o", tmp_path / "out")  # the page takes seconds
+    draw_page(lines, size=(5200, 8600), font_size=30, origin=(20, 20)).save(slow)
+    out = run(slow, files["good"], "--timeout", "2", "-o", tmp_path / "out")
     assert out.returncode == 1
-    assert out.stderr.strip() == "error: slow.png: Tesseract gave up after its time-out of 0.1 s."
+    assert out.stderr.strip() == "error: slow.png: Tesseract gave up after its time-out of 2 s."
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["good.txt"]

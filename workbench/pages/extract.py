@@ -39,8 +39,7 @@ def read(todo: list[str]) -> None:
             else:
                 st.text(f"✗ {outcome.name}: {outcome.error}")
 
-        outcomes = ocr.read_files(pages, url.settings(), url.options(), engine=engine(),
-                                  outputs=("hocr", "pdf"), progress=progress)
+        outcomes = ocr.read_files(pages, url.settings(), url.options(), engine=engine(), progress=progress)
         for key, outcome in zip(todo, outcomes):
             if outcome.ok:
                 history.record(key, outcome.result)
@@ -126,12 +125,10 @@ def downloads(key: str, result: ocr.Result) -> None:
         button(".json", "json", ocr.export(final, "json"),
                help="Text, every word with its box and confidence, settings, timings.")
         button(".csv (words)", "csv", ocr.export(result, "csv"), help="One row per word: its box and confidence.")
-        if result.hocr:
-            button(".hocr", "hocr", ocr.export(result, "hocr"),
-                   help="Tesseract's hOCR: words, lines and boxes as HTML.")
-        if result.pdf:
+        button(".hocr", "hocr", ocr.export(result, "hocr"), help="hOCR: words, lines and boxes as HTML.")
+        if result.origin is not None:
             button("Searchable .pdf", "pdf", ocr.export(result, "pdf"),
-                   help="The processed page with its text invisible on top: select and search it.")
+                   help="The page as it was, with its text invisible on top: select and search it.")
         read = history.results()
         done = [replace(read[k], text=history.edited(k)) for k in page_keys() if k in read]
         st.download_button(f"Everything (.zip, {len(done)} page{'s' if len(done) > 1 else ''})",
