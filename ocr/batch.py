@@ -24,9 +24,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
-from .decode import DEFAULT_MAX_PIXELS, PDF_DPI, Page, load
+from .decode import PDF_DPI, Page, load
 from .engines import Engine, default_engine
 from .errors import OcrError, SettingsError
+from .limits import Limits
 from .pdf import Origin, origin_of, page_text, text_pages
 from .preprocessing import preprocess
 from .recognition import recognize
@@ -130,7 +131,7 @@ class Reading:
     settings: Settings | None = None
     options: Options | None = None
     pdf_dpi: int = PDF_DPI
-    max_pixels: int = DEFAULT_MAX_PIXELS
+    limits: Limits = field(default_factory=Limits)
 
 
 class Runner(Protocol):
@@ -207,7 +208,7 @@ def open_source(source: Source, reading: Reading, text_layer: str) -> tuple[list
     """The jobs for a file's pages (a page that keeps its own text comes done), and the file's notes.
     Raises the file's error as one sentence."""
     what: bytes | str = source.data if source.data is not None else source.path or ""
-    pages = load(what, source.name, pdf_dpi=reading.pdf_dpi, max_pixels=reading.max_pixels)
+    pages = load(what, source.name, pdf_dpi=reading.pdf_dpi, limits=reading.limits)
     chosen = range(len(pages)) if source.pages is None else source.pages
     with_text: list[bool] = []
     data = b""
@@ -290,7 +291,7 @@ def stream_pages(
     backend: str = "api",
     tune: Tuner | None = None,
     progress: Progress | None = None,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
+    limits: Limits | None = None,
     text_layer: str = "keep",
     window: int | None = None,
 ) -> Iterator[Outcome]:
@@ -307,7 +308,7 @@ def stream_pages(
     """
     if text_layer not in TEXT_LAYERS:
         raise SettingsError(f"text_layer must be one of {', '.join(TEXT_LAYERS)}, not {text_layer!r}.")
-    reading = Reading(settings, options, PDF_DPI, max_pixels)
+    reading = Reading(settings, options, PDF_DPI, limits or Limits())
     own = runner is None
     active: Runner = runner if runner is not None else LocalRunner(engine, jobs, tune, backend)
     files = files if isinstance(files, list) else list(files)
@@ -432,7 +433,7 @@ def read_files(
     backend: str = "api",
     tune: Tuner | None = None,
     progress: Progress | None = None,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
+    limits: Limits | None = None,
     text_layer: str = "keep",
     runner: Runner | None = None,
     scheduler: str | None = None,
@@ -449,9 +450,9 @@ def read_files(
 
         with connect(scheduler) as cluster_runner:
             return list(stream_pages(files, settings, options, runner=cluster_runner,
-                                     progress=progress, max_pixels=max_pixels, text_layer=text_layer))
+                                     progress=progress, limits=limits, text_layer=text_layer))
     return list(stream_pages(files, settings, options, runner=runner, jobs=jobs, engine=engine,
-                             backend=backend, tune=tune, progress=progress, max_pixels=max_pixels,
+                             backend=backend, tune=tune, progress=progress, limits=limits,
                              text_layer=text_layer))
 
 

@@ -154,6 +154,15 @@ def test_pixel_limit_is_configurable(files, run):
     assert out.stderr.startswith("error: good.png: the image is 1000x400 pixels")
 
 
+def test_pages_and_pixels_per_file_are_limits_the_flags_name(files, run):
+    out = run(files["three"], files["good"], "--max-pages", "2")
+    assert out.returncode == 1 and words_of(out.stdout) == words_of(" ".join(SAMPLE_TEXT))
+    assert out.stderr.strip() == "error: three.tif: the file has more than 2 pages, over the limit of 2 pages per file."
+    out = run(files["three"], "--max-file-megapixels", "0.2")
+    assert out.returncode == 1 and "over the limit of 0.2 megapixels per file" in out.stderr
+    assert run(files["good"], "--max-pages", "0").returncode == 2
+
+
 def test_unwritable_output_is_one_line(files, tmp_path, run):
     blocker = tmp_path / "out"
     blocker.mkdir()
