@@ -24,9 +24,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
-from .decode import DEFAULT_MAX_PIXELS, PDF_DPI, Page, load
+from .decode import PDF_DPI, Page, load
 from .engines import Engine, default_engine
 from .errors import OcrError, SettingsError
+from .limits import Limits
 from .pdf import Origin, origin_of, page_text, text_pages
 from .preprocessing import preprocess
 from .recognition import recognize
@@ -95,7 +96,6 @@ def read_page(
     settings: Settings | None = None,
     options: Options | None = None,
     *,
-    outputs: tuple[str, ...] = (),
     engine: Engine | None = None,
     backend: str = "api",
     origin: Origin | None = None,
@@ -104,7 +104,7 @@ def read_page(
     (``origin``, by default the page itself), so a searchable PDF can be laid over it."""
     engine = engine or default_engine(backend)
     processed = preprocess(page, settings, orient=engine.orientation)
-    result = recognize(processed, options, outputs=outputs, engine=engine, name=page.name)
+    result = recognize(processed, options, engine=engine, name=page.name)
     result.origin = origin or origin_of(page)
     return result
 
@@ -130,9 +130,8 @@ class Reading:
 
     settings: Settings | None = None
     options: Options | None = None
-    outputs: tuple[str, ...] = ()
     pdf_dpi: int = PDF_DPI
-    max_pixels: int = DEFAULT_MAX_PIXELS
+    limits: Limits = field(default_factory=Limits)
 
 
 class Runner(Protocol):
@@ -171,7 +170,7 @@ class LocalRunner:
         held = page.held  # pixels held before (e.g. the app's page on screen) stay held
         try:
             settings, options = self.tune(page) if self.tune else (reading.settings, reading.options)
-            return read_page(page, settings, options, outputs=reading.outputs, engine=self.engine)
+            return read_page(page, settings, options, engine=self.engine)
         finally:
             if not held:  # decoded for this reading, let go after it: a batch holds a few pages at a time
                 page.release()
@@ -209,7 +208,7 @@ def open_source(source: Source, reading: Reading, text_layer: str) -> tuple[list
     """The jobs for a file's pages (a page that keeps its own text comes done), and the file's notes.
     Raises the file's error as one sentence."""
     what: bytes | str = source.data if source.data is not None else source.path or ""
-    pages = load(what, source.name, pdf_dpi=reading.pdf_dpi, max_pixels=reading.max_pixels)
+    pages = load(what, source.name, pdf_dpi=reading.pdf_dpi, limits=reading.limits)
     chosen = range(len(pages)) if source.pages is None else source.pages
     with_text: list[bool] = []
     data = b""
@@ -288,12 +287,11 @@ def stream_pages(
     *,
     runner: Runner | None = None,
     jobs: int | None = None,
-    outputs: tuple[str, ...] = (),
     engine: Engine | None = None,
     backend: str = "api",
     tune: Tuner | None = None,
     progress: Progress | None = None,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
+    limits: Limits | None = None,
     text_layer: str = "keep",
     window: int | None = None,
 ) -> Iterator[Outcome]:
@@ -310,7 +308,7 @@ def stream_pages(
     """
     if text_layer not in TEXT_LAYERS:
         raise SettingsError(f"text_layer must be one of {', '.join(TEXT_LAYERS)}, not {text_layer!r}.")
-    reading = Reading(settings, options, tuple(outputs), PDF_DPI, max_pixels)
+    reading = Reading(settings, options, PDF_DPI, limits or Limits())
     own = runner is None
     active: Runner = runner if runner is not None else LocalRunner(engine, jobs, tune, backend)
     files = files if isinstance(files, list) else list(files)
@@ -431,12 +429,11 @@ def read_files(
     options: Options | None = None,
     *,
     jobs: int | None = None,
-    outputs: tuple[str, ...] = (),
     engine: Engine | None = None,
     backend: str = "api",
     tune: Tuner | None = None,
     progress: Progress | None = None,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
+    limits: Limits | None = None,
     text_layer: str = "keep",
     runner: Runner | None = None,
     scheduler: str | None = None,
@@ -452,10 +449,10 @@ def read_files(
         from .cluster import connect
 
         with connect(scheduler) as cluster_runner:
-            return list(stream_pages(files, settings, options, runner=cluster_runner, outputs=outputs,
-                                     progress=progress, max_pixels=max_pixels, text_layer=text_layer))
-    return list(stream_pages(files, settings, options, runner=runner, jobs=jobs, outputs=outputs, engine=engine,
-                             backend=backend, tune=tune, progress=progress, max_pixels=max_pixels,
+            return list(stream_pages(files, settings, options, runner=cluster_runner,
+                                     progress=progress, limits=limits, text_layer=text_layer))
+    return list(stream_pages(files, settings, options, runner=runner, jobs=jobs, engine=engine,
+                             backend=backend, tune=tune, progress=progress, limits=limits,
                              text_layer=text_layer))
 
 

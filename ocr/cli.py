@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import TextIO
 
 from .batch import LocalRunner, Outcome, Runner, Tuner, stream_pages
-from .decode import DEFAULT_MAX_PIXELS, Page
+from .decode import Page
 from .engines import BACKENDS, Engine, check_languages
 from .errors import LanguageMissingError, MissingDependencyError, OcrError, SettingsError
 from .exports import FORMATS, export, pieces, safe_name
+from .limits import Limits
 from .pdf import SearchablePdf
 from .result import Result
 from .settings import Options, Settings, parse_preset, preset_json
@@ -41,8 +42,14 @@ def build_parser(prog: str = "python -m ocr") -> argparse.ArgumentParser:
     p.add_argument("--oem", type=int, help="engine mode 0-3 (default 3)")
     p.add_argument("--dpi", type=int, help="resolution to tell Tesseract (default: the file's, else 300)")
     p.add_argument("--timeout", type=float, help="seconds per page (default 60)")
-    p.add_argument("--max-megapixels", type=float, default=DEFAULT_MAX_PIXELS / 1e6, metavar="MP",
-                   help="refuse images larger than this (default %(default)g)")
+    limits = Limits()
+    p.add_argument("--max-megapixels", type=float, default=limits.max_pixels_per_page / 1e6, metavar="MP",
+                   help="pixels per page (a larger image is refused, a larger PDF page drawn at a lower "
+                        "resolution; default %(default)g)")
+    p.add_argument("--max-file-megapixels", type=float, default=limits.max_pixels_per_file / 1e6, metavar="MP",
+                   help="pixels of all of a file's pages together (default %(default)g)")
+    p.add_argument("--max-pages", type=int, default=limits.max_pages, metavar="N",
+                   help="pages (or animation frames) per file (default %(default)s)")
     p.add_argument("--format", default="txt", choices=FORMATS, help="output format (default txt)")
     p.add_argument("-o", "--output", metavar="OUTDIR",
                    help="write one output file per page here (--format pdf: one searchable PDF per input file)")
@@ -92,8 +99,9 @@ def _check(args: argparse.Namespace) -> tuple[Settings, Options]:
     options = _options(args, preset_options)
     if args.jobs is not None and args.jobs < 1:
         raise SettingsError("--jobs must be 1 or more.")
-    if args.max_megapixels <= 0:
-        raise SettingsError("--max-megapixels must be above 0.")
+    for flag in ("max_megapixels", "max_file_megapixels", "max_pages"):
+        if getattr(args, flag) <= 0:
+            raise SettingsError(f"--{flag.replace('_', '-')} must be above 0.")
     if args.auto_effort <= 0 or (args.auto_limit is not None and args.auto_limit <= 0):
         raise SettingsError("--auto-effort and --auto-limit must be above 0.")
     if args.save_preset and not args.auto:
@@ -153,7 +161,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m ocr") -> int:
             bar = Bar.for_stderr()
             out = Output(args.format, outdir, bar)
             outcomes = stream_pages(args.files, settings, options, runner=runner, progress=bar.update,
-                                    max_pixels=int(args.max_megapixels * 1e6), text_layer=args.text_layer)
+                                    limits=limits_of(args), text_layer=args.text_layer)
             for outcome in outcomes:
                 out.add(outcome)
             out.finish()
@@ -355,6 +363,12 @@ def _unique(stem: str, used: set[str]) -> str:
         stem, n = f"{base}-{n}", n + 1
     used.add(stem)
     return stem
+
+
+def limits_of(args: argparse.Namespace) -> Limits:
+    """The limits a file is held to, from the flags that name them."""
+    return Limits(max_pixels_per_page=round(args.max_megapixels * 1e6),
+                  max_pixels_per_file=round(args.max_file_megapixels * 1e6), max_pages=args.max_pages)
 
 
 def _version() -> str:

@@ -89,9 +89,9 @@ def read_remote(file: bytes | str, name: str, index: int, reading: Reading) -> t
     from .batch import describe_error
 
     try:
-        pages = load(file, name, pdf_dpi=reading.pdf_dpi, max_pixels=reading.max_pixels)
+        pages = load(file, name, pdf_dpi=reading.pdf_dpi, limits=reading.limits)
         page = pages[index]
-        result = read_page(page, reading.settings, reading.options, outputs=reading.outputs,
+        result = read_page(page, reading.settings, reading.options,
                            engine=worker_engine())
         result.origin = None
         return result, None

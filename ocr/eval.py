@@ -49,13 +49,13 @@ def read_with(method: str, path: Path, engine: Engine, effort: float) -> tuple[s
     texts, notes = [], []
     for page in load(path):
         if not tune:
-            result = read_page(page, options=options, engine=engine, outputs=())
+            result = read_page(page, options=options, engine=engine)
             texts.append(result.text)
             if which == "auto":
                 notes.append(result.engine)
             continue
         found = autotune(page, effort, options=options, engine=engine)
-        texts.append(read_page(page, found.settings, found.options, engine=engine, outputs=()).text)
+        texts.append(read_page(page, found.settings, found.options, engine=engine).text)
         notes.append(f"{found.options.engine}: {found.settings.describe()}; psm {found.options.psm}; "
                      f"{len(found.trace)} tried")
     return "\n".join(texts), " | ".join(notes)

@@ -30,7 +30,6 @@ def recognize(
     options: Options | None = None,
     *,
     dpi: float | None = None,
-    outputs: tuple[str, ...] = ("hocr",),
     engine: Engine | None = None,
     backend: str = "api",
     name: str = "",
@@ -43,7 +42,6 @@ def recognize(
     ``engine="auto"`` it is read by every engine that reads its language, side by side, and the reading
     the judge (:mod:`ocr.judge`) scores best is returned, saying so in its warnings.
     The resolution the engine is told is ``options.dpi`` when set, else the image's own, else 300.
-    ``outputs`` names Tesseract's renderers to run in the same recognition: ``"hocr"``, ``"pdf"``.
     ``engine`` is the pool of worker processes to read in (by default the process's shared one).
     """
     options = options or Options()
@@ -51,12 +49,12 @@ def recognize(
         options = options.replace(**overrides)
     pool = engine or default_engine(backend)
     if options.engine == "ppocr" and not ppocr_reads(options.lang):
-        result = _read(image, options.replace(engine="tesseract"), dpi, outputs, pool, name)
+        result = _read(image, options.replace(engine="tesseract"), dpi, pool, name)
         result.warnings.insert(0, unread_by_ppocr(options.lang))
         return result
     if options.engine != "auto":
-        return _read(image, options, dpi, outputs, pool, name)
-    return best(read_each(image, options, dpi=dpi, outputs=outputs, engine=engine, backend=backend, name=name))
+        return _read(image, options, dpi, pool, name)
+    return best(read_each(image, options, dpi=dpi, engine=engine, backend=backend, name=name))
 
 
 def read_each(
@@ -65,7 +63,6 @@ def read_each(
     *,
     engines: tuple[str, ...] = ENGINES,
     dpi: float | None = None,
-    outputs: tuple[str, ...] = ("hocr",),
     engine: Engine | None = None,
     backend: str = "api",
     name: str = "",
@@ -79,7 +76,7 @@ def read_each(
     results: dict[str, Result] = {}
     errors: dict[str, OcrError] = {}
     with ThreadPoolExecutor(max_workers=len(chosen)) as side:
-        futures = {e: side.submit(_read, image, options.replace(engine=e), dpi, outputs, pool, name) for e in chosen}
+        futures = {e: side.submit(_read, image, options.replace(engine=e), dpi, pool, name) for e in chosen}
         for e, future in futures.items():
             try:
                 results[e] = future.result()
@@ -119,8 +116,8 @@ def best(readings: list[Result]) -> Result:
     return chosen
 
 
-def _read(image: np.ndarray | Processed | Page, options: Options, dpi: float | None, outputs: tuple[str, ...],
-          engine: Engine, name: str) -> Result:
+def _read(image: np.ndarray | Processed | Page, options: Options, dpi: float | None, engine: Engine,
+          name: str) -> Result:
     """One reading with one engine (``options.engine``)."""
     settings: Settings | None = None
     timings: dict[str, float] = {}
@@ -140,8 +137,7 @@ def _read(image: np.ndarray | Processed | Page, options: Options, dpi: float | N
     pixels = _as_uint8(pixels)
     tell = options.dpi or round(dpi or DEFAULT_DPI)
     start = time.perf_counter()
-    renderers = tuple(outputs) if options.engine == "tesseract" else ()
-    answer = engine.run(Request(image=pixels, dpi=tell, options=options, outputs=renderers))
+    answer = engine.run(Request(image=pixels, dpi=tell, options=options))
     timings["recognize"] = answer.seconds
     timings["total"] = sum(timings.values()) + max(0.0, time.perf_counter() - start - answer.seconds)
     text = answer.text.replace("\f", "")
@@ -154,7 +150,7 @@ def _read(image: np.ndarray | Processed | Page, options: Options, dpi: float | N
         transform=transform, source_size=source if source != (0, 0) else (w, h),
         text=text, words=words_frame(answer.words), name=name, settings=settings, options=options,
         dpi=float(tell), size=(w, h), timings=timings, warnings=warnings, engine=answer.engine,
-        backend=answer.backend, hocr=answer.hocr, pdf=answer.pdf,
+        backend=answer.backend,
     )
 
 

@@ -41,8 +41,6 @@ class Result:
     engine: str = "tesseract"  # the engine that read it ("tesseract" or "ppocr")
     score: float | None = None  # the judge's score, when it was judged (see ocr.judge)
     backend: str = ""
-    hocr: str = ""
-    pdf: bytes | None = None
     # from the original page to the image read (3x3), and the original page's size: see page_words()
     transform: np.ndarray = field(default_factory=lambda: np.eye(3))
     source_size: tuple[int, int] = (0, 0)

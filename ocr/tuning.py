@@ -255,7 +255,7 @@ class Search:
             if self.deadline is not None:
                 limit = min(limit, max(0.5, self.deadline - time.monotonic()))
             options = c.options.replace(timeout=min(c.options.timeout, max(0.1, limit)))
-            result = recognize(processed, options, engine=self.engine, outputs=())
+            result = recognize(processed, options, engine=self.engine)
             c.judgement = judge_score(result.words, c.options.lang, engine=result.engine)
             c.text = result.text
             letters = result.words[result.words["text"].str.contains(r"[A-Za-z0-9]{2,}", regex=True)]

@@ -45,7 +45,7 @@ def timed(fn: Callable[[], Any]) -> float:
 
 
 def read_all(engine: Engine, path: Path, options: ocr.Options) -> Callable[[], Any]:
-    return lambda: [ocr.read_page(page, options=options, engine=engine, outputs=()) for page in ocr.load(path)]
+    return lambda: [ocr.read_page(page, options=options, engine=engine) for page in ocr.load(path)]
 
 
 def engines_table(images: list[Path], rounds: int, api: Engine, cli: Engine) -> pd.DataFrame:
@@ -58,7 +58,7 @@ def engines_table(images: list[Path], rounds: int, api: Engine, cli: Engine) -> 
             times["command"].append(timed(partial(plain_tesseract, path)))
             times["api"].append(timed(read_all(api, path, TESSERACT)))
             times["cli"].append(timed(read_all(cli, path, TESSERACT)))
-            times["recognize"].append(timed(partial(ocr.recognize, prepared, TESSERACT, engine=api, outputs=())))
+            times["recognize"].append(timed(partial(ocr.recognize, prepared, TESSERACT, engine=api)))
             times["raw"].append(api.raw_seconds(prepared.image, dpi))
             times["ppocr"].append(timed(read_all(api, path, PPOCR)))
         m = {k: statistics.median(v) for k, v in times.items()}
@@ -80,7 +80,7 @@ def tuning_table(images: list[Path], engine: Engine) -> pd.DataFrame:
         for page in ocr.load(path)[:1]:
             start = time.perf_counter()
             found = ocr.autotune(page, options=AUTO, engine=engine)
-            ocr.read_page(page, found.settings, found.options, engine=engine, outputs=())
+            ocr.read_page(page, found.settings, found.options, engine=engine)
             rows.append({"image": path.name, "auto_tuned_s": time.perf_counter() - start,
                          "engine": found.options.engine, "candidates": len(found.trace)})
     table = pd.DataFrame(rows)
@@ -113,7 +113,7 @@ def main() -> int:
     for workers in (1, 2):
         engine = Engine("api", workers=workers)
         engine.warm()
-        seconds = timed(partial(ocr.read_files, images, options=TESSERACT, engine=engine, outputs=()))
+        seconds = timed(partial(ocr.read_files, images, options=TESSERACT, engine=engine))
         engine.close()
         print(f"  {workers} worker(s): {seconds:.2f} s, {seconds / reference:.2f}x the reference run one by one "
               f"({reference:.2f} s)")

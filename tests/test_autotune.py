@@ -44,7 +44,7 @@ def page_of(array: np.ndarray, dpi: float | None = 300) -> ocr.Page:
 
 
 def read(page, settings, options, engine) -> str:
-    return ocr.read_page(page, settings, options, engine=engine, outputs=()).text
+    return ocr.read_page(page, settings, options, engine=engine).text
 
 
 @pytest.fixture(scope="module")
@@ -417,7 +417,7 @@ DRAWN_TRUTH = ("Quarterly report of the harbour office Vessels entered the port:
 def test_judge_prefers_the_truer_reading_across_engines(engine):
     chose = {}
     for name, image in drawn_pages().items():
-        readings = ocr.recognition.read_each(image, Options(), engine=engine, outputs=())
+        readings = ocr.recognition.read_each(image, Options(), engine=engine)
         errors = {r.engine: cer(DRAWN_TRUTH, r.text) for r in readings}
         picked = ocr.recognition.best(readings)
         chose[name] = (picked.engine, {e: round(c, 3) for e, c in errors.items()})

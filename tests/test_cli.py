@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
 from ocr.cli import main
 from ocr.engines import install
@@ -154,6 +153,15 @@ def test_pixel_limit_is_configurable(files, run):
     assert out.stderr.startswith("error: good.png: the image is 1000x400 pixels")
 
 
+def test_pages_and_pixels_per_file_are_limits_the_flags_name(files, run):
+    out = run(files["three"], files["good"], "--max-pages", "2")
+    assert out.returncode == 1 and words_of(out.stdout) == words_of(" ".join(SAMPLE_TEXT))
+    assert out.stderr.strip() == "error: three.tif: the file has more than 2 pages, over the limit of 2 pages per file."
+    out = run(files["three"], "--max-file-megapixels", "0.2")
+    assert out.returncode == 1 and "over the limit of 0.2 megapixels per file" in out.stderr
+    assert run(files["good"], "--max-pages", "0").returncode == 2
+
+
 def test_unwritable_output_is_one_line(files, tmp_path, run):
     blocker = tmp_path / "out"
     blocker.mkdir()
@@ -163,11 +171,14 @@ def test_unwritable_output_is_one_line(files, tmp_path, run):
 
 
 def test_a_page_over_its_time_out_is_one_line_and_the_rest_reads(files, tmp_path, run):
-    from .test_engine import big_slow_page
+    from .test_engine import SAMPLE_TEXT
 
+    # the time-out applies to every page: 2 s for a page that takes Tesseract tens of seconds (85 s measured
+    # on a loaded machine), and for one that takes it a few hundredths of one
+    lines = [f"{i:03d} " + " ".join(SAMPLE_TEXT) * 2 for i in range(200)]
     slow = tmp_path / "slow.png"
-    Image.fromarray(big_slow_page()).save(slow)
-    out = run(slow, files["good"], "--timeout", "0.1", "-o", tmp_path / "out")  # the page takes seconds
+    draw_page(lines, size=(5200, 8600), font_size=30, origin=(20, 20)).save(slow)
+    out = run(slow, files["good"], "--timeout", "2", "-o", tmp_path / "out")
     assert out.returncode == 1
-    assert out.stderr.strip() == "error: slow.png: Tesseract gave up after its time-out of 0.1 s."
+    assert out.stderr.strip() == "error: slow.png: Tesseract gave up after its time-out of 2 s."
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["good.txt"]

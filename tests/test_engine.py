@@ -56,7 +56,7 @@ def test_both_backends_read_the_dev_set_at_least_as_well_as_plain_tesseract(engi
     scores = {}
     for path in images:
         truth = ground_truth(path.with_suffix(".gt.txt").read_text(encoding="utf-8"))
-        result = ocr.read_page(ocr.load(path)[0], engine=engine, outputs=())
+        result = ocr.read_page(ocr.load(path)[0], engine=engine)
         scores[path.name] = cer(truth, result.text)
     worse = {name: round(score, 3) for name, score in scores.items() if score > MEASURED[name][column] + 0.02}
     assert not worse, f"{engine.backend}: worse than measured on {worse}"
@@ -64,7 +64,7 @@ def test_both_backends_read_the_dev_set_at_least_as_well_as_plain_tesseract(engi
 
 
 def test_words_have_boxes_inside_the_image_and_confidences(engine, page_array):
-    result = ocr.recognize(page_array, engine=engine, outputs=())
+    result = ocr.recognize(page_array, engine=engine)
     assert words_of(result.text) == words_of(" ".join(SAMPLE_TEXT))
     words = result.words
     assert list(words["text"]) == result.text.split()
@@ -76,16 +76,9 @@ def test_words_have_boxes_inside_the_image_and_confidences(engine, page_array):
     assert result.backend == engine.backend and result.timings["recognize"] > 0
 
 
-def test_one_recognition_gives_hocr_and_a_pdf_too(engine, page_array):
-    result = ocr.recognize(page_array, engine=engine, outputs=("hocr", "pdf"))
-    assert "ocrx_word" in result.hocr and "jumps" in result.hocr
-    assert result.pdf.startswith(b"%PDF")
-    assert words_of(result.text) == words_of(" ".join(SAMPLE_TEXT))
-
-
 def test_options_reach_tesseract(engine):
     digits = np.asarray(draw_page(["Invoice 12345", "Total 678"], size=(700, 200)))
-    result = ocr.recognize(digits, engine=engine, outputs=(), whitelist="0123456789", psm=6)
+    result = ocr.recognize(digits, engine=engine, whitelist="0123456789", psm=6)
     assert set(result.text) <= set("0123456789 \n")
     assert "12345" in result.text and "678" in result.text
 
@@ -105,19 +98,23 @@ def test_orientation_detection_turns_a_sideways_page_upright(engine, dev_dir):
 
 
 def test_blank_page_has_no_text_and_says_so(engine):
-    result = ocr.recognize(np.full((300, 400), 255, np.uint8), engine=engine, outputs=())
+    result = ocr.recognize(np.full((300, 400), 255, np.uint8), engine=engine)
     assert result.text.strip() == "" and result.word_count == 0 and result.mean_conf == 0
     assert any("no text" in w for w in result.warnings)
 
 
-def test_the_dpi_is_carried_into_tesseract(page_array):
+def test_the_dpi_is_carried_into_the_engine(page_array, monkeypatch):
     eng = Engine("api", workers=1)
+    told = []
+    real = eng.run
+    monkeypatch.setattr(eng, "run", lambda req: told.append(req.dpi) or real(req))
     try:
         half = np.asarray(Image.fromarray(page_array).resize((500, 200)))
         processed = ocr.preprocess(half, ocr.Settings(scale=2.0), dpi=150)
-        result = ocr.recognize(processed, engine=eng, outputs=("hocr",))
-        assert result.dpi == 300 and "scan_res 300 300" in result.hocr
-        assert ocr.recognize(half, engine=eng, dpi=150, outputs=("hocr",)).dpi == 150
+        assert ocr.recognize(processed, engine=eng).dpi == 300  # 150 dpi enlarged twice
+        assert ocr.recognize(half, engine=eng, dpi=150).dpi == 150
+        assert ocr.recognize(half, ocr.Options(dpi=200), engine=eng, dpi=150).dpi == 200  # the options win
+        assert told == [300, 150, 200]
     finally:
         eng.close()
 
@@ -152,7 +149,7 @@ def test_a_killed_worker_costs_one_page_and_the_next_page_reads(page_array, hook
         thread.join(60)
         assert len(errors) == 1 and isinstance(errors[0], EngineCrashError)
         assert "SIGKILL" in str(errors[0]) and "Tesseract crashed" in str(errors[0])
-        result = ocr.recognize(page_array, engine=eng, outputs=())  # a fresh worker takes the next page
+        result = ocr.recognize(page_array, engine=eng)  # a fresh worker takes the next page
         assert words_of(result.text) == words_of(" ".join(SAMPLE_TEXT))
         assert eng.worker_pids() and eng.worker_pids() != [worker.pid]
     finally:
@@ -166,7 +163,7 @@ def test_a_worker_that_died_while_idle_is_replaced_without_costing_a_page(page_a
         [worker] = list(eng._live)
         os.kill(worker.pid, signal.SIGKILL)  # the out-of-memory killer picks it, say
         worker.proc.wait(30)
-        result = ocr.recognize(page_array, engine=eng, outputs=())
+        result = ocr.recognize(page_array, engine=eng)
         assert words_of(result.text) == words_of(" ".join(SAMPLE_TEXT))
         assert eng.worker_pids() != [worker.pid] and len(eng.worker_pids()) == 1
         assert not os.path.exists(worker.folder)
@@ -177,8 +174,8 @@ def test_a_worker_that_died_while_idle_is_replaced_without_costing_a_page(page_a
 def test_a_page_over_its_time_out_fails_alone(engine, page_array):
     # 0.1 s for a page that takes Tesseract seconds: it runs out whatever the machine
     with pytest.raises(EngineTimeoutError, match=r"time-out of 0\.1 s"):
-        ocr.recognize(big_slow_page(), engine=engine, outputs=(), timeout=0.1)
-    assert ocr.recognize(page_array, engine=engine, outputs=()).word_count == 14
+        ocr.recognize(big_slow_page(), engine=engine, timeout=0.1)
+    assert ocr.recognize(page_array, engine=engine).word_count == 14
 
 
 def test_a_failure_that_is_not_a_time_out_says_what_happened_and_keeps_the_worker(page_array):
@@ -188,11 +185,11 @@ def test_a_failure_that_is_not_a_time_out_says_what_happened_and_keeps_the_worke
         before = eng.worker_pids()
         too_long = np.full((10, 40000), 255, np.uint8)  # Tesseract refuses it at once
         with pytest.raises(ocr.TesseractError) as failure:
-            ocr.recognize(too_long, engine=eng, outputs=())
+            ocr.recognize(too_long, engine=eng)
         assert "time-out" not in str(failure.value) and "32767" in str(failure.value)
         assert not isinstance(failure.value, EngineTimeoutError)
         assert eng.worker_pids() == before  # the healthy worker goes on; none is leaked
-        assert ocr.recognize(page_array, engine=eng, outputs=()).word_count == 14
+        assert ocr.recognize(page_array, engine=eng).word_count == 14
     finally:
         eng.close()
 
@@ -204,7 +201,7 @@ def test_a_hung_worker_is_stopped_at_the_hard_limit(page_array, hooks):
         with pytest.raises(EngineTimeoutError, match="stopped"):
             eng._call(worker, "hang", (600.0,), 0.5, "Tesseract")  # hangs for good, waited for 0.5 s
         assert worker.proc.poll() is not None and not os.path.exists(worker.folder)  # killed, cleaned
-        assert ocr.recognize(page_array, engine=eng, outputs=()).word_count == 14
+        assert ocr.recognize(page_array, engine=eng).word_count == 14
     finally:
         eng.close()
 
@@ -224,9 +221,9 @@ def test_a_call_interrupted_mid_page_never_hands_its_answer_to_the_next_page(pag
 
         monkeypatch.setattr(pool, "recv", interrupted)
         with pytest.raises(KeyboardInterrupt):
-            ocr.recognize(page_array, engine=eng, outputs=())
+            ocr.recognize(page_array, engine=eng)
         second = np.asarray(draw_page(["Second page says hello"]))
-        result = ocr.recognize(second, engine=eng, outputs=())
+        result = ocr.recognize(second, engine=eng)
         assert words_of(result.text) == ["second", "page", "says", "hello"]
         assert len(eng.worker_pids()) == 1
     finally:
@@ -235,7 +232,7 @@ def test_a_call_interrupted_mid_page_never_hands_its_answer_to_the_next_page(pag
 
 def test_worker_folders_hold_no_page_after_it_is_read_and_go_when_the_engine_closes(page_array):
     eng = Engine("api", workers=1)
-    ocr.recognize(page_array, engine=eng, outputs=("hocr", "pdf"))
+    ocr.recognize(page_array, engine=eng)
     [worker] = list(eng._live)
     assert sorted(p.name for p in Path(worker.folder).iterdir()) == ["stderr.txt"]
     eng.close()
@@ -263,7 +260,7 @@ def test_two_pages_read_side_by_side_on_two_workers(page_array):
         results = [None, None]
 
         def read(i):
-            results[i] = ocr.recognize(pages[i], engine=eng, outputs=())
+            results[i] = ocr.recognize(pages[i], engine=eng)
 
         threads = [threading.Thread(target=read, args=(i,)) for i in range(2)]
         for t in threads:
@@ -281,7 +278,7 @@ def test_falls_back_to_the_command_line_when_tesserocr_cannot_load(tmp_path, mon
     monkeypatch.setenv("PYTHONPATH", str(tmp_path))
     eng = Engine("api", workers=1)
     try:
-        result = ocr.recognize(page_array, engine=eng, outputs=())
+        result = ocr.recognize(page_array, engine=eng)
         assert result.backend == "cli" and eng.backend == "cli"
         assert any("tesserocr could not load" in w for w in result.warnings)
         assert words_of(result.text) == words_of(" ".join(SAMPLE_TEXT))
@@ -296,7 +293,7 @@ def test_warming_loads_the_language_and_leaves_a_missing_one_to_the_first_page(p
         assert len(eng.worker_pids()) == 1
         eng.warm()
         assert len(eng.worker_pids()) == 1  # the same worker, now with English loaded
-        assert ocr.recognize(page_array, engine=eng, outputs=()).word_count == 14
+        assert ocr.recognize(page_array, engine=eng).word_count == 14
         with pytest.raises(LanguageMissingError):
             ocr.recognize(page_array, engine=eng, lang="xyz")
     finally:
@@ -304,9 +301,9 @@ def test_warming_loads_the_language_and_leaves_a_missing_one_to_the_first_page(p
 
 
 def test_words_map_back_onto_the_original_page(engine, page_array):
-    direct = ocr.recognize(page_array, engine=engine, outputs=()).page_words()
+    direct = ocr.recognize(page_array, engine=engine).page_words()
     processed = ocr.preprocess(page_array, ocr.Settings(crop=(20, 10, 960, 380), scale=2.0, threshold="otsu"))
-    mapped = ocr.recognize(processed, engine=engine, outputs=()).page_words()
+    mapped = ocr.recognize(processed, engine=engine).page_words()
     assert list(mapped["text"]) == list(direct["text"])
     columns = ["left", "top", "width", "height"]
     assert np.abs(mapped[columns].to_numpy() - direct[columns].to_numpy()).max() <= 4
@@ -318,7 +315,7 @@ def test_words_map_back_onto_the_original_page(engine, page_array):
 def test_ppocr_reads_in_a_worker_with_words_and_boxes(page_array):
     eng = Engine("api", workers=1)
     try:
-        result = ocr.recognize(page_array, ocr.Options(engine="ppocr"), engine=eng, outputs=())
+        result = ocr.recognize(page_array, ocr.Options(engine="ppocr"), engine=eng)
         assert result.engine == "ppocr" and result.backend == "api"
         assert words_of(result.text) == words_of(" ".join(SAMPLE_TEXT))
         assert list(result.words["text"]) == result.text.split() and result.words["conf"].between(0, 100).all()
@@ -331,21 +328,21 @@ def test_a_language_ppocr_does_not_read_is_read_by_tesseract_and_said(page_array
     from ocr import recognition
 
     monkeypatch.setattr(recognition, "ppocr_reads", lambda lang: False)
-    result = ocr.recognize(page_array, ocr.Options(engine="ppocr"), outputs=())
+    result = ocr.recognize(page_array, ocr.Options(engine="ppocr"))
     assert result.engine == "tesseract" and words_of(result.text) == words_of(" ".join(SAMPLE_TEXT))
     assert result.warnings[0].startswith("PP-OCR does not read 'eng'")
-    both = ocr.recognize(page_array, ocr.Options(engine="auto"), outputs=())
+    both = ocr.recognize(page_array, ocr.Options(engine="auto"))
     assert both.engine == "tesseract" and any(w.startswith("PP-OCR does not read") for w in both.warnings)
 
 
 def test_best_of_both_keeps_tesseract_on_a_clean_page_and_ppocr_on_a_screen_photo(dev_dir, page_array):
-    clean = ocr.recognize(page_array, ocr.Options(engine="auto"), outputs=())
+    clean = ocr.recognize(page_array, ocr.Options(engine="auto"))
     assert clean.engine == "tesseract" and clean.options.engine == "auto" and clean.score > 0
     page = ocr.load(dev_dir / "lept_underline1.jpg")[0]
     truth = ground_truth((dev_dir / "lept_underline1.gt.txt").read_text(encoding="utf-8"))
-    each = {r.engine: r for r in ocr.recognition.read_each(page, ocr.Options(), outputs=())}
+    each = {r.engine: r for r in ocr.recognition.read_each(page, ocr.Options())}
     assert cer(truth, each["tesseract"].text) > 0.5 > 0.1 > cer(truth, each["ppocr"].text)
-    photo = ocr.recognize(page, ocr.Options(engine="auto"), outputs=())
+    photo = ocr.recognize(page, ocr.Options(engine="auto"))
     assert photo.engine == "ppocr" and photo.text == each["ppocr"].text
     assert photo.warnings[0].startswith("Read by each engine; PP-OCR's reading looked best")
 
@@ -354,7 +351,7 @@ def test_a_ppocr_page_over_its_time_limit_fails_alone(page_array):
     eng = Engine("api", workers=1)
     try:
         with pytest.raises(EngineTimeoutError, match="PP-OCR did not answer"):
-            ocr.recognize(big_slow_page(), ocr.Options(engine="ppocr", timeout=0.1), engine=eng, outputs=())
-        assert ocr.recognize(page_array, ocr.Options(engine="ppocr"), engine=eng, outputs=()).word_count == 14
+            ocr.recognize(big_slow_page(), ocr.Options(engine="ppocr", timeout=0.1), engine=eng)
+        assert ocr.recognize(page_array, ocr.Options(engine="ppocr"), engine=eng).word_count == 14
     finally:
         eng.close()

@@ -227,7 +227,7 @@ def test_orientation_without_osd_data_reads_the_page_as_it_is(page_array, tmp_pa
     try:
         out = ocr.preprocess(page_array, ocr.Settings(auto_orient=True), orient=engine.orientation)
         assert out.orientation == 0 and any("osd" in w for w in out.warnings)
-        assert ocr.recognize(out, engine=engine, outputs=()).word_count == 14
+        assert ocr.recognize(out, engine=engine).word_count == 14
     finally:
         engine.close()
         monkeypatch.delenv("TESSDATA_PREFIX")

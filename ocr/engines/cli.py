@@ -1,7 +1,7 @@
 """Tesseract as a command: one ``tesseract`` process per page, for when the in-process library cannot
 load (or is not wanted), and the plain ``tesseract IMG stdout`` every figure is measured against.
 
-One run asks for every output it needs at once (``txt tsv hocr pdf``); the command line is built here
+One run asks for every output it needs at once (``txt tsv``); the command line is built here
 and nowhere else, and each run gets the one-thread environment of :func:`child_environment`.
 """
 
@@ -57,15 +57,14 @@ def _options(req: Request) -> list[str]:
 
 
 def recognize(req: Request) -> Answer:
-    """Read one page with the command: text, words, and hOCR / PDF when asked, from one run."""
+    """Read one page with the command: text and words from one run."""
     start = time.perf_counter()
     if reason := refusal(req.image):
         raise TesseractError(f"Tesseract cannot read this page: {reason}.")
     with tempfile.TemporaryDirectory(prefix="ocr-cli-") as tmp:
         source, base = Path(tmp) / "page.png", Path(tmp) / "page"
         write_png(req.image, str(source), req.dpi)
-        renderers = ["txt", "tsv", *[k for k in ("hocr", "pdf") if k in req.outputs]]
-        run([str(source), str(base), *_options(req), *renderers], timeout=req.options.timeout)
+        run([str(source), str(base), *_options(req), "txt", "tsv"], timeout=req.options.timeout)
 
         def read(ext: str) -> str:
             path = base.with_suffix(f".{ext}")
@@ -76,16 +75,8 @@ def recognize(req: Request) -> Answer:
             words=words_from_tsv(read("tsv")),
             engine="tesseract",
             backend="cli",
-            hocr=hocr_page(read("hocr")) if "hocr" in req.outputs else "",
-            pdf=base.with_suffix(".pdf").read_bytes() if "pdf" in req.outputs else None,
             seconds=time.perf_counter() - start,
         )
-
-
-def hocr_page(document: str) -> str:
-    """The page part of an hOCR document (what the API's ``GetHOCRText`` gives)."""
-    start, end = document.find("<body>"), document.rfind("</body>")
-    return document[start + len("<body>"):end].strip("\n") + "\n" if start >= 0 and end > start else document
 
 
 def orientation(image: np.ndarray, dpi: int, timeout: float) -> tuple[int, float] | None:

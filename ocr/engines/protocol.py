@@ -26,13 +26,12 @@ __all__ = ["Answer", "Request", "Word", "recv", "send"]
 
 @dataclass
 class Request:
-    """One page for an engine: its pixels (uint8 gray or RGB), the resolution to tell the engine, how to
-    read it, and the extra renderings to make in the same run (``"hocr"``, ``"pdf"``: Tesseract only)."""
+    """One page for an engine: its pixels (uint8 gray or RGB), the resolution to tell the engine, and how
+    to read it."""
 
     image: np.ndarray
     dpi: int
     options: Options = field(default_factory=Options)
-    outputs: tuple[str, ...] = ()
 
 
 @dataclass
@@ -44,8 +43,6 @@ class Answer:
     engine: str = "tesseract"
     backend: str = ""  # "api" (a worker process) or "cli" (the tesseract command)
     seconds: float = 0.0
-    hocr: str = ""  # Tesseract's hOCR page <div>, when asked for
-    pdf: bytes | None = None  # Tesseract's one-page searchable PDF, when asked for
     log: str = ""  # what the engine printed while reading
 
 

@@ -61,8 +61,7 @@ def refusal(image: np.ndarray) -> str | None:
 
 
 class TesseractReader:
-    """Loaded Tesseract APIs in one worker process. ``folder`` holds the temporary page files the PDF
-    renderer needs; each is removed after its page."""
+    """Loaded Tesseract APIs in one worker process; ``folder`` is the worker's own (for its log)."""
 
     def __init__(self, folder: str) -> None:
         import tesserocr
@@ -101,20 +100,14 @@ class TesseractReader:
         api.SetPageSegMode(o.psm)
         for name, value in variables(req).items():
             api.SetVariable(name, value)
-        ms = int(o.timeout * 1000)
-        pdf = None
         try:
-            if "pdf" in req.outputs:  # the PDF renderer runs inside the same recognition
-                pdf = self._with_pdf(api, req, ms, start, log)
-            else:
-                self._set_image(api, req.image, req.dpi)
-                if not api.Recognize(timeout=ms):
-                    raise self._failure(req, start, log)
+            self._set_image(api, req.image, req.dpi)
+            if not api.Recognize(timeout=int(o.timeout * 1000)):
+                raise self._failure(req, start, log)
             text, tsv = api.GetUTF8Text(), api.GetTSVText(0)
-            hocr = api.GetHOCRText(0) if "hocr" in req.outputs else ""
         finally:
             api.Clear()
-        return Answer(text=text, words=words_from_tsv(tsv), engine="tesseract", backend="api", hocr=hocr, pdf=pdf,
+        return Answer(text=text, words=words_from_tsv(tsv), engine="tesseract", backend="api",
                       seconds=time.perf_counter() - start)
 
     def raw(self, image: np.ndarray, dpi: int, lang: str) -> float:
@@ -129,19 +122,6 @@ class TesseractReader:
         seconds = time.perf_counter() - start
         api.Clear()
         return seconds
-
-    def _with_pdf(self, api: Any, req: Request, ms: int, start: float, log: Path) -> bytes:
-        base, source = Path(self.folder) / "page", Path(self.folder) / "page.png"
-        write_png(req.image, str(source), req.dpi)
-        api.SetVariable("tessedit_create_pdf", "1")
-        try:
-            if not api.ProcessPages(str(base), str(source), None, ms):
-                raise self._failure(req, start, log)
-            return base.with_suffix(".pdf").read_bytes()
-        finally:
-            api.SetVariable("tessedit_create_pdf", "0")
-            source.unlink(missing_ok=True)
-            base.with_suffix(".pdf").unlink(missing_ok=True)
 
     def _failure(self, req: Request, start: float, log: Path) -> EngineError:
         """Say what happened when a recognition returned failure: its time-out ran out, or it stopped
