@@ -960,7 +960,8 @@ def test_a_session_holds_one_pages_pixels_and_no_pdfs_between_runs(media):
     assert len(at.session_state[keys.RESULTS]) == 6
     held = [f"{sha}:{p.index}" for sha, kept in at.session_state[keys.DECODED].items() for p in kept if p.held]
     assert held in ([], [at.session_state[keys.CURRENT]])
-    assert all(r.pdf is None for r in at.session_state[keys.RESULTS].values())
+    assert all(r.origin is not None and r.origin.data is None and r.origin.page is None
+               for r in at.session_state[keys.RESULTS].values())  # no file's bytes, no page's pixels
     assert download(at, media, "Searchable .pdf").startswith(b"%PDF")  # read from disk on the click
     kinds = {f.name: f.type for f in dataclasses.fields(preview.Preview)}
     assert "ndarray" not in " ".join(map(str, kinds.values()))  # the cached previews hold bytes only

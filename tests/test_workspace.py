@@ -14,6 +14,7 @@ import pytest
 import streamlit as st
 
 import ocr
+from ocr.pdf import Origin
 from ocr.settings import Options, Settings
 from workbench import history, keys, nav, store
 from workbench.store import Store
@@ -29,8 +30,9 @@ def a_result(text: str = "Hello world", **more) -> ocr.Result:
                          columns=ocr.result.WORD_COLUMNS)
     return ocr.Result(text=text, words=words, name="scan.png", settings=Settings(threshold="otsu", crop=(1, 2, 3, 4)),
                       options=Options(lang="eng", psm=6), dpi=300.0, size=(640, 480),
-                      timings={"total": 1.25}, warnings=["a note"], hocr="<div class='ocr_page'/>", pdf=b"%PDF-1.4 x",
-                      transform=np.array([[0.5, 0, 3], [0, 0.5, 4], [0, 0, 1]]), source_size=(1280, 960), **more)
+                      timings={"total": 1.25}, warnings=["a note"],
+                      transform=np.array([[0.5, 0, 3], [0, 0.5, 4], [0, 0, 1]]), source_size=(1280, 960),
+                      origin=Origin(kind="PNG", index=0, count=1, dpi=300.0), **more)
 
 
 # -- the store on its own --------------------------------------------------------------------------------

@@ -117,12 +117,12 @@ def record(key: str, result: ocr.Result) -> Run:
 
 
 def light(result: ocr.Result) -> ocr.Result:
-    """A result as the session keeps it: without Tesseract's own PDF, and its origin without the file's
-    bytes or the page's pixels (the workspace keeps the file; :func:`exportable` joins them again)."""
+    """A result as the session keeps it: its origin without the file's bytes or the page's pixels (the
+    workspace keeps the file; :func:`exportable` joins them again)."""
     origin = result.origin
     if origin is not None:
         origin = replace(origin, data=None, path=None, page=None)
-    return replace(result, pdf=None, origin=origin)
+    return replace(result, origin=origin)
 
 
 def exportable(pairs: list[tuple[str, ocr.Result]], kept: Store, ws: str) -> list[ocr.Result]:

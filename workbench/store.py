@@ -155,12 +155,12 @@ def record_from_json(kind: type, text: str) -> Any:
     return kind(**values)
 
 
-def result_to_json(result: ocr.Result) -> tuple[str, bytes | None]:
-    """A result as JSON and its searchable PDF's bytes apart (kept as a BLOB, not as base64)."""
-    return record_to_json(dataclasses.replace(result, pdf=None)), result.pdf
+def result_to_json(result: ocr.Result) -> str:
+    """A result as JSON (its origin's facts only: the workspace keeps the file)."""
+    return record_to_json(result)
 
 
-def result_from_json(text: str, pdf: bytes | None) -> ocr.Result:
+def result_from_json(text: str) -> ocr.Result:
     """The inverse of :func:`result_to_json`."""
     found: ocr.Result = record_from_json(ocr.Result, text)
     words = found.words
@@ -168,8 +168,7 @@ def result_from_json(text: str, pdf: bytes | None) -> ocr.Result:
         if column not in words.columns:
             words[column] = pd.Series(dtype=float if column == "conf" else int)
     words = words.astype({"text": str, "conf": float, **{c: int for c in WORD_COLUMNS[2:]}})
-    return dataclasses.replace(found, words=words, pdf=pdf, size=tuple(found.size),
-                               source_size=tuple(found.source_size))
+    return dataclasses.replace(found, words=words, size=tuple(found.size), source_size=tuple(found.source_size))
 
 
 # -- the store -------------------------------------------------------------------------------------------
@@ -322,21 +321,11 @@ class Store:
             "SELECT key, value, data FROM page WHERE ws = ? AND kind = ? ORDER BY rowid", ws, kind)}
 
     def put_result(self, ws: str, key: str, result: ocr.Result) -> None:
-        text, pdf = result_to_json(result)
-        self.put_page(ws, key, "result", text, pdf)
+        self.put_page(ws, key, "result", result_to_json(result))
 
-    def results(self, ws: str, *, pdf: bool = True) -> dict[str, ocr.Result]:
-        """The workspace's results by page key; without their searchable PDFs' bytes when ``pdf`` is
-        False (read them one at a time with :meth:`result_pdf`)."""
-        if pdf:
-            return {key: result_from_json(text, data) for key, (text, data) in self.pages(ws, "result").items()}
-        rows = self._rows("SELECT key, value FROM page WHERE ws = ? AND kind = 'result' ORDER BY rowid", ws)
-        return {key: result_from_json(text, None) for key, text in rows}
-
-    def result_pdf(self, ws: str, key: str) -> bytes | None:
-        """The searchable PDF kept with a page's result, if any."""
-        found = self._rows("SELECT data FROM page WHERE ws = ? AND key = ? AND kind = 'result'", ws, key)
-        return found[0][0] if found and found[0][0] else None
+    def results(self, ws: str) -> dict[str, ocr.Result]:
+        """The workspace's results by page key."""
+        return {key: result_from_json(text) for key, (text, _) in self.pages(ws, "result").items()}
 
     def texts(self, ws: str, kind: str) -> dict[str, str]:
         """Page key -> text of a kind kept as plain text ("edit", "truth")."""

@@ -73,7 +73,7 @@ def restore(found: str) -> None:
 
     s, ss = store(), st.session_state
     ss[keys.FILES] = {sha: FileEntry.from_meta(sha, meta) for sha, meta in s.files(found)}
-    ss[keys.RESULTS] = s.results(found, pdf=False)
+    ss[keys.RESULTS] = s.results(found)
     ss[keys.EDITS] = s.texts(found, "edit")
     ss[keys.TRUTHS] = s.texts(found, "truth")
     ss[keys.TRACE] = {key: pd.read_json(io.StringIO(text), orient="table")
