@@ -19,10 +19,10 @@ import streamlit as st
 
 import ocr
 from ocr import overlay
-from ocr.engines.install import language_package
 from ocr.settings import GROUPS, Spec
 
 from . import keys, url
+from .url import language_package
 
 CROP_STEP = 0.5  # percent
 

@@ -13,7 +13,6 @@ import json
 import streamlit as st
 
 import ocr
-from ocr.engines.install import language_package
 
 from . import keys
 from .workspace import PARAM
@@ -54,6 +53,12 @@ def from_params(params: dict[str, str]) -> tuple[ocr.Settings, ocr.Options, list
             continue
         kept[key] = value
     return ocr.Settings.from_strings(kept), ocr.Options.from_strings(kept), problems
+
+
+def language_package(lang: str) -> str:
+    """The Debian/Ubuntu package that brings a language's data (as ``ocr.engines.install`` names it; the
+    app does not reach into the engine room)."""
+    return "tesseract-ocr-" + lang.lower().replace("_", "-")
 
 
 def missing_languages(lang: str) -> list[str]:
