@@ -66,7 +66,7 @@ from .preprocessing import (
     rotate,
     to_gray,
 )
-from .recognition import recognize
+from .recognition import CLEARLY, recognize
 from .settings import Options, Settings
 
 Progress = Callable[[float, str], None]
@@ -304,10 +304,13 @@ def try_orientation(search: Search, baselines: dict[str, Candidate], found: tupl
 
 
 def better_plain(plains: dict[str, Candidate]) -> Candidate:
-    """The reading to beat: the first engine's plain reading, unless a later one's beats it clearly."""
+    """The reading to beat: the first engine's plain reading, unless a later one's beats it by the margin
+    :func:`ocr.recognize` chooses between engines with (two readings, not the best of many: the search's
+    own margin guards against a lucky candidate among dozens, which two plain readings are not)."""
     anchor = next(iter(plains.values()))
     for c in list(plains.values())[1:]:
-        if c.judgement and (not anchor.judgement or c.score >= _needed(anchor.score)):
+        needed = anchor.score + max(CLEARLY[0], CLEARLY[1] * abs(anchor.score))
+        if c.judgement and (not anchor.judgement or c.score > needed):
             anchor = c
     return anchor
 
