@@ -608,6 +608,29 @@ def test_a_page_that_fails_gets_its_sentence_and_the_others_are_read():
     assert [r["status"] for r in rows] == ["failed", "read"]
 
 
+def test_extract_all_reads_on_the_cluster_ocr_scheduler_names(monkeypatch):
+    """With OCR_SCHEDULER set, "Extract all" hands the pages to ocr.read_chosen as their files' bytes and
+    page numbers, with the same progress (the cluster itself is tests/test_cluster.py's)."""
+    calls = []
+    real = ocr.read_chosen
+
+    def spy(chosen, settings, options, *, engine, progress, scheduler):
+        calls.append((chosen, scheduler))
+        return real(chosen, settings, options, engine=engine, progress=progress, scheduler="")  # read here
+
+    monkeypatch.setenv("OCR_SCHEDULER", "tcp://cluster.example:8786")
+    monkeypatch.setattr(ocr, "read_chosen", spy)
+    at = upload(start(), ("a.png", GOOD), ("b.png", OTHER))
+    ok(at.button(key=keys.GO_EXTRACT).click().run())
+    [(chosen, scheduler)] = calls
+    assert scheduler == "tcp://cluster.example:8786"
+    assert [(name, index) for name, _, index in chosen] == [("a.png", 0), ("b.png", 0)]
+    assert [data for _, data, _ in chosen] == [GOOD, OTHER]
+    results = at.session_state[keys.RESULTS]
+    assert sorted(r.name for r in results.values()) == ["a.png", "b.png"]
+    assert any("Reading on the cluster at tcp://cluster.example:8786" in c.value for c in at.caption)
+
+
 def test_extract_from_upload_reads_every_page():
     at = upload(start(), ("a.png", GOOD), ("b.png", OTHER))
     ok(at.button(key=keys.GO_EXTRACT).click().run())

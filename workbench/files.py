@@ -79,15 +79,20 @@ def _notes(pages: list[ocr.Page]) -> tuple[str, ...]:
     return tuple(lines)
 
 
+def file_bytes(entry: FileEntry) -> bytes:
+    """A file's bytes, from the workspace on disk (a session holds none)."""
+    data = workspace.store().file_data(workspace.ws(), entry.sha)
+    if data is None:
+        raise ocr.InputError("the file is no longer in this workspace.")
+    return data
+
+
 def pages_of(entry: FileEntry) -> list[ocr.Page]:
     """A file's pages, decoded in this session and kept for the ``MAX_DECODED`` files used last."""
     decoded: dict[str, list[ocr.Page]] = st.session_state[keys.DECODED]
     pages = decoded.pop(entry.sha, None)
     if pages is None:
-        data = workspace.store().file_data(workspace.ws(), entry.sha)
-        if data is None:
-            raise ocr.InputError("the file is no longer in this workspace.")
-        pages = ocr.load(data, entry.name)
+        pages = ocr.load(file_bytes(entry), entry.name)
     decoded[entry.sha] = pages  # last used goes last
     for sha in list(decoded)[:-MAX_DECODED]:
         del decoded[sha]

@@ -12,13 +12,13 @@ import streamlit as st
 
 import ocr
 from ocr import overlay
-from ocr.batch import describe_error
+from ocr.batch import configured_scheduler, describe_error
 from ocr.exports import MIME, safe_name
 from ocr.judge import score
 from ocr.metrics import cer, wer
 from workbench import history, keys, layout, nav, preview, url, workspace
 from workbench.engine import engine
-from workbench.files import page_keys, page_label, page_problem, page_ref
+from workbench.files import PageRef, file_bytes, page_keys, page_label, page_problem, page_ref
 from workbench.store import Store
 
 ss = st.session_state
@@ -33,6 +33,8 @@ def read(todo: list[str]) -> None:
     each page kept as it finishes (so each has its own time)."""
     refs = [(k, ref) for k, ref in ((k, page_ref(k)) for k in todo) if ref is not None]
     by_page = {id(ref.page): k for k, ref in refs}
+    scheduler = configured_scheduler()
+    chosen, by_place = on_cluster(refs) if scheduler else ([], {})
     total = len(refs)
     pages_word = f"page{'s' if total > 1 else ''}"
     rows: list[dict[str, Any]] = []
@@ -42,7 +44,7 @@ def read(todo: list[str]) -> None:
 
         def progress(done: int, total: int, outcome: ocr.Outcome) -> None:
             bar.progress(done / total, text=f"{done} of {total} read")
-            key = by_page.get(id(outcome.page)) if outcome.page is not None else None
+            key = by_place.get((outcome.file, outcome.index)) if scheduler else by_page.get(id(outcome.page))
             r = outcome.result
             if key is not None and outcome.ok and r is not None:
                 history.record(key, r)
@@ -55,8 +57,13 @@ def read(todo: list[str]) -> None:
                          "seconds": round(r.timings.get("total", 0), 2) if r else None,
                          "problem": outcome.error or ""})
 
-        ocr.read_files([ref.page for _, ref in refs], url.settings(), url.options(), engine=engine(),
-                       progress=progress)
+        if scheduler:  # the pages travel as their files' bytes and page numbers (docs/cluster.md)
+            st.caption(f"Reading on the cluster at {scheduler}.")
+            ocr.read_chosen(chosen, url.settings(), url.options(), engine=engine(), progress=progress,
+                            scheduler=scheduler)
+        else:
+            ocr.read_files([ref.page for _, ref in refs], url.settings(), url.options(), engine=engine(),
+                           progress=progress)
         failed = sum(1 for row in rows if row["status"] == "failed")
         line.empty()
         bar.empty()
@@ -65,6 +72,21 @@ def read(todo: list[str]) -> None:
                       state="error" if failed else "complete", expanded=False)
     order = {page_label(k): n for n, k in enumerate(todo)}
     ss[keys.BATCH] = [row for _, _, row in sorted((order.get(row["page"], 0), n, row) for n, row in enumerate(rows))]
+
+
+def on_cluster(refs: list[tuple[str, PageRef]]) -> tuple[list[tuple[str, bytes, int]], dict[tuple[int, int], str]]:
+    """The pages as ``ocr.read_chosen`` takes them (file name, the file's bytes, page index: one bytes object
+    per run of pages of one file, so each file travels once), and each page's key by its place in that
+    batch (the file's place, the page's index), which is how its outcome comes back."""
+    chosen: list[tuple[str, bytes, int]] = []
+    by_place: dict[tuple[int, int], str] = {}
+    place, last, data = -1, "", b""
+    for key, ref in refs:
+        if ref.entry.sha != last:
+            place, last, data = place + 1, ref.entry.sha, file_bytes(ref.entry)
+        chosen.append((ref.entry.name, data, ref.page.index))
+        by_place[(place, ref.page.index)] = key
+    return chosen, by_place
 
 
 def last_run() -> None:
