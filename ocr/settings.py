@@ -299,21 +299,24 @@ class Settings(_Plain):
                 raise SettingsError("crop needs x and y of 0 or more and a width and height above 0.")
 
     def describe(self) -> str:
-        """A short human summary, e.g. ``"x2, otsu, deskew"``; ``"plain"`` for the defaults."""
+        """A short summary in the specs' plain words, e.g. ``"×2, black & white: level found for the page,
+        straighten a slanted page"``; ``"plain"`` for the defaults."""
         parts = []
         for key, value in self.changes().items():
+            spec = self.spec(key)
+            label = spec.label.lower()
             if key == "crop":
-                parts.append("crop")
+                parts.append("cropped")
             elif key == "scale":
-                parts.append(f"x{value:g}")
-            elif key in ("threshold", "background", "denoise", "morphology"):
-                parts.append(f"{key} {value}" if key != "threshold" else str(value))
+                parts.append(f"×{value:g}")
+            elif key == "rotate":
+                parts.append(f"turned {value}°")
             elif isinstance(value, bool):
-                parts.append(key.replace("_", "-") if value else f"no {key.replace('_', '-')}")
-            elif isinstance(value, float):
-                parts.append(f"{key.replace('_', ' ')} {value:g}")
+                parts.append(label if value else f"{label}: off")
+            elif spec.choices:
+                parts.append(f"{label}: {spec.name_of(value).lower()}")
             else:
-                parts.append(f"{key.replace('_', ' ')} {value}")
+                parts.append(f"{label} {value:g}" + (f" {spec.unit}" if spec.unit else ""))
         return ", ".join(parts) or "plain"
 
 
@@ -358,6 +361,24 @@ class Options(_Plain):
     timeout: float = _setting(
         60.0, "Time limit per page", group="reading", low=0.1, high=3600.0, step=1.0, unit="seconds",
         widget="number", help="A page that takes longer is stopped and reported; the others go on.")
+
+    def describe(self) -> str:
+        """The options that differ from the defaults in plain words ("PP-OCR, deu, one column, only
+        0123456789"); empty for the defaults."""
+        parts = []
+        for key, value in self.changes().items():
+            spec = self.spec(key)
+            if key == "lang":
+                parts.append(str(value))
+            elif key in ("engine", "psm"):
+                parts.append(spec.name_of(value) if key == "engine" else spec.name_of(value).lower())
+            elif key in ("whitelist", "blacklist"):
+                parts.append(f"{'only' if key == 'whitelist' else 'never'} {value}")
+            elif isinstance(value, bool):
+                parts.append(spec.label.lower() if value else f"{spec.label.lower()}: off")
+            else:
+                parts.append(f"{spec.label.lower()} {spec.name_of(value)}" + (f" {spec.unit}" if spec.unit else ""))
+        return ", ".join(parts)
 
     def _check(self) -> None:
         lang = self.lang.strip()

@@ -248,7 +248,7 @@ def test_large_page_is_judged_reduced_and_the_scale_reproduces_it(engine):
     page = np.asarray(draw_page(TEXT * 6, size=(1600, 2300), font_size=60))
     tuned = autotune(page_of(page), engine=engine)
     settings, options, trace = tuned.settings, tuned.options, tuned.trace
-    reduced = trace[trace["settings"].str.match(r"x0\.\d")]
+    reduced = trace[trace["settings"].str.match(r"×0\.\d")]
     assert len(reduced) >= 3, "a page of 3.7 million pixels is judged on a reduced copy"
     assert (trace["stage"] == "plain").sum() == 2, "plain is read at full size and reduced"
     assert trace.loc[trace["chosen"], "settings"].item() in ("plain", settings.describe())

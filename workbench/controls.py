@@ -22,7 +22,6 @@ from ocr import overlay
 from ocr.settings import GROUPS, Spec
 
 from . import keys, url
-from .url import language_package
 
 CROP_STEP = 0.5  # percent
 
@@ -216,7 +215,7 @@ def languages(current: str) -> list[str]:
 def missing_note() -> str | None:
     """One line naming common languages that are not installed and the package that brings each."""
     have = set(ocr.languages())
-    missing = [f"{lang} ({language_package(lang)})" for lang in COMMON_LANGUAGES if lang not in have]
+    missing = [f"{lang} ({ocr.language_package(lang)})" for lang in COMMON_LANGUAGES if lang not in have]
     return "Not installed here: " + ", ".join(missing) + "." if missing else None
 
 

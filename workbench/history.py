@@ -40,33 +40,11 @@ class Run:
         e.g. "x1.5, otsu · deu · one column"; "your edits" for a kept edited text."""
         if self.kind == "edited":
             return "your edits"
-        return " · ".join([self.settings.describe(), *describe_options(self.options)])
+        return " · ".join(filter(None, [self.settings.describe(), self.options.describe()]))
 
     def label(self) -> str:
         """One line naming the run, e.g. "Run 2 · 10:41:07 · scan.png · x1.5, otsu · deu"."""
         return f"Run {self.number} · {self.time} · {self.file} · {self.describe()}"
-
-
-def describe_options(o: ocr.Options) -> list[str]:
-    """The reading options that differ from the defaults, in plain words ("deu", "one column",
-    "only 0123456789")."""
-    parts = []
-    for field, value in o.changes().items():
-        spec = ocr.Options.spec(field)
-        if field == "lang":
-            parts.append(str(value))
-        elif field == "psm":
-            parts.append(spec.name_of(value).lower())
-        elif field == "whitelist":
-            parts.append(f"only {value}")
-        elif field == "blacklist":
-            parts.append(f"never {value}")
-        elif isinstance(value, bool):
-            parts.append(spec.label.lower() if value else f"not {spec.label.lower()}")
-        else:
-            unit = f" {spec.unit}" if spec.unit else ""
-            parts.append(f"{spec.label.lower()} {spec.name_of(value)}{unit}")
-    return parts
 
 
 def clock() -> float:

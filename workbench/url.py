@@ -55,12 +55,6 @@ def from_params(params: dict[str, str]) -> tuple[ocr.Settings, ocr.Options, list
     return ocr.Settings.from_strings(kept), ocr.Options.from_strings(kept), problems
 
 
-def language_package(lang: str) -> str:
-    """The Debian/Ubuntu package that brings a language's data (as ``ocr.engines.install`` names it; the
-    app does not reach into the engine room)."""
-    return "tesseract-ocr-" + lang.lower().replace("_", "-")
-
-
 def missing_languages(lang: str) -> list[str]:
     """The languages of ``lang`` ("eng+deu") whose data is not installed."""
     have = set(ocr.languages())
@@ -69,7 +63,7 @@ def missing_languages(lang: str) -> list[str]:
 
 def not_installed(lang: str) -> str:
     """One sentence naming a missing language and the package that brings it."""
-    return f"The language {lang!r} is not installed: the package {language_package(lang)} brings it."
+    return f"The language {lang!r} is not installed: the package {ocr.language_package(lang)} brings it."
 
 
 def settings() -> ocr.Settings:

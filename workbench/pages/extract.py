@@ -213,7 +213,7 @@ def downloads(key: str, result: ocr.Result) -> None:
 
 def describe(r: ocr.Result) -> str:
     """The settings and options a result was read with, in plain words."""
-    return " · ".join([(r.settings or ocr.Settings()).describe(), *history.describe_options(r.options)])
+    return " · ".join(filter(None, [(r.settings or ocr.Settings()).describe(), r.options.describe()]))
 
 
 def zip_keys() -> list[str]:
@@ -394,7 +394,7 @@ with st.container(horizontal=True, vertical_alignment="center"):
                                     key=keys.EXTRACT_ALL):
         todo = every
     options = url.options()
-    described = " · ".join([url.settings().describe(), *history.describe_options(options)])
+    described = " · ".join(filter(None, [url.settings().describe(), options.describe()]))
     st.caption(f"Settings: {described}")
     nav.link(nav.TUNE, "Change them", ":material/tune:")
 
