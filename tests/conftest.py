@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -49,3 +55,98 @@ def dev_dir() -> Path:
     if not DEV.is_dir():
         pytest.fail(f"the dev evaluation set is missing: {DEV} (expected ../shared/eval/dev beside the repo)")
     return DEV
+
+
+# -- a real server and a real browser (tests/test_browser.py, test_app_load.py, test_container.py) --------
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Served(str):
+    """The server's URL, with its process id."""
+
+    pid: int
+
+    def __new__(cls, url: str, pid: int) -> Served:
+        made = super().__new__(cls, url)
+        made.pid = pid
+        return made
+
+
+@pytest.fixture
+def server_args() -> list[str]:
+    """More flags for `streamlit run` (a test module may give its own)."""
+    return []
+
+
+@pytest.fixture
+def server(tmp_path, server_args):
+    """`streamlit run app.py` on 127.0.0.1 (its workspaces in a folder of the test's own); its URL once
+    /_stcore/health answers (its ``pid`` the server's process id); stopped afterwards."""
+    port = free_port()
+    log = open(tmp_path / "streamlit.log", "wb")  # noqa: SIM115 (closed when the server stops)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", *server_args],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        env={**os.environ, "OCR_WORKBENCH_DATA": str(tmp_path / "workspaces")},
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            if proc.poll() is not None:
+                tail = (tmp_path / "streamlit.log").read_text()[-2000:]
+                pytest.fail(f"streamlit exited with {proc.returncode}: {tail}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                    if answer.read().strip() == b"ok":
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("streamlit did not answer /_stcore/health within 90 s")
+            time.sleep(0.3)
+        yield Served(url, proc.pid)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture
+def browser(tmp_path):
+    """Debian's chromium through Playwright; contexts (each a fresh profile: a new tab of a new person) are
+    made from it by the test."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (make test does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def browser_page(browser):
+    context = browser.new_context(accept_downloads=True, viewport={"width": 1440, "height": 1100})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        yield page
+    finally:
+        context.close()

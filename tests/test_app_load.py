@@ -10,7 +10,6 @@ import psutil
 import pytest
 
 from .conftest import draw_page
-from .test_browser import browser, free_port, server  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -39,7 +38,7 @@ def visit(browser_, url: str, path) -> tuple:
     return context, page
 
 
-def test_ten_sessions_at_once_each_see_their_own_text(server, browser, tmp_path):  # noqa: F811
+def test_ten_sessions_at_once_each_see_their_own_text(server, browser, tmp_path):
     url, pid = str(server), server.pid
     pages = []
     for word in WORDS:

@@ -30,8 +30,7 @@ import pytest
 from ocr.metrics import cer
 
 from .browser_flow import ARTIFACTS, PHOTO, shot, upload_tune_extract
-from .conftest import DEV, ROOT
-from .test_browser import browser_page, free_port  # noqa: F401  (the browser fixture, shared: see chromium_page)
+from .conftest import DEV, ROOT, free_port
 from .test_deploy_files import (
     CONFIG,
     DEPLOY,
@@ -48,7 +47,7 @@ PODMAN = ROOT / "scripts" / "podman-here.sh"
 MAKE_BASE = ROOT / "scripts" / "podman-base.sh"
 CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 PREFIX = "ocr-workbench-test"
-SAMPLE = ROOT / "samples" / "notice-skewed.png"
+SAMPLE = ROOT / "workbench" / "samples" / "notice-skewed.png"
 HEALTH_SECONDS = 180  # a fresh container answers /_stcore/health within this, or the test fails
 REPORT: dict[str, str] = {}
 NOISE = re.compile(r"unable to get systemd connection")  # podman without systemd; harmless
@@ -59,8 +58,12 @@ import json, sys
 
 def engines_read(path):
     import ocr
-    result = ocr.recognize(ocr.load(path)[0])
-    return {"tesseract": {"backend": result.backend, "text": result.text}}
+    page = ocr.load(path)[0]
+    readings = {}
+    for engine in ("tesseract", "ppocr"):
+        result = ocr.recognize(page, ocr.Options(engine=engine))
+        readings[engine] = {"backend": result.backend, "engine": result.engine, "text": result.text}
+    return readings
 '''
 DASK_CLIENT = '''
 from distributed import Client, get_worker
@@ -330,7 +333,7 @@ def test_the_app_runs_as_a_non_root_user_who_may_write_only_the_workspace(app: t
 def test_the_image_holds_the_app_and_its_languages_not_the_developers_files(app: tuple[str, str]) -> None:
     name, _ = app
     listing = set(podman("exec", name, "ls", "-A", "/app").stdout.split())
-    assert {"app.py", "ocr", "pages", "samples", ".streamlit", "requirements.txt"} <= listing
+    assert {"app.py", "ocr", "workbench", ".streamlit", "requirements.txt"} <= listing
     assert not listing & {".venv", ".git", "test-artifacts", ".pytest_cache", "tests"}, listing
     assert podman("exec", name, "find", "/app", "-name", "__pycache__").stdout.strip() == ""
     langs = set(podman("exec", name, "tesseract", "--list-langs").stdout.split()[1:])
@@ -356,28 +359,23 @@ def test_the_engines_load_and_read_in_the_image(image: str) -> None:
     out = podman("run", "--rm", image, "python", "-c", script, f"/app/{SAMPLE.relative_to(ROOT)}", timeout=300).stdout
     readings = json.loads(out.strip().splitlines()[-1])
     assert readings["tesseract"]["backend"] == "api", "tesserocr did not load; the tesseract command read instead"
-    assert reading_cer(readings["tesseract"]["text"]) < 0.05
+    assert readings["ppocr"]["engine"] == "ppocr", "PP-OCR did not read in the image"
+    for engine in ("tesseract", "ppocr"):
+        assert reading_cer(readings[engine]["text"]) < 0.05, engine
 
 
-@pytest.fixture
-def chromium_page(request: pytest.FixtureRequest) -> Any:
-    """test_browser.py's ``browser_page`` (a page in a fresh Chromium, closed afterwards), asked for by name:
-    a parameter named like the imported fixture would shadow the import (ruff F811)."""
-    return request.getfixturevalue("browser_page")
-
-
-def test_upload_tune_extract_in_a_browser_against_the_container(app: tuple[str, str], chromium_page: Any) -> None:
+def test_upload_tune_extract_in_a_browser_against_the_container(app: tuple[str, str], browser_page: Any) -> None:
     _, url = app
-    timings = upload_tune_extract(chromium_page, url, shots="container")
+    timings = upload_tune_extract(browser_page, url, shots="container")
     REPORT.update({f"browser, container: {k}": f"{v:.1f} s" for k, v in timings.items()})
     # the image's own .streamlit/config.toml is the one in force
     limit = re.search(r"maxUploadSize\s*=\s*(\d+)", CONFIG.read_text())
     assert limit
-    chromium_page.goto(url)
-    chromium_page.get_by_text(f"{limit.group(1)}MB per file").wait_for()
+    browser_page.goto(url)
+    browser_page.get_by_text(f"{limit.group(1)}MB per file").wait_for()
 
 
-def test_two_replicas_behind_the_docs_nginx_keep_a_browser_on_one(image: str, nginx: Any, chromium_page: Any,
+def test_two_replicas_behind_the_docs_nginx_keep_a_browser_on_one(image: str, nginx: Any, browser_page: Any,
                                                                    tmp_path: Path) -> None:
     ports: dict[str, int] = {}
     names = []
@@ -386,7 +384,7 @@ def test_two_replicas_behind_the_docs_nginx_keep_a_browser_on_one(image: str, ng
         names.append(name)
         ports.update(moved)
     url = nginx(ports)
-    page = chromium_page
+    page = browser_page
     pending: dict[str, str] = {}
     page.on("request", lambda r: pending.__setitem__(str(id(r)), r.url))
     page.on("requestfinished", lambda r: pending.pop(str(id(r)), None))
@@ -448,5 +446,6 @@ def test_a_dask_worker_container_reads_with_the_engines(image: str) -> None:
     REPORT["dask: scheduler and worker up, one page read"] = f"{time.monotonic() - began:.1f} s"
     ran_on, readings = json.loads(done.stdout.strip().splitlines()[-1])
     assert ran_on == "container-worker"
-    assert readings["tesseract"]["backend"] == "api"
-    assert reading_cer(readings["tesseract"]["text"]) < 0.05
+    assert readings["tesseract"]["backend"] == "api" and readings["ppocr"]["engine"] == "ppocr"
+    for engine in ("tesseract", "ppocr"):
+        assert reading_cer(readings[engine]["text"]) < 0.05, engine
