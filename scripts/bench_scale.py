@@ -9,7 +9,9 @@ busy moment hits every method alike), reporting the median:
 - ``cluster 2 (running)``: the same with ``--scheduler`` on a Dask LocalCluster of 2 worker processes of
   one thread, started once beforehand (engines loaded by a first batch), so the time is the batch's;
 - ``cluster 2 (started)``: ``--cluster local:2``, the cluster's start included;
-- ``jobs 2, tesseract command``: ``--backend cli --jobs 2``, the ``tesseract`` command Debian ships, the
+- ``jobs 2 without orientation``: the same with ``auto_orient`` off (a preset), as OCRmyPDF reads
+  by default (it turns pages only with ``--rotate-pages``);
+- ``jobs 2 tesseract command``: ``--backend cli --jobs 2``, the ``tesseract`` command Debian ships, the
   very Tesseract OCRmyPDF runs;
 - ``ocrmypdf --jobs 2``: ``ocrmypdf --jobs 2 --output-type pdf --optimize 0`` (no clean-up, no
   optimisation; Debian's package: ``apt-get install ocrmypdf``).
@@ -116,7 +118,8 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--pages", type=int, default=40)
     p.add_argument("--rounds", type=int, default=3)
-    p.add_argument("--rss-pages", type=int, default=300)
+    p.add_argument("--rss-pages", type=int, default=300, help="pages of the memory run (0: no memory run)")
+    p.add_argument("--only", help="comma-separated methods to time (default: all)")
     args = p.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-scale-"))
     try:
@@ -135,11 +138,14 @@ def measure(args: argparse.Namespace, work: Path) -> int:
     print(f"{args.pages}-page PDF, {doc.stat().st_size / 1e6:.1f} MB; ours: {tesseract_version()}; "
           f"the command: {command}")
     ours = [sys.executable, "-m", "ocr", str(doc), "--format", "pdf", "-o"]
+    upright = work / "upright.json"
+    upright.write_text('{"settings": {"auto_orient": false}}')
     methods: dict[str, list[str]] = {
         "jobs 1": [*ours, str(work / "j1"), "--jobs", "1"],
         "jobs 2": [*ours, str(work / "j2"), "--jobs", "2"],
         "cluster 2 (started)": [*ours, str(work / "cs"), "--cluster", "local:2"],
-        "jobs 2, tesseract command": [*ours, str(work / "cli"), "--jobs", "2", "--backend", "cli"],
+        "jobs 2 without orientation": [*ours, str(work / "j2u"), "--jobs", "2", "--preset", str(upright)],
+        "jobs 2 tesseract command": [*ours, str(work / "cli"), "--jobs", "2", "--backend", "cli"],
     }
     if shutil.which("ocrmypdf"):
         version = subprocess.run(["ocrmypdf", "--version"], capture_output=True, text=True).stdout.strip()
@@ -152,7 +158,10 @@ def measure(args: argparse.Namespace, work: Path) -> int:
     try:
         address = cluster.scheduler_address
         methods["cluster 2 (running)"] = [*ours, str(work / "cr"), "--scheduler", address, "--shared-files"]
-        run(methods["cluster 2 (running)"])  # the workers load their engines
+        if args.only:
+            methods = {name: argv for name, argv in methods.items() if name in args.only.split(",")}
+        if "cluster 2 (running)" in methods:
+            run(methods["cluster 2 (running)"])  # the workers load their engines
         times: dict[str, list[float]] = {name: [] for name in methods}
         names = list(methods)
         for r in range(args.rounds):
@@ -161,23 +170,25 @@ def measure(args: argparse.Namespace, work: Path) -> int:
     finally:
         client.close()
         cluster.close()
-    out_size = (work / "j2" / "doc.pdf").stat().st_size
-    print(f"\nsearchable PDF: {out_size / 1e6:.2f} MB from {doc.stat().st_size / 1e6:.2f} MB"
-          + (f"; OCRmyPDF's {(work / 'ocrmypdf.pdf').stat().st_size / 1e6:.2f} MB"
-             if (work / "ocrmypdf.pdf").exists() else ""))
-    print(f"\n{'method':28} {'seconds':>8} {'pages/min':>10}")
+    if (work / "j2" / "doc.pdf").exists():
+        out_size = (work / "j2" / "doc.pdf").stat().st_size
+        print(f"\nsearchable PDF: {out_size / 1e6:.2f} MB from {doc.stat().st_size / 1e6:.2f} MB"
+              + (f"; OCRmyPDF's {(work / 'ocrmypdf.pdf').stat().st_size / 1e6:.2f} MB"
+                 if (work / "ocrmypdf.pdf").exists() else ""))
+    print(f"\n{'method':34} {'seconds':>8} {'pages/min':>10}")
     rate = {}
     for name, values in times.items():
         seconds = statistics.median(values)
         rate[name] = args.pages / seconds * 60
-        print(f"{name:28} {seconds:8.1f} {rate[name]:10.1f}")
-    print(f"\n2 workers / 1: {rate['jobs 2'] / rate['jobs 1']:.2f}x; "
-          f"cluster (running) / jobs 2: {rate['cluster 2 (running)'] / rate['jobs 2']:.2f}; "
-          f"cluster (started) / jobs 2: {rate['cluster 2 (started)'] / rate['jobs 2']:.2f}"
-          + (f"; jobs 2 / OCRmyPDF: {rate['jobs 2'] / rate['ocrmypdf --jobs 2']:.2f}x, with the same tesseract "
-             f"command: {rate['jobs 2, tesseract command'] / rate['ocrmypdf --jobs 2']:.2f}x"
-             if "ocrmypdf --jobs 2" in rate else ""))
-
+        print(f"{name:34} {seconds:8.1f} {rate[name]:10.1f}")
+    ratios = [("2 workers / 1", "jobs 2", "jobs 1"), ("cluster (running) / jobs 2", "cluster 2 (running)", "jobs 2"),
+              ("cluster (started) / jobs 2", "cluster 2 (started)", "jobs 2"),
+              ("jobs 2 / OCRmyPDF", "jobs 2", "ocrmypdf --jobs 2"),
+              ("jobs 2 without orientation / OCRmyPDF", "jobs 2 without orientation", "ocrmypdf --jobs 2"),
+              ("the tesseract command on 2 / OCRmyPDF", "jobs 2 tesseract command", "ocrmypdf --jobs 2")]
+    print("\n" + "; ".join(f"{label}: {rate[a] / rate[b]:.2f}x" for label, a, b in ratios if a in rate and b in rate))
+    if not args.rss_pages:
+        return 0
     print("\npeak memory reading small pages into one searchable PDF (--format pdf --jobs 2):")
     for count in (1, args.rss_pages):
         path = work / f"small{count}.pdf"
