@@ -168,15 +168,15 @@ class _Plain:
             raise SettingsError(f"unknown setting {unknown[0]!r}.")
         return cls(**data)
 
-    def changes(self) -> dict[str, Any]:
-        """The fields that differ from the defaults (what a URL or a short summary needs)."""
-        default = type(self)().to_dict()
+    def changes(self: _T, base: _T | None = None) -> dict[str, Any]:
+        """The fields that differ from ``base`` (by default the defaults): what a URL or a summary needs."""
+        default = (base if base is not None else type(self)()).to_dict()
         return {k: v for k, v in self.to_dict().items() if v != default[k]}
 
-    def to_strings(self) -> dict[str, str]:
-        """Non-default fields as strings, for URL query parameters."""
+    def to_strings(self: _T, base: _T | None = None) -> dict[str, str]:
+        """The fields that differ from ``base`` (by default the defaults) as strings, for URL parameters."""
         out = {}
-        for key, value in self.changes().items():
+        for key, value in self.changes(base).items():
             if isinstance(value, bool):
                 value = "1" if value else "0"
             elif isinstance(value, list):
@@ -298,11 +298,12 @@ class Settings(_Plain):
             if x < 0 or y < 0 or w <= 0 or h <= 0:
                 raise SettingsError("crop needs x and y of 0 or more and a width and height above 0.")
 
-    def describe(self) -> str:
-        """A short summary in the specs' plain words, e.g. ``"×2, black & white: level found for the page,
-        straighten a slanted page"``; ``"plain"`` for the defaults."""
+    def describe(self, base: Settings | None = None) -> str:
+        """A short summary in the specs' plain words of what differs from ``base`` (by default the
+        defaults), e.g. ``"×2, black & white: level found for the page, straighten a slanted page"``;
+        ``"plain"`` when nothing does."""
         parts = []
-        for key, value in self.changes().items():
+        for key, value in self.changes(base).items():
             spec = self.spec(key)
             label = spec.label.lower()
             if key == "crop":
@@ -362,11 +363,11 @@ class Options(_Plain):
         60.0, "Time limit per page", group="reading", low=0.1, high=3600.0, step=1.0, unit="seconds",
         widget="number", help="A page that takes longer is stopped and reported; the others go on.")
 
-    def describe(self) -> str:
-        """The options that differ from the defaults in plain words ("PP-OCR, deu, one column, only
-        0123456789"); empty for the defaults."""
+    def describe(self, base: Options | None = None) -> str:
+        """The options that differ from ``base`` (by default the defaults) in plain words ("PP-OCR, deu,
+        one column, only 0123456789"); empty when none does."""
         parts = []
-        for key, value in self.changes().items():
+        for key, value in self.changes(base).items():
             spec = self.spec(key)
             if key == "lang":
                 parts.append(str(value))

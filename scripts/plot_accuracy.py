@@ -14,8 +14,10 @@ import pandas as pd
 from PIL import Image, ImageDraw, ImageFont
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
-COLOURS = {"plain": (150, 150, 150), "defaults": (90, 140, 200), "auto": (220, 110, 40)}
-LABELS = {"plain": "plain tesseract", "defaults": "our defaults", "auto": "auto-tune"}
+COLOURS = {"plain": (150, 150, 150), "defaults": (90, 140, 200), "auto": (220, 110, 40), "ppocr": (120, 60, 170),
+           "tuned": (30, 150, 80)}
+LABELS = {"plain": "plain tesseract", "defaults": "our defaults (Tesseract)", "auto": "auto-tune, Tesseract",
+          "ppocr": "PP-OCR", "tuned": "auto-tune, both engines"}
 
 
 def font(size: int) -> ImageFont.FreeTypeFont:
@@ -65,11 +67,13 @@ def draw(table: pd.DataFrame, title: str, means: dict[str, float] | None = None)
         label = label.rotate(60, expand=True)
         cx = x0 + bar * len(methods) / 2
         image.paste(label, (int(cx - label.width + 6), int(top + plot_h + 4)), label)
-    x = left
+    x, y = left, 48
     for m in methods:
         text = LABELS[m] + (f" (mean {means[m]:.3f})" if means and m in means else "")
-        d.rectangle([x, 48, x + 14, 62], fill=COLOURS[m])
-        d.text((x + 19, 55), text, fill="black", font=normal, anchor="lm")
+        if x > left and x + 19 + d.textlength(text, font=normal) > width - right:  # the legend goes on a new row
+            x, y = left, y + 20
+        d.rectangle([x, y, x + 14, y + 14], fill=COLOURS[m])
+        d.text((x + 19, y + 7), text, fill="black", font=normal, anchor="lm")
         x += d.textlength(text, font=normal) + 40
     return image
 

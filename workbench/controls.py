@@ -21,7 +21,7 @@ import ocr
 from ocr import overlay
 from ocr.settings import GROUPS, Spec
 
-from . import keys, url
+from . import defaults, keys, url
 
 CROP_STEP = 0.5  # percent
 
@@ -71,8 +71,8 @@ def _control(field: str, spec: Spec, default: Any, option: bool) -> Control:
 
 
 CONTROLS: tuple[Control, ...] = tuple(
-    [_control(f, spec, getattr(ocr.Settings(), f), False) for f, spec in ocr.Settings.specs()]
-    + [_control(f, spec, getattr(ocr.Options(), f), True) for f, spec in ocr.Options.specs()])
+    [_control(f, spec, getattr(defaults.SETTINGS, f), False) for f, spec in ocr.Settings.specs()]
+    + [_control(f, spec, getattr(defaults.OPTIONS, f), True) for f, spec in ocr.Options.specs()])
 BY_FIELD = {c.field: c for c in CONTROLS}
 
 
@@ -283,11 +283,10 @@ def render_group(controls: list[Control], disabled: bool = False) -> None:
 def changed(members: list[Control]) -> list[str]:
     """The controls among ``members`` whose setting is not the default, as "label: value" in plain words."""
     s, o = url.settings(), url.options()
-    defaults = (ocr.Settings(), ocr.Options())
     out = []
     for c in members:
         value = getattr(o if c.option else s, c.field)
-        if value == getattr(defaults[1] if c.option else defaults[0], c.field):
+        if value == getattr(defaults.OPTIONS if c.option else defaults.SETTINGS, c.field):
             continue
         if c.kind == "crop":
             shown_value = f"{value[2]}×{value[3]} pixels from ({value[0]}, {value[1]})"

@@ -12,7 +12,7 @@ import streamlit as st
 
 import ocr
 
-from . import keys, workspace
+from . import defaults, keys, workspace
 from .store import Store
 from .url import options, settings
 
@@ -40,7 +40,7 @@ class Run:
         e.g. "x1.5, otsu · deu · one column"; "your edits" for a kept edited text."""
         if self.kind == "edited":
             return "your edits"
-        return " · ".join(filter(None, [self.settings.describe(), self.options.describe()]))
+        return defaults.describe(self.settings, self.options)
 
     def label(self) -> str:
         """One line naming the run, e.g. "Run 2 · 10:41:07 · scan.png · x1.5, otsu · deu"."""

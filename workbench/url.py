@@ -14,7 +14,7 @@ import streamlit as st
 
 import ocr
 
-from . import keys
+from . import defaults, keys
 from .workspace import PARAM
 
 
@@ -32,8 +32,8 @@ def start() -> None:
         if problems:
             ss[keys.NOTICE].append(("Some settings in the link could not be used; the defaults stand in for them.",
                                     "\n".join(problems)))
-    ss.setdefault(keys.SETTINGS, ocr.Settings())
-    ss.setdefault(keys.OPTIONS, ocr.Options())
+    ss.setdefault(keys.SETTINGS, defaults.SETTINGS)
+    ss.setdefault(keys.OPTIONS, defaults.OPTIONS)
 
 
 def from_params(params: dict[str, str]) -> tuple[ocr.Settings, ocr.Options, list[str]]:
@@ -52,7 +52,8 @@ def from_params(params: dict[str, str]) -> tuple[ocr.Settings, ocr.Options, list
             problems += [not_installed(lang) for lang in missing]
             continue
         kept[key] = value
-    return ocr.Settings.from_strings(kept), ocr.Options.from_strings(kept), problems
+    reading = {k: v for k, v in kept.items() if k in dict(ocr.Options.specs())}
+    return ocr.Settings.from_strings(kept), defaults.OPTIONS.replace(**reading), problems
 
 
 def missing_languages(lang: str) -> list[str]:
@@ -91,7 +92,7 @@ def change(new_settings: ocr.Settings, new_options: ocr.Options | None = None, *
 def write() -> None:
     """Keep the address bar's query string equal to the settings (only the fields that differ from the
     defaults), so that a link reproduces them."""
-    want = {**settings().to_strings(), **options().to_strings()}
+    want = {**settings().to_strings(defaults.SETTINGS), **options().to_strings(defaults.OPTIONS)}
     if keys.WS in st.session_state:
         want[PARAM] = st.session_state[keys.WS]
     if st.query_params.to_dict() != want:

@@ -17,9 +17,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-import ocr
-
-from . import keys
+from . import defaults, keys
 from .store import Store, data_folder, expire_days, new_id, valid_id
 
 PARAM = "ws"  # the query parameter that carries the id
@@ -95,9 +93,9 @@ def save_state() -> None:
     ss = st.session_state
     saved: dict[str, Any] = ss.setdefault(keys.SAVED, {})
     now = {"settings": ss.get(keys.SETTINGS), "options": ss.get(keys.OPTIONS), "current": ss.get(keys.CURRENT)}
-    defaults = {"settings": ocr.Settings(), "options": ocr.Options(), "current": None}
+    starting = {"settings": defaults.SETTINGS, "options": defaults.OPTIONS, "current": None}
     for name, value in now.items():
-        if value is None or value == saved.get(name, defaults[name]):
+        if value is None or value == saved.get(name, starting[name]):
             continue
         store().put_state(ws(), name, value)
         saved[name] = value
@@ -122,5 +120,5 @@ def clear() -> None:
     ss = st.session_state
     for key, make in keys.FRESH.items():
         ss[key] = make()
-    ss[keys.SETTINGS], ss[keys.OPTIONS], ss[keys.CURRENT] = ocr.Settings(), ocr.Options(), None
+    ss[keys.SETTINGS], ss[keys.OPTIONS], ss[keys.CURRENT] = defaults.SETTINGS, defaults.OPTIONS, None
     ss[keys.WS], ss[keys.SAVED], ss[keys.PUSH] = new_id(), {}, True

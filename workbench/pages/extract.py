@@ -16,7 +16,7 @@ from ocr.batch import configured_scheduler, describe_error
 from ocr.exports import MIME, safe_name
 from ocr.judge import score
 from ocr.metrics import cer, wer
-from workbench import history, keys, layout, nav, preview, url, workspace
+from workbench import defaults, history, keys, layout, nav, preview, url, workspace
 from workbench.engine import engine
 from workbench.files import PageRef, file_bytes, page_keys, page_label, page_problem, page_ref
 from workbench.store import Store
@@ -213,7 +213,7 @@ def downloads(key: str, result: ocr.Result) -> None:
 
 def describe(r: ocr.Result) -> str:
     """The settings and options a result was read with, in plain words."""
-    return " · ".join(filter(None, [(r.settings or ocr.Settings()).describe(), r.options.describe()]))
+    return defaults.describe(r.settings or ocr.Settings(), r.options)
 
 
 def zip_keys() -> list[str]:
@@ -394,7 +394,7 @@ with st.container(horizontal=True, vertical_alignment="center"):
                                     key=keys.EXTRACT_ALL):
         todo = every
     options = url.options()
-    described = " · ".join(filter(None, [url.settings().describe(), options.describe()]))
+    described = defaults.describe(url.settings(), options)
     st.caption(f"Settings: {described}")
     nav.link(nav.TUNE, "Change them", ":material/tune:")
 

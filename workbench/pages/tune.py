@@ -21,7 +21,7 @@ import ocr
 from ocr.batch import describe_error
 from ocr.exports import MIME
 from ocr.tuning import STAGE_WORDS
-from workbench import controls, crop, keys, layout, nav, preview, tuning, url, workspace
+from workbench import controls, crop, defaults, keys, layout, nav, preview, tuning, url, workspace
 from workbench.engine import engine
 from workbench.files import PageRef, page_label, page_problem, page_ref
 
@@ -140,7 +140,7 @@ def side_by_side(key: str) -> None:
 
 
 def reset() -> None:
-    url.change(ocr.Settings(), ocr.Options())
+    url.change(defaults.SETTINGS, defaults.OPTIONS)
 
 
 def load_preset(upload: Any) -> str | None:
