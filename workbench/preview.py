@@ -1,5 +1,5 @@
 """The pictures the pages show: a file's thumbnail, the original page with the crop framed, and the
-processed page as Tesseract will get it, all display-sized.
+processed page as the engine will get it, all display-sized.
 
 Each is cached with ``st.cache_data`` (every caller gets its own copy) on the file's SHA-256, the page's
 index and the settings as text, never on an array. The caches are shared by every session, so they hold

@@ -40,7 +40,8 @@ PHONE_CSS = f"""<style>
     position: sticky; top: 3.5rem; z-index: 3; background: #ffffff; padding-bottom: 0.25rem;
     box-shadow: 0 6px 6px -6px rgba(0, 0, 0, 0.25); }}
   .st-key-{keys.TUNE_PICTURE} {{ height: 30vh; }}  /* a fixed box: a new picture does not move the page */
-  .st-key-{keys.TUNE_PICTURE} img {{ max-height: calc(30vh - 1.5rem); object-fit: contain; }}
+  .st-key-{keys.TUNE_PICTURE} img {{ max-height: calc(30vh - 1.5rem); width: auto !important; max-width: 100%;
+    object-fit: contain; display: block; margin: 0 auto; }}  /* the whole page, scaled down, never cut */
   .st-key-{keys.TUNE_CONTROLS} {{ height: auto !important; max-height: none !important; overflow: visible !important; }}
   div:has(> .st-key-{keys.TUNE_CONTROLS}) {{ height: auto !important; flex: 0 0 auto !important; }}
 }}
@@ -128,7 +129,7 @@ def side_by_side(key: str) -> None:
     controls.pull(size)
     s = url.settings()
     with picture:
-        processed_tab, original_tab = st.tabs(["Processed: what Tesseract will read", "Original: drag to crop"])
+        processed_tab, original_tab = st.tabs(["Processed: what the engine reads", "Original: drag to crop"])
         with processed_tab:
             draw_processed(ref, s)
         with original_tab:
