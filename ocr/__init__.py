@@ -23,7 +23,8 @@ _EXPORTS = {
     "recognize": "recognition",
     "Result": "result",
     "export": "exports", "export_zip": "exports", "FORMATS": "exports",
-    "Engine": "engines", "default_engine": "engines", "languages": "engines", "language_package": "engines",
+    "Engine": "engines", "ENGINES": "engines", "default_engine": "engines", "languages": "engines",
+    "language_package": "engines",
     "read_files": "batch", "read_page": "batch", "Outcome": "batch", "read_chosen": "batch", "Source": "batch",
     "stream_pages": "batch", "SearchablePdf": "pdf",
     "autotune": "tuning", "Tuning": "tuning",
@@ -46,7 +47,7 @@ def __getattr__(name: str) -> Any:
 if TYPE_CHECKING:  # for editors and type checkers: the same names, imported for real
     from .batch import Outcome, Source, read_chosen, read_files, read_page, stream_pages
     from .decode import Page, load
-    from .engines import Engine, default_engine, language_package, languages
+    from .engines import ENGINES, Engine, default_engine, language_package, languages
     from .errors import (
         EngineCrashError,
         EngineError,

@@ -119,7 +119,8 @@ def main() -> int:
     p.add_argument("--pages", type=int, default=40)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--rss-pages", type=int, default=300, help="pages of the memory run (0: no memory run)")
-    p.add_argument("--only", help="comma-separated methods to time (default: all)")
+    p.add_argument("--rss-a4", action="store_true", help="the memory run reads full A4 pages of 30 lines")
+    p.add_argument("--only", help="comma-separated methods to time (default: all; 'none': the memory run only)")
     args = p.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-scale-"))
     try:
@@ -164,7 +165,7 @@ def measure(args: argparse.Namespace, work: Path) -> int:
             run(methods["cluster 2 (running)"])  # the workers load their engines
         times: dict[str, list[float]] = {name: [] for name in methods}
         names = list(methods)
-        for r in range(args.rounds):
+        for r in range(args.rounds if names else 0):
             for name in names[r % len(names):] + names[:r % len(names)]:  # each round starts elsewhere
                 times[name].append(run(methods[name]))
     finally:
@@ -189,10 +190,14 @@ def measure(args: argparse.Namespace, work: Path) -> int:
     print("\n" + "; ".join(f"{label}: {rate[a] / rate[b]:.2f}x" for label, a, b in ratios if a in rate and b in rate))
     if not args.rss_pages:
         return 0
-    print("\npeak memory reading small pages into one searchable PDF (--format pdf --jobs 2):")
+    size = "A4" if args.rss_a4 else "small"
+    print(f"\npeak memory reading {size} pages into one searchable PDF (--format pdf --jobs 2):")
     for count in (1, args.rss_pages):
         path = work / f"small{count}.pdf"
-        draw_document(path, count, size=(500, 90), lines=1, font_size=26)
+        if args.rss_a4:
+            draw_document(path, count)
+        else:
+            draw_document(path, count, size=(500, 90), lines=1, font_size=26)
         own, child = peak([str(path), "--format", "pdf", "-o", str(work / f"rss{count}"), "--jobs", "2"])
         print(f"{count:4} pages: the command {own / 2**20:6.0f} MiB, "
               f"its largest engine worker {child / 2**20:5.0f} MiB")

@@ -1,9 +1,9 @@
-"""The Tesseract engine's lifetime in the app: one engine for every session, started with the server.
+"""The engines' lifetime in the app: one pool of engine workers for every session, started with the server.
 
-The engine is a pool of worker processes, each with Tesseract loaded; it is a shared resource (it holds
-no session's data), so ``st.cache_resource`` keeps it for the life of the server. Its workers start and
-load English in the background as soon as the first session opens, so the first page is read as quickly
-as the later ones.
+The pool's worker processes hold Tesseract and PP-OCR loaded; it is a shared resource (it holds no
+session's data), so ``st.cache_resource`` keeps it for the life of the server. Its workers start and load
+English and the engines a new session reads with (:data:`workbench.defaults.OPTIONS`) in the background as
+soon as the first session opens, so the first page is read as quickly as the later ones.
 """
 
 from __future__ import annotations
@@ -13,11 +13,13 @@ import threading
 import streamlit as st
 
 import ocr
+from workbench import defaults
 
 
 @st.cache_resource(show_spinner=False)
 def engine() -> ocr.Engine:
     """The app's engine, its workers warming up in the background on first use."""
     shared = ocr.default_engine()
-    threading.Thread(target=shared.warm, daemon=True, name="ocr-warm").start()
+    engines = ocr.ENGINES if defaults.OPTIONS.engine == "auto" else (defaults.OPTIONS.engine,)
+    threading.Thread(target=shared.warm, kwargs={"engines": engines}, daemon=True, name="ocr-warm").start()
     return shared

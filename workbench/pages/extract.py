@@ -300,9 +300,6 @@ def truth_panel(key: str, result: ocr.Result) -> None:
             st.caption("Of the text as read (before your edits), after normalising spaces, quotes and dashes.")
 
 
-ENGINES = ("tesseract", "ppocr")
-
-
 def compare_read(key: str) -> None:
     """Read the page with each engine (the settings shown now); each reading, or the sentence why it
     failed, is kept for the comparison."""
@@ -310,7 +307,7 @@ def compare_read(key: str) -> None:
     assert ref is not None
     found: dict[str, ocr.Result | str] = {}
     with st.spinner("Reading the page with Tesseract and with PP-OCR…"):
-        for name in ENGINES:
+        for name in ocr.ENGINES:
             try:
                 found[name] = history.light(ocr.read_page(ref.page, url.settings(),
                                                           url.options().replace(engine=name), engine=engine()))
@@ -337,9 +334,9 @@ def compare_engines(key: str) -> None:
         if not found:
             return
         texts = {name: r.text if isinstance(r, ocr.Result) else "" for name, r in found.items()}
-        marked = dict(zip(ENGINES, history.side_by_side(texts[ENGINES[0]], texts[ENGINES[1]])))
+        marked = dict(zip(ocr.ENGINES, history.side_by_side(texts[ocr.ENGINES[0]], texts[ocr.ENGINES[1]])))
         spec = ocr.Options.spec("engine")
-        for column, name in zip(st.columns(2), ENGINES):
+        for column, name in zip(st.columns(2), ocr.ENGINES):
             reading = found[name]
             with column:
                 if not isinstance(reading, ocr.Result):
