@@ -211,9 +211,9 @@ def open_source(source: Source, reading: Reading, text_layer: str) -> tuple[list
     pages = load(what, source.name, pdf_dpi=reading.pdf_dpi, limits=reading.limits)
     chosen = range(len(pages)) if source.pages is None else source.pages
     with_text: list[bool] = []
-    data = b""
+    data: bytes | str = b""
     if pages and pages[0].kind == "PDF" and text_layer != "redo":
-        data = source.data if source.data is not None else Path(source.path or "").read_bytes()
+        data = source.data if source.data is not None else source.path or ""
         with_text = text_pages(data)
     jobs, kept = [], []
     for index in chosen:

@@ -51,6 +51,7 @@ MIN_PDF_DPI = 50  # below this a PDF page is too coarse to read, so it is refuse
 MAX_PAGES = Limits().max_pages
 IMAGE_FORMATS = ("PNG", "JPEG", "TIFF", "BMP", "WEBP", "GIF", "PPM")
 READABLE = "PNG, JPEG, TIFF, BMP, WebP, GIF or PDF"
+HEAD = 1024  # bytes of a file read to know its format (a PDF's header may follow junk within them)
 _PDFIUM_LOCK = threading.Lock()  # PDFium is not thread-safe
 
 # Pillow's own decompression-bomb guard stays on as a second line behind our header check.
@@ -171,8 +172,9 @@ def load(
     """Read a file's headers (a path, or its bytes with a ``name``) into pages, decoding no pixels.
 
     ``limits`` bounds what the file may hold (default :class:`~ocr.limits.Limits`); ``max_pixels``, when
-    given, is its pixels per page. The one page of a path reads the file again when decoded, so it holds
-    no copy of the file; pages of longer files share the bytes read now. Raises an
+    given, is its pixels per page. A PDF on disk is read by PDFium from its path, a page at a time, and
+    the one page of an image file is read again when decoded, so their pages hold no copy of the file;
+    the frames of a longer image file share the bytes read now. Raises an
     :class:`~ocr.errors.InputError` subclass with one plain sentence when the file is empty, not an image
     or PDF, damaged, protected, or over a limit.
     """
@@ -186,22 +188,25 @@ def load(
     else:
         path = Path(source)
         name = name or path.name
+        head, stamp = _read_path(path, HEAD)
+        if len(head) and sniff(head) == "PDF":  # PDFium reads the file itself, a page at a time
+            return _pdf_pages(partial(_pdf_path, path, stamp), name, pdf_dpi, limits)
         data, stamp = _read_path(path)
         read = partial(_read_again, path, stamp)
     if not data:
         raise EmptyFileError("the file is empty (0 bytes).")
     kind = sniff(data)
     if kind == "PDF":
-        return _pdf_pages(data, read, name, pdf_dpi, limits)
+        return _pdf_pages(partial(_same, data), name, pdf_dpi, limits)
     try:
         return _image_pages(data, read, name, kind, limits)
     except NotAnImageError:
-        if b"%PDF-" not in data[:1024]:
+        if b"%PDF-" not in data[:HEAD]:
             raise
     # Not an image, but "%PDF-" within the first kilobyte: Acrobat and PDFium accept a PDF whose header
     # follows a few bytes of junk (PDF 1.7 reference, implementation note 13). Only PDFium decides.
     try:
-        return _pdf_pages(data, read, name, pdf_dpi, limits)
+        return _pdf_pages(partial(_same, data), name, pdf_dpi, limits)
     except DamagedFileError:
         raise NotAnImageError(f"not an image or PDF that this tool reads ({READABLE}).") from None
 
@@ -218,12 +223,13 @@ def _same(data: bytes) -> bytes:
     return data
 
 
-def _read_path(path: Path) -> tuple[bytes, tuple[int, int]]:
-    """A file's bytes and its (size, modification time), or one sentence why it cannot be read."""
+def _read_path(path: Path, size: int = -1) -> tuple[bytes, tuple[int, int]]:
+    """A file's bytes (its first ``size``, or all) and its (size, modification time), or one sentence
+    why it cannot be read."""
     try:
         with path.open("rb") as f:
             st = os.fstat(f.fileno())
-            return f.read(), (st.st_size, st.st_mtime_ns)
+            return f.read(size), (st.st_size, st.st_mtime_ns)
     except FileNotFoundError:
         raise NotAnImageError("no such file.") from None
     except IsADirectoryError:
@@ -235,9 +241,24 @@ def _read_path(path: Path) -> tuple[bytes, tuple[int, int]]:
 def _read_again(path: Path, stamp: tuple[int, int]) -> bytes:
     """A path's bytes read again for a page, refused if the file changed since its headers were read."""
     data, now = _read_path(path)
+    _unchanged(now, stamp)
+    return data
+
+
+def _unchanged(now: tuple[int, int], stamp: tuple[int, int]) -> None:
     if now != stamp:
         raise DamagedFileError("the file changed on disk after it was opened; open it again.")
-    return data
+
+
+def _pdf_path(path: Path, stamp: tuple[int, int]) -> str:
+    """A PDF on disk as PDFium opens it: by its path (PDFium reads only what a page needs, so a batch
+    holds none of the file's bytes), refused if the file changed since its pages were counted."""
+    try:
+        st = path.stat()
+    except OSError as e:
+        raise DamagedFileError(f"the file cannot be read again ({e.strerror or e}).") from None
+    _unchanged((st.st_size, st.st_mtime_ns), stamp)
+    return os.fspath(path)
 
 
 def _keep(read: Callable[[], bytes], data: bytes, count: int) -> Callable[[], bytes]:
@@ -591,15 +612,16 @@ def _stretch(arr: np.ndarray, mode: str) -> np.ndarray:
 # -- PDF --------------------------------------------------------------------------------------------
 
 #: PDFium's FPDF_GetLastError codes that say more than "damaged".
-_PDFIUM_PASSWORD, _PDFIUM_SECURITY = 4, 5
+_PDFIUM_FILE, _PDFIUM_PASSWORD, _PDFIUM_SECURITY = 2, 4, 5  # FPDF_ERR_FILE, _PASSWORD, _SECURITY
 
 
-def _pdf_pages(data: bytes, read: Callable[[], bytes], name: str, dpi: int, limits: Limits) -> list[Page]:
-    """The pages of a PDF, from its page sizes only, each drawn at ``dpi`` or lower to stay in the limits."""
+def _pdf_pages(source: Callable[[], bytes | str], name: str, dpi: int, limits: Limits) -> list[Page]:
+    """The pages of a PDF (``source()``: its bytes, or its path as a ``str``), from its page sizes only,
+    each drawn at ``dpi`` or lower to stay in the limits."""
     import pypdfium2 as pdfium
 
     with _PDFIUM_LOCK, _quiet():
-        doc = _open_pdf(pdfium, data)
+        doc = _open_pdf(pdfium, source())
         try:
             check_count(len(doc), "pages", limits)
             sizes_pt = [doc.get_page_size(i) for i in range(len(doc))]
@@ -608,7 +630,6 @@ def _pdf_pages(data: bytes, read: Callable[[], bytes], name: str, dpi: int, limi
         finally:
             doc.close()
     count = len(sizes_pt)
-    read = _keep(read, data, count)
     pages, sizes = [], []
     for index, (w_pt, h_pt) in enumerate(sizes_pt):
         page_dpi = _pdf_dpi(w_pt, h_pt, float(dpi), index, limits)
@@ -618,27 +639,32 @@ def _pdf_pages(data: bytes, read: Callable[[], bytes], name: str, dpi: int, limi
         sizes.append(size)
         pages.append(Page(
             name=_page_name(name, index, count), index=index, count=count, dpi=page_dpi, source=name, kind="PDF",
-            notes=notes, _render=_pdf_renderer(read, index, page_dpi), _size=size,
+            notes=notes, _render=_pdf_renderer(source, index, page_dpi), _size=size,
         ))
     check_total(sizes, "pages", limits, at=f"at {dpi} dpi" if all(p.dpi == dpi for p in pages) else "")
     return pages
 
 
-def _open_pdf(pdfium: Any, data: bytes) -> Any:
-    """Open a PDF (the caller holds ``_PDFIUM_LOCK``), or one sentence why not.
+def _open_pdf(pdfium: Any, source: bytes | str) -> Any:
+    """Open a PDF from its bytes or its path (the caller holds ``_PDFIUM_LOCK``), or one sentence why not.
 
     PDFium's last-error code is one per process and is not reset by a success, and pypdfium2 reports it
     for a document with no pages too (whose loading did not fail). So the document is loaded through
     the raw API: a NULL handle means this call failed and set the code; a handle with no pages is said so.
     """
     raw = pdfium.raw
-    handle = raw.FPDF_LoadMemDocument64(data, len(data), None)
+    if isinstance(source, str):
+        handle = raw.FPDF_LoadDocument(os.fsencode(source), None)
+    else:
+        handle = raw.FPDF_LoadMemDocument64(source, len(source), None)
     if not handle:
         code = raw.FPDF_GetLastError()
         if code == _PDFIUM_PASSWORD:
             raise PasswordError("the PDF is password-protected.")
         if code == _PDFIUM_SECURITY:
             raise PasswordError("the PDF is encrypted in a way this tool cannot open.")
+        if code == _PDFIUM_FILE:
+            raise DamagedFileError("the PDF cannot be read from its file.")
         raise DamagedFileError("the PDF is damaged and cannot be opened.")
     doc = pdfium.PdfDocument(handle)
     if len(doc) < 1:
@@ -672,16 +698,16 @@ def _pdf_dpi(w_pt: float, h_pt: float, dpi: float, index: int, limits: Limits) -
         "a side.", limit="max_pixels_per_page")
 
 
-def _pdf_renderer(read: Callable[[], bytes], index: int, dpi: float) -> Callable[[], np.ndarray]:
+def _pdf_renderer(source: Callable[[], bytes | str], index: int, dpi: float) -> Callable[[], np.ndarray]:
     """A function that draws page ``index`` of the PDF at ``dpi`` when called, opening the file anew
     (a document kept open would keep every page it ever drew in PDFium's caches)."""
 
     def render() -> np.ndarray:
         import pypdfium2 as pdfium
 
-        data = read()
+        where = source()
         with _PDFIUM_LOCK, _quiet():
-            doc = _open_pdf(pdfium, data)
+            doc = _open_pdf(pdfium, where)
             try:
                 page = doc[index]
                 bitmap = page.render(scale=dpi / 72, rev_byteorder=True)

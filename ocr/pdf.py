@@ -581,8 +581,9 @@ def _to_unicode() -> bytes:
 # -- existing text -------------------------------------------------------------------------------------
 
 
-def text_pages(data: bytes) -> list[bool]:
-    """For each page of a PDF, whether it already has text (PDFium finds characters on it)."""
+def text_pages(data: bytes | str) -> list[bool]:
+    """For each page of a PDF (its bytes or its path), whether it already has text (PDFium finds
+    characters on it)."""
     import pypdfium2 as pdfium
 
     from .decode import _PDFIUM_LOCK
@@ -605,8 +606,8 @@ def text_pages(data: bytes) -> list[bool]:
     return found
 
 
-def page_text(data: bytes, index: int) -> str:
-    """The text PDFium finds on one page of a PDF."""
+def page_text(data: bytes | str, index: int) -> str:
+    """The text PDFium finds on one page of a PDF (its bytes or its path)."""
     import pypdfium2 as pdfium
 
     from .decode import _PDFIUM_LOCK

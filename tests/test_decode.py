@@ -389,3 +389,26 @@ def test_limits_are_one_sentence_each_and_refuse_nonsense():
     assert "5,000 megapixels" in " ".join(sentences) and "500" in " ".join(sentences)
     with pytest.raises(SettingsError):
         Limits(max_pages=0)
+
+
+def test_a_pdf_on_disk_is_read_by_its_path_and_its_pages_hold_no_copy_of_it(page, tmp_path):
+    import tracemalloc
+
+    noise = np.random.default_rng(3).integers(0, 256, (900, 900, 3), dtype=np.uint8)
+    pictures = [Image.fromarray(noise)] * 5 + [page.convert("RGB")]
+    path = tmp_path / "scan.pdf"
+    pictures[0].save(path, save_all=True, append_images=pictures[1:], resolution=150, quality=95)
+    size = path.stat().st_size
+    assert size > 1_000_000
+    tracemalloc.start()
+    try:
+        pages = ocr.load(path)
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert len(pages) == 6 and held < size / 10
+    assert pages[5].image.shape[:2] == (400, 1200)  # 600x200 at 150 dpi, drawn at 300
+    assert 0.0 < pages[5].image.mean() < 255.0
+    path.write_bytes(path.read_bytes() + b"\n% changed\n")
+    with pytest.raises(DamagedFileError, match="changed"):
+        _ = pages[4].image
