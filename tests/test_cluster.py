@@ -112,6 +112,10 @@ def test_ctrl_c_stops_the_batch_and_leaves_no_worker_running(tmp_path):
     for i, text in enumerate(TEXTS * 3):
         (tmp_path / f"page{i:02d}.png").write_bytes(sheet(text, size=(1400, 500)))
     files = sorted(str(p) for p in tmp_path.glob("page*.png"))
+    # the last file is a pipe nobody writes to: the batch cannot end before it is interrupted, however
+    # fast the pages before it are read
+    os.mkfifo(tmp_path / "waiting.png")
+    files.append(str(tmp_path / "waiting.png"))
     out = tmp_path / "out"
     proc = subprocess.Popen([sys.executable, "-m", "ocr", *files, "--cluster", "local:2", "-o", str(out)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
