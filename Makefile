@@ -2,7 +2,7 @@
 #   make run    Tesseract (English, German, French, Spanish + orientation data), a virtualenv, the packages;
 #               then the app. LANGS="chi_sim ita" adds languages (Tesseract's codes).
 #   make test   the same, plus test packages (Debian's chromium, podman for the image test); then ruff,
-#               mypy (strict, on ocr/) and the tests
+#               mypy (strict, on ocr/ and the app) and the tests
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python

@@ -44,25 +44,64 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'ocr' has no attribute {name!r}")
 
 
-if TYPE_CHECKING:  # for editors and type checkers: the same names, imported for real
-    from .batch import Outcome, Source, read_chosen, read_files, read_page, stream_pages
-    from .decode import Page, load
-    from .engines import ENGINES, Engine, default_engine, language_package, languages
-    from .errors import (
-        EngineCrashError,
-        EngineError,
-        EngineTimeoutError,
-        InputError,
-        MissingDependencyError,
-        OcrError,
-        SettingsError,
-        TesseractError,
+if TYPE_CHECKING:  # for editors and type checkers: the same names, imported for real (``X as X``: re-exported)
+    from .batch import (
+        Outcome as Outcome,
+        Source as Source,
+        read_chosen as read_chosen,
+        read_files as read_files,
+        read_page as read_page,
+        stream_pages as stream_pages,
     )
-    from .exports import FORMATS, export, export_zip
-    from .limits import Limits
-    from .pdf import SearchablePdf
-    from .preprocessing import Processed, preprocess
-    from .recognition import recognize
-    from .result import Result
-    from .settings import Options, Settings, parse_preset, preset_json
-    from .tuning import Tuning, autotune
+    from .decode import (
+        Page as Page,
+        load as load,
+    )
+    from .engines import (
+        ENGINES as ENGINES,
+        Engine as Engine,
+        default_engine as default_engine,
+        language_package as language_package,
+        languages as languages,
+    )
+    from .errors import (
+        EngineCrashError as EngineCrashError,
+        EngineError as EngineError,
+        EngineTimeoutError as EngineTimeoutError,
+        InputError as InputError,
+        MissingDependencyError as MissingDependencyError,
+        OcrError as OcrError,
+        SettingsError as SettingsError,
+        TesseractError as TesseractError,
+    )
+    from .exports import (
+        FORMATS as FORMATS,
+        export as export,
+        export_zip as export_zip,
+    )
+    from .limits import (
+        Limits as Limits,
+    )
+    from .pdf import (
+        SearchablePdf as SearchablePdf,
+    )
+    from .preprocessing import (
+        Processed as Processed,
+        preprocess as preprocess,
+    )
+    from .recognition import (
+        recognize as recognize,
+    )
+    from .result import (
+        Result as Result,
+    )
+    from .settings import (
+        Options as Options,
+        Settings as Settings,
+        parse_preset as parse_preset,
+        preset_json as preset_json,
+    )
+    from .tuning import (
+        Tuning as Tuning,
+        autotune as autotune,
+    )

@@ -52,8 +52,7 @@ import pandas as pd
 from .decode import Page
 from .engines import ENGINES, Engine, default_engine, ppocr_reads
 from .errors import OcrError
-from .judge import Judgement, load_words
-from .judge import score as judge_score
+from .judge import Judgement, load_words, score as judge_score
 from .metrics import cer
 from .preprocessing import (
     DEFAULT_DPI,

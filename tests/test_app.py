@@ -27,8 +27,7 @@ import pytest
 from PIL import Image
 from streamlit import dataframe_util
 from streamlit.runtime.media_file_manager import MediaFileManager
-from streamlit.testing.v1 import AppTest
-from streamlit.testing.v1 import app_test as app_test_module
+from streamlit.testing.v1 import AppTest, app_test as app_test_module
 
 import ocr
 from ocr.exports import MIME

@@ -13,8 +13,7 @@ from functools import cache
 
 import pypdfium2 as pdfium
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from PIL import Image
 
 import ocr

@@ -33,7 +33,7 @@ def chart(jpeg: bytes, size: tuple[int, int]) -> alt.Chart:
     box = alt.selection_interval(name=SELECTION, encodings=["x", "y"], clear="dblclick",
                                  mark=alt.BrushConfig(fill="#2563eb", fillOpacity=0.15, stroke="#2563eb"))
     axis = alt.Axis(labels=False, ticks=False, grid=False, domain=False, title=None)
-    return (
+    chart: alt.Chart = (
         alt.Chart(data)
         .mark_image(aspect=False, align="left", baseline="top")
         .encode(
@@ -47,6 +47,7 @@ def chart(jpeg: bytes, size: tuple[int, int]) -> alt.Chart:
         .properties(width=width, height=height)
         .configure_view(stroke=None)
     )
+    return chart
 
 
 def box_from_selection(selection: Mapping[str, Any] | None, size: tuple[int, int]) -> tuple[int, int, int, int] | None:

@@ -85,7 +85,7 @@ def preview_factor(size: tuple[int, int], dpi: float | None, s: ocr.Settings) ->
     w, h = (s.crop[2], s.crop[3]) if s.crop else size
     w, h = min(w, size[0]), min(h, size[1])
     most = overlay.DISPLAY_PIXELS / max(1.0, _enlarge(s, dpi)) ** 2
-    return min(1.0, (most / max(1, w * h)) ** 0.5)
+    return float(min(1.0, (most / max(1, w * h)) ** 0.5))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

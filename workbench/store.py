@@ -168,7 +168,9 @@ def result_from_json(text: str) -> ocr.Result:
         if column not in words.columns:
             words[column] = pd.Series(dtype=float if column == "conf" else int)
     words = words.astype({"text": str, "conf": float, **{c: int for c in WORD_COLUMNS[2:]}})
-    return dataclasses.replace(found, words=words, size=tuple(found.size), source_size=tuple(found.source_size))
+    size, source = found.size, found.source_size  # JSON gave lists
+    return dataclasses.replace(found, words=words, size=(int(size[0]), int(size[1])),
+                               source_size=(int(source[0]), int(source[1])))
 
 
 # -- the store -------------------------------------------------------------------------------------------

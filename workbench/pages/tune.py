@@ -222,10 +222,11 @@ def trace_chart(trace: pd.DataFrame) -> alt.Chart:
     plot = trace.assign(pick=trace["chosen"].map({True: "chosen", False: "tried"}))
     colour = alt.Color("pick:N", title=None, scale=alt.Scale(domain=["chosen", "tried"], range=[HIGHLIGHT, MUTED]),
                        legend=alt.Legend(orient="top"))
-    return (alt.Chart(plot).mark_bar()
-            .encode(x=alt.X("candidate:O", title="candidate"), y=alt.Y("score:Q", title="score"), color=colour,
-                    tooltip=["candidate", "settings", "score"])
-            .properties(height=200))
+    chart: alt.Chart = (alt.Chart(plot).mark_bar()
+                        .encode(x=alt.X("candidate:O", title="candidate"), y=alt.Y("score:Q", title="score"),
+                                color=colour, tooltip=["candidate", "settings", "score"])
+                        .properties(height=200))
+    return chart
 
 
 def show_trace(trace: pd.DataFrame) -> None:
