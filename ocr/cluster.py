@@ -24,6 +24,7 @@ import logging
 import os
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import CancelledError
 from pathlib import Path
 from typing import Any
 
@@ -132,10 +133,12 @@ class ClusterRunner:
         self.workers = max(1, sum(client.nthreads().values()))
         client.register_plugin(EnginePlugin(backend), name=PLUGIN)
         self._data: dict[int, Any] = {}  # id(source) -> the future of its bytes on the cluster
+        self._reading: Reading | None = None  # the batch's, for a page sent again (see collect)
 
     def file_opened(self, source: Source) -> None:
-        """Send the file's bytes to every worker (unless they read it from its path): a worker that dies
-        then takes no file with it, and its pages are read again elsewhere."""
+        """Send the file's bytes to the workers (unless they read it from its path). A scheduler keeps
+        one copy of them (its memory manager drops the others), so a worker that dies may take them with
+        it: :meth:`collect` then sends them again."""
         data = source.data
         if data is None and source.path is not None and not self.share_paths:
             data = Path(source.path).read_bytes()
@@ -156,6 +159,7 @@ class ClusterRunner:
         self._data.pop(id(source), None)  # the cluster lets the bytes go once no task needs them
 
     def submit(self, job: Job, reading: Reading) -> Any:
+        self._reading = reading
         what = self._data.get(id(job.source), job.source.path)
         if what is None:
             raise SettingsError(f"{job.outcome.name}: a page given as pixels cannot be sent to a cluster; "
@@ -164,7 +168,15 @@ class ClusterRunner:
                                   key=f"ocr-page-{uuid.uuid4().hex}")
 
     def collect(self, job: Job, future: Any) -> Result:
-        result, error = future.result()
+        try:
+            result, error = future.result()
+        except CancelledError:  # the file's bytes went with a dead worker: sent again, the page read again
+            sent = self._data.get(id(job.source))
+            if sent is None or self._reading is None:
+                raise
+            if getattr(sent, "status", "finished") != "finished":
+                self.file_opened(job.source)
+            result, error = self.submit(job, self._reading).result()
         if error is not None:
             raise OcrError(error)
         assert isinstance(result, Result)

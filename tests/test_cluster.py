@@ -3,6 +3,7 @@ worker killed mid-batch costs only a retry, and nothing is left running afterwar
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import signal
@@ -93,6 +94,33 @@ def test_a_worker_killed_mid_batch_costs_a_retry_and_every_page_is_read(runner):
     assert not gone([victim, *processes])
 
 
+def test_a_worker_dying_with_a_files_only_copy_costs_a_resend_not_its_pages():
+    """Dask's memory manager keeps one copy of scattered bytes; the worker holding it dies before the
+    pages are read: the file is sent again and every page still reads."""
+    from ocr.batch import Reading, open_source
+
+    with connect("local:2") as runner:
+        source = Source("pile.pdf", data=pdf_of(TEXTS[:3]))
+        reading = Reading()
+        jobs, _ = open_source(source, reading, "keep")
+        runner.file_opened(source)
+        client = runner.client
+        client.amm.run_once()  # the broadcast copies reduced to one, as the scheduler does every 2 s
+        sent = runner._data[id(source)]
+        deadline = time.monotonic() + 60
+        while len(holders := client.who_has([sent])[sent.key]) != 1 and time.monotonic() < deadline:
+            time.sleep(0.2)  # the memory manager drops replicas in its own time
+        assert len(holders) == 1
+        victim = client.run(os.getpid, workers=list(holders))[holders[0]]
+        os.kill(victim, signal.SIGKILL)
+        while sent.status == "finished" and time.monotonic() < deadline:
+            time.sleep(0.2)  # the scheduler notices the worker is gone, and the bytes with it
+        assert sent.status != "finished"
+        results = [runner.collect(job, runner.submit(job, reading)) for job in jobs]
+    for result, text in zip(results, TEXTS):
+        assert words_of(result.text)[:5] == words_of(text)
+
+
 def test_the_command_line_runs_on_a_cluster_and_writes_in_document_order(tmp_path, capsysbinary):
     pile = tmp_path / "pile.pdf"
     pile.write_bytes(pdf_of(TEXTS[:3]))
@@ -114,8 +142,9 @@ def test_ctrl_c_stops_the_batch_and_leaves_no_worker_running(tmp_path):
     files = sorted(str(p) for p in tmp_path.glob("page*.png"))
     # the last file is a pipe nobody writes to: the batch cannot end before it is interrupted, however
     # fast the pages before it are read
-    os.mkfifo(tmp_path / "waiting.png")
-    files.append(str(tmp_path / "waiting.png"))
+    waiting = tmp_path / "waiting.png"
+    os.mkfifo(waiting)
+    files.append(str(waiting))
     out = tmp_path / "out"
     proc = subprocess.Popen([sys.executable, "-m", "ocr", *files, "--cluster", "local:2", "-o", str(out)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
@@ -128,6 +157,13 @@ def test_ctrl_c_stops_the_batch_and_leaves_no_worker_running(tmp_path):
         family = [p.pid for p in psutil.Process(proc.pid).children(recursive=True)]
         assert len(family) >= 4  # two Dask workers (and their nannies) and their engines
         proc.send_signal(signal.SIGINT)
+        # a file being opened holds the batch until the open returns (the signal may land on another
+        # thread): the pipe lets go, as a slow disk would, and the batch then sees the interrupt
+        deadline = time.monotonic() + 60
+        while proc.poll() is None and time.monotonic() < deadline:
+            with contextlib.suppress(OSError):  # nobody has the pipe open yet
+                os.close(os.open(waiting, os.O_WRONLY | os.O_NONBLOCK))
+            time.sleep(0.2)
         _, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
