@@ -9,9 +9,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
+from types import FrameType
 from typing import TextIO
 
 from .batch import LocalRunner, Outcome, Runner, Tuner, stream_pages
@@ -160,9 +163,16 @@ def main(argv: list[str] | None = None, prog: str = "python -m ocr") -> int:
                 stack.callback(runner.close)
             bar = Bar.for_stderr()
             out = Output(args.format, outdir, bar)
-            outcomes = stream_pages(args.files, settings, options, runner=runner, progress=bar.update,
+            ctrl_c = stack.enter_context(CtrlC())
+
+            def progress(done: int, total: int, outcome: Outcome) -> None:
+                ctrl_c.check()
+                bar.update(done, total, outcome)
+
+            outcomes = stream_pages(args.files, settings, options, runner=runner, progress=progress,
                                     limits=limits_of(args), text_layer=args.text_layer)
             for outcome in outcomes:
+                ctrl_c.check()
                 out.add(outcome)
             out.finish()
             bar.close()
@@ -202,6 +212,34 @@ def _tuner(args: argparse.Namespace, options: Options,
         return found.settings, found.options
 
     return tune, tuned
+
+
+class CtrlC:
+    """Ctrl-C, remembered. Python drops a KeyboardInterrupt that is raised while a finalizer runs (a Dask
+    future's ``__del__``, say: "Exception ignored in ..."), and the batch would go on; so the interrupt
+    is also raised again at the next page. Only in the main thread, and only over Python's own handler."""
+
+    def __init__(self) -> None:
+        self.seen = False
+        self._before: object = None
+
+    def __enter__(self) -> CtrlC:
+        if threading.current_thread() is threading.main_thread() and \
+                signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            self._before = signal.signal(signal.SIGINT, self._interrupted)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._before is not None:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    def _interrupted(self, signum: int, frame: FrameType | None) -> None:
+        self.seen = True
+        raise KeyboardInterrupt
+
+    def check(self) -> None:
+        if self.seen:
+            raise KeyboardInterrupt
 
 
 class Bar:

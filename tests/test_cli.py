@@ -182,3 +182,29 @@ def test_a_page_over_its_time_out_is_one_line_and_the_rest_reads(files, tmp_path
     assert out.returncode == 1
     assert out.stderr.strip() == "error: slow.png: Tesseract gave up after its time-out of 2 s."
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["good.txt"]
+
+
+CTRL_C_IN_A_FINALIZER = """
+import os, signal
+from ocr.cli import CtrlC
+
+class Dropped:
+    def __del__(self):
+        os.kill(os.getpid(), signal.SIGINT)
+        sum(range(1000))  # the handler runs here, inside the finalizer, and Python drops what it raises
+
+with CtrlC() as ctrl_c:
+    Dropped()
+    print("dropped", flush=True)
+    try:
+        ctrl_c.check()
+    except KeyboardInterrupt:
+        print("raised again", flush=True)
+"""
+
+
+def test_a_ctrl_c_dropped_by_a_finalizer_is_raised_again_at_the_next_page():
+    done = subprocess.run([sys.executable, "-c", CTRL_C_IN_A_FINALIZER], capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert "Exception ignored" in done.stderr and "KeyboardInterrupt" in done.stderr
+    assert done.stdout.splitlines() == ["dropped", "raised again"]
