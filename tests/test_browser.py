@@ -94,6 +94,30 @@ def test_a_reload_restores_files_results_edits_truth_and_history(server, browser
     assert outside == []  # the tab icon and everything else come from the app itself
 
 
+def test_the_engine_comparison_stays_open_with_both_readings(server, browser_page):
+    page = browser_page
+    page.goto(server)
+    page.get_by_role("heading", name="Get the text out of a photo or scan").wait_for()
+    page.locator('input[type="file"]').first.set_input_files(str(DEV / "lept_lucasta_frag.jpg"))
+    page.get_by_role("button", name="Extract text from 1 page").click()
+    wait_for_text(page, "Parliament")
+    read = page.get_by_role("button", name="Read with both engines")
+    for _ in range(3):  # open the panel (a rerun may redraw it under the click)
+        if read.is_visible():
+            break
+        page.locator("summary", has_text="Compare the engines on this page").click()
+        try:
+            read.wait_for(state="visible", timeout=10_000)
+        except Exception:
+            continue
+    read.click()
+    # the panel the person opened stays open with the two readings and their buttons (it once closed
+    # as the readings came: its identity changed with them)
+    page.get_by_role("button", name="Keep PP-OCR's reading").wait_for(timeout=120_000)
+    assert page.get_by_role("button", name="Keep Tesseract's reading").is_visible()
+    assert page.get_by_text("Tesseract: score").is_visible() and page.get_by_text("PP-OCR: score").is_visible()
+
+
 SCROLL_CONTROLS = """el => {
     const box = el.closest('.st-key-tune_controls');
     if (!box || box.scrollHeight <= box.clientHeight + 1) {  // a phone: the page scrolls under the picture

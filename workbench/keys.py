@@ -77,6 +77,7 @@ EXTRACT_ONE, EXTRACT_ALL = "extract_one", "extract_all"
 TEXT, BOXES = "w_text", "w_boxes"
 REPLACE_YES, REPLACE_NO = "replace_yes", "replace_no"  # the "replace your edits?" question
 COMPARE_RUN = "compare_engines"
+COMPARE_PANEL = "compare_panel"  # the comparison's expander: one identity, so it stays as the person left it
 
 
 def keep_reading(engine: str) -> str:

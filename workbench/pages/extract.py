@@ -325,7 +325,8 @@ def keep_reading(key: str, result: ocr.Result) -> None:
 def compare_engines(key: str) -> None:
     """The page read by both engines side by side: the differences marked, each reading's judge score,
     and a button to keep either."""
-    with st.expander("Compare the engines on this page", icon=":material/compare:", expanded=key in ss[keys.COMPARE]):
+    with st.expander("Compare the engines on this page", icon=":material/compare:", expanded=key in ss[keys.COMPARE],
+                     key=keys.COMPARE_PANEL):
         st.caption("Reads this page with Tesseract and with PP-OCR (the settings shown now), marks where the texts "
                    "differ, and scores each without the true text (higher looks more like real words).")
         if st.button("Read with both engines", key=keys.COMPARE_RUN, icon=":material/compare_arrows:"):
