@@ -41,6 +41,12 @@ def draw_page(lines=SAMPLE_TEXT, *, size=(1000, 400), font_size=40, font=FONT, i
     return image
 
 
+def ctrl_c_as_at_a_terminal() -> None:
+    """A child process's Ctrl-C as at a terminal (``preexec_fn``): a shell that starts a job in the
+    background (``make test &``, a CI runner) has it ignore SIGINT, and Python then leaves it ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def words_of(text: str) -> list[str]:
     return [w.strip(".,;:!?").lower() for w in text.split() if w.strip(".,;:!?")]
 

@@ -15,7 +15,7 @@ import pytest
 from ocr.cli import main
 from ocr.engines import install
 
-from .conftest import ROOT, SAMPLE_TEXT, draw_page, words_of
+from .conftest import ROOT, SAMPLE_TEXT, ctrl_c_as_at_a_terminal, draw_page, words_of
 
 
 @dataclass
@@ -205,6 +205,6 @@ with CtrlC() as ctrl_c:
 
 def test_a_ctrl_c_dropped_by_a_finalizer_is_raised_again_at_the_next_page():
     done = subprocess.run([sys.executable, "-c", CTRL_C_IN_A_FINALIZER], capture_output=True, text=True, cwd=ROOT,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120, preexec_fn=ctrl_c_as_at_a_terminal)
     assert "Exception ignored" in done.stderr and "KeyboardInterrupt" in done.stderr
     assert done.stdout.splitlines() == ["dropped", "raised again"]

@@ -20,7 +20,7 @@ from ocr.batch import Source, stream_pages
 from ocr.cli import main
 from ocr.cluster import connect, worker_processes
 
-from .conftest import ROOT, draw_page, words_of
+from .conftest import ROOT, ctrl_c_as_at_a_terminal, draw_page, words_of
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -148,7 +148,7 @@ def test_ctrl_c_stops_the_batch_and_leaves_no_worker_running(tmp_path):
     out = tmp_path / "out"
     proc = subprocess.Popen([sys.executable, "-m", "ocr", *files, "--cluster", "local:2", "-o", str(out)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+                            env={**os.environ, "PYTHONPATH": str(ROOT)}, preexec_fn=ctrl_c_as_at_a_terminal)
     try:
         deadline = time.monotonic() + 120
         while not (out.is_dir() and any(out.iterdir())) and time.monotonic() < deadline and proc.poll() is None:
