@@ -6,6 +6,8 @@ timings seen go to test-artifacts/ (git-ignored).
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import time
 import urllib.parse
 import urllib.request
@@ -53,7 +55,17 @@ def type_into(page, locator, text: str) -> None:
     page.keyboard.press("Tab")
 
 
-def test_a_reload_restores_files_results_edits_truth_and_history(server, browser_page):
+def stored(folder, *texts: str) -> bool:
+    """Whether the server's workspace database holds each of ``texts`` in a page's record."""
+    path = folder / "workspaces.sqlite3"
+    if not path.exists():
+        return False
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        values = [str(v) for (v,) in db.execute("SELECT value FROM page")]
+    return all(any(t in v for v in values) for t in texts)
+
+
+def test_a_reload_restores_files_results_edits_truth_and_history(server, browser_page, tmp_path):
     page = browser_page
     outside = outside_requests(page)
     photo = DEV / "lept_lucasta_frag.jpg"
@@ -77,7 +89,10 @@ def test_a_reload_restores_files_results_edits_truth_and_history(server, browser
     type_into(page, truth, "Tell me not, Sweet, I am unkind")
     page.get_by_text("Character error rate (CER)").wait_for()
     assert truth.is_visible()
-    time.sleep(0.5)  # let the last message reach the server before the tab is reloaded
+    deadline = time.monotonic() + 60  # the edit and the true text written before the tab is reloaded
+    while not stored(tmp_path / "workspaces", "My corrected text", "Tell me not") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert stored(tmp_path / "workspaces", "My corrected text", "Tell me not")
     link = page.url
 
     page.reload()  # F5
