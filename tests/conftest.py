@@ -86,6 +86,39 @@ class Served(str):
         return made
 
 
+def wait_for_health(url: str, proc: subprocess.Popen, seconds: float, name: str, logs: list[Path]) -> None:
+    """Until ``url``'s /_stcore/health answers ok; the test fails with the tail of ``logs`` if ``proc``
+    (``name``) exits first or ``seconds`` pass."""
+    deadline = time.monotonic() + seconds
+
+    def tail() -> str:
+        return "".join(p.read_text() for p in logs if p.exists())[-2000:]
+
+    while True:
+        if proc.poll() is not None:
+            pytest.fail(f"{name} exited with {proc.returncode}:\n{tail()}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=3) as answer:
+                if answer.read().strip() == b"ok":
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"{name} did not answer {url}/_stcore/health within {seconds:.0f} s:\n{tail()}")
+        time.sleep(0.3)  # polling a server that is starting, bounded by the deadline
+
+
+def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
+    """Stop a server started with ``start_new_session=True``: ``sig``, then its whole group killed if it
+    has not ended within 20 s."""
+    proc.send_signal(sig)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
 @pytest.fixture
 def server_args() -> list[str]:
     """More flags for `streamlit run` (a test module may give its own)."""
@@ -106,28 +139,10 @@ def server(tmp_path, server_args):
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            if proc.poll() is not None:
-                tail = (tmp_path / "streamlit.log").read_text()[-2000:]
-                pytest.fail(f"streamlit exited with {proc.returncode}: {tail}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                    if answer.read().strip() == b"ok":
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("streamlit did not answer /_stcore/health within 90 s")
-            time.sleep(0.3)
+        wait_for_health(url, proc, 90, "streamlit", [tmp_path / "streamlit.log"])
         yield Served(url, proc.pid)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
+        stop(proc)
         log.close()
 
 

@@ -11,14 +11,11 @@ import itertools
 import json
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
 import threading
-import time
 import tomllib
-import urllib.request
 import zipfile
 
 import numpy as np
@@ -34,7 +31,7 @@ from ocr.exports import MIME
 from ocr.settings import Options, Settings
 from workbench import defaults, files, history, keys, launch, nav, preview
 
-from .conftest import DEV, ROOT, SAMPLE_TEXT, draw_page, words_of
+from .conftest import DEV, ROOT, SAMPLE_TEXT, draw_page, stop, wait_for_health, words_of
 
 APP = str(ROOT / "app.py")
 TIMEOUT = 120  # seconds per script run: OCR runs inside it
@@ -1086,22 +1083,7 @@ def test_ocr_workbench_serves_from_any_folder(tmp_path):
              "--server.address", "127.0.0.1"],
             cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert server.poll() is None, log.read_text()[-2000:]
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as answer:
-                    if answer.read().strip() == b"ok":
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "the server did not answer within 60 s"
-            time.sleep(0.3)
+        wait_for_health(f"http://127.0.0.1:{port}", server, 60, "ocr-workbench", [log])
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(timeout=10)
+        stop(server)
     assert "Traceback" not in log.read_text()

@@ -55,6 +55,27 @@ def type_into(page, locator, text: str) -> None:
     page.keyboard.press("Tab")
 
 
+def extract_a_photo(page, url: str) -> None:
+    """Open the app, upload a dev photo and extract its text, until the text box shows it."""
+    page.goto(url)
+    page.get_by_role("heading", name="Get the text out of a photo or scan").wait_for()
+    page.locator('input[type="file"]').first.set_input_files(str(DEV / "lept_lucasta_frag.jpg"))
+    page.get_by_role("button", name="Extract text from 1 page").click()
+    wait_for_text(page, "Parliament")
+
+
+def open_panel(page, title: str, inside) -> None:
+    """Open the expander called ``title`` until ``inside`` shows (a rerun may redraw it under the click)."""
+    for _ in range(3):
+        if inside.is_visible():
+            return
+        page.locator("summary", has_text=title).click()
+        try:
+            inside.wait_for(state="visible", timeout=10_000)
+        except Exception:
+            continue
+
+
 def stored(folder, *texts: str) -> bool:
     """Whether the server's workspace database holds each of ``texts`` in a page's record."""
     path = folder / "workspaces.sqlite3"
@@ -68,24 +89,12 @@ def stored(folder, *texts: str) -> bool:
 def test_a_reload_restores_files_results_edits_truth_and_history(server, browser_page, tmp_path):
     page = browser_page
     outside = outside_requests(page)
-    photo = DEV / "lept_lucasta_frag.jpg"
-    page.goto(server)
-    page.get_by_role("heading", name="Get the text out of a photo or scan").wait_for()
-    page.locator('input[type="file"]').first.set_input_files(str(photo))
-    page.get_by_role("button", name="Extract text from 1 page").click()
-    wait_for_text(page, "Parliament")
+    extract_a_photo(page, server)
     page.wait_for_url("**ws=**")
     # an edit, and a true text in the accuracy panel, which stays open once it has one
     type_into(page, page.get_by_label("The text (edit it before downloading if you like)"), "My corrected text")
     truth = page.get_by_label("…or paste it here")
-    for _ in range(3):  # open the panel (a rerun may redraw it under the click)
-        if truth.is_visible():
-            break
-        page.locator("summary", has_text="Check the accuracy against the true text").click()
-        try:
-            truth.wait_for(state="visible", timeout=10_000)
-        except Exception:
-            continue
+    open_panel(page, "Check the accuracy against the true text", truth)
     type_into(page, truth, "Tell me not, Sweet, I am unkind")
     page.get_by_text("Character error rate (CER)").wait_for()
     assert truth.is_visible()
@@ -111,20 +120,9 @@ def test_a_reload_restores_files_results_edits_truth_and_history(server, browser
 
 def test_the_engine_comparison_stays_open_with_both_readings(server, browser_page):
     page = browser_page
-    page.goto(server)
-    page.get_by_role("heading", name="Get the text out of a photo or scan").wait_for()
-    page.locator('input[type="file"]').first.set_input_files(str(DEV / "lept_lucasta_frag.jpg"))
-    page.get_by_role("button", name="Extract text from 1 page").click()
-    wait_for_text(page, "Parliament")
+    extract_a_photo(page, server)
     read = page.get_by_role("button", name="Read with both engines")
-    for _ in range(3):  # open the panel (a rerun may redraw it under the click)
-        if read.is_visible():
-            break
-        page.locator("summary", has_text="Compare the engines on this page").click()
-        try:
-            read.wait_for(state="visible", timeout=10_000)
-        except Exception:
-            continue
+    open_panel(page, "Compare the engines on this page", read)
     read.click()
     # the panel the person opened stays open with the two readings and their buttons (it once closed
     # as the readings came: its identity changed with them)

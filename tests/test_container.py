@@ -30,7 +30,7 @@ import pytest
 from ocr.metrics import cer
 
 from .browser_flow import ARTIFACTS, PHOTO, shot, upload_tune_extract
-from .conftest import DEV, ROOT, free_port
+from .conftest import DEV, ROOT, free_port, stop, wait_for_health
 from .test_deploy_files import (
     CONFIG,
     DEPLOY,
@@ -280,30 +280,12 @@ http {{
                                            "-c", str(tmp_path / "nginx.conf"), "-g", "daemon off;"],
                                           stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            if procs[-1].poll() is not None:
-                errors = "".join(p.read_text() for p in (tmp_path / "nginx.out", tmp_path / "error.log") if p.exists())
-                pytest.fail(f"nginx exited with {procs[-1].returncode}:\n{errors[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=3) as answer:
-                    if answer.read().strip() == b"ok":
-                        return url
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                errors = (tmp_path / "error.log").read_text()[-2000:]
-                pytest.fail(f"nginx did not pass /_stcore/health through within 60 s: {errors}")
-            time.sleep(0.3)
+        wait_for_health(url, procs[-1], 60, "nginx", [tmp_path / "nginx.out", tmp_path / "error.log"])
+        return url
 
     yield serve
     for proc in procs:
-        proc.send_signal(signal.SIGQUIT)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
+        stop(proc, signal.SIGQUIT)
 
 
 # -- the tests --------------------------------------------------------------------------------------
