@@ -23,9 +23,9 @@ _EXPORTS = {
     "recognize": "recognition",
     "Result": "result",
     "export": "exports", "export_zip": "exports", "FORMATS": "exports",
-    "Engine": "engines", "ENGINES": "engines", "default_engine": "engines", "languages": "engines",
-    "language_package": "engines",
-    "read_files": "batch", "read_page": "batch", "Outcome": "batch", "read_chosen": "batch", "Source": "batch",
+    "Engine": "engines", "registry": "engines", "EngineInfo": "engines", "default_engine": "engines",
+    "languages": "engines", "language_package": "engines",
+    "read_files": "batch", "read_page": "reading", "Outcome": "reading", "read_chosen": "batch", "Source": "reading",
     "stream_pages": "batch", "SearchablePdf": "pdf",
     "autotune": "tuning", "Tuning": "tuning",
     "OcrError": "errors", "InputError": "errors", "MissingDependencyError": "errors", "EngineError": "errors",
@@ -36,21 +36,20 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'ocr' has no attribute {name!r}")
+if not TYPE_CHECKING:  # type checkers see the imports below instead (a __getattr__ would hide typos)
+
+    def __getattr__(name: str) -> Any:
+        if name in _EXPORTS:
+            value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+            globals()[name] = value
+            return value
+        raise AttributeError(f"module 'ocr' has no attribute {name!r}")
 
 
 if TYPE_CHECKING:  # for editors and type checkers: the same names, imported for real (``X as X``: re-exported)
     from .batch import (
-        Outcome as Outcome,
-        Source as Source,
         read_chosen as read_chosen,
         read_files as read_files,
-        read_page as read_page,
         stream_pages as stream_pages,
     )
     from .decode import (
@@ -58,11 +57,12 @@ if TYPE_CHECKING:  # for editors and type checkers: the same names, imported for
         load as load,
     )
     from .engines import (
-        ENGINES as ENGINES,
         Engine as Engine,
+        EngineInfo as EngineInfo,
         default_engine as default_engine,
         language_package as language_package,
         languages as languages,
+        registry as registry,
     )
     from .errors import (
         EngineCrashError as EngineCrashError,
@@ -88,6 +88,11 @@ if TYPE_CHECKING:  # for editors and type checkers: the same names, imported for
     from .preprocessing import (
         Processed as Processed,
         preprocess as preprocess,
+    )
+    from .reading import (
+        Outcome as Outcome,
+        Source as Source,
+        read_page as read_page,
     )
     from .recognition import (
         recognize as recognize,

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 
 class OcrError(Exception):
-    """Base of every error this package raises on purpose."""
+    """Base of every error this package raises on purpose. ``detail`` carries a traceback from another
+    process (an engine's worker), for the log only; a person sees ``str(error)``."""
+
+    detail: str = ""
 
 
 class InputError(OcrError):

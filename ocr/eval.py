@@ -18,20 +18,29 @@ import pandas as pd
 
 from .batch import read_page
 from .decode import load
-from .engines import Engine, plain_tesseract
+from .engines import registry
+from .engines.pool import Engine
+from .engines.tesseract import plain_tesseract
 from .metrics import cer, ground_truth, wer
 from .settings import Options
 from .tuning import DEFAULT_EFFORT, autotune
 
-# method -> (engine, auto-tuned?, what it is); "plain" is the tesseract command itself
-METHODS: dict[str, tuple[str, bool, str]] = {
-    "plain": ("tesseract", False, "`OMP_THREAD_LIMIT=1 tesseract IMAGE stdout`, the command as a person types it"),
-    "defaults": ("tesseract", False, "Tesseract through this package, default settings"),
-    "ppocr": ("ppocr", False, "PP-OCR through this package, default settings"),
-    "both": ("auto", False, "both engines, default settings, the reading the judge scores best"),
-    "auto": ("tesseract", True, "auto-tune with Tesseract alone"),
-    "tuned": ("auto", True, "auto-tune over both engines (the engine is searched like the rest)"),
-}
+
+def _methods() -> dict[str, tuple[str, bool, str]]:
+    """method -> (engine, auto-tuned?, what it is): "plain" is the tesseract command itself, "defaults"
+    the first registered engine through this package, then each other engine by its name."""
+    first, *others = registry.engines()
+    return {
+        "plain": (first.name, False, "`OMP_THREAD_LIMIT=1 tesseract IMAGE stdout`, the command as a person types it"),
+        "defaults": (first.name, False, f"{first.label} through this package, default settings"),
+        **{info.name: (info.name, False, f"{info.label} through this package, default settings") for info in others},
+        "both": (registry.AUTO, False, "every engine, default settings, the reading the judge scores best"),
+        "auto": (first.name, True, f"auto-tune with {first.label} alone"),
+        "tuned": (registry.AUTO, True, "auto-tune over every engine (the engine is searched like the rest)"),
+    }
+
+
+METHODS = _methods()
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".gif", ".pdf"}
 
 

@@ -114,6 +114,8 @@ def to_record(r: Result) -> dict[str, Any]:
         "size": list(r.size),
         "timings": r.timings,
         "warnings": r.warnings,
+        "engine": r.engine,
+        "score": r.score,
         "backend": r.backend,
     }
 
@@ -161,7 +163,8 @@ def hocr_page(r: Result, number: int = 1) -> str:
     width, height = r.source_size if r.source_size != (0, 0) else r.size
     dpi = round(r.origin.dpi if r.origin is not None and r.origin.dpi else r.dpi)  # the original page's
     lines = [f"  <div class='ocr_page' id='page_{number}' title='image \"{_xml_escape(r.name)}\"; "
-             f"bbox 0 0 {width} {height}; ppageno {number - 1}; scan_res {dpi} {dpi}'>"]
+             f"bbox 0 0 {width} {height}; ppageno {number - 1}; scan_res {dpi} {dpi}; "
+             f"x_source_engine {_xml_escape(r.engine)}'>"]
     rows = words[words["text"].astype(str).str.strip() != ""]
     counters = {"block": 0, "par": 0, "line": 0, "word": 0}
 

@@ -1,36 +1,11 @@
-"""How well was a page read, judged without knowing the true text, in terms that hold for every engine.
+"""How well was a page read, judged without its true text, alike for every engine.
 
-An engine's own mean confidence is a poor judge on its own: a reading that finds three words with high
-confidence beats one that finds the whole page, and the confidences of two engines are not on one
-scale. The score here counts *characters that look right*
-and subtracts characters that look wrong, so that it grows with what was read correctly (fewer
-deletions) and shrinks with invented text (insertions) and garbled words (substitutions):
-
-* a word whose letters form a word of the language's own dictionary (Tesseract's word list, four
-  letters or more: shorter strings are nearly all in that list, so they prove nothing) counts its
-  length, a little less when Tesseract itself doubted it;
-* a well-formed number, price, date, time or code (``12.50``, ``22/04/2022``, ``14:18``, ``A4``) counts
-  its length times Tesseract's confidence (no dictionary can check it);
-* a word not in the dictionary counts by how plausible its letters are in the language (a character
-  trigram model of the dictionary: "Lindqvist" is plausible, "tpprmr" is not) and by the engine's
-  confidence, from minus its length to plus half of it (names, places and foreign words are often read
-  right; implausible letters at low confidence usually are not);
-* short words count little, and never much more than their confidence says;
-* symbol soup -- a token with more punctuation than letters -- counts minus its length; a token is
-  split at punctuation inside it, and symbols ordinary text hardly has (``| ~ ^ { } < > = _ * #``)
-  count minus one each;
-* a word Tesseract put alone on a line of its own block while it sits on the row of another block's
-  words (a column of prices cut off from its items, to be read after all of them) counts minus its
-  length: the judge cannot read the order of a text, but this is the way columns go wrong;
-* layout: a word read twice, over itself (two lines laid on one printed line), counts minus its length;
-  so does a speck of one or two characters out in the margin, away from the body of the text.
-
-Engines' confidences are not on one scale: a PP-OCR word at 95 % is right less often than a Tesseract
-word at 95 %. Before judging, an engine's confidences are put on Tesseract's scale by the chance that a
-word is right (:data:`CALIBRATION`), so that both engines' readings of one page are judged alike.
-
-``score`` returns the total and the parts it came from. Scores are in characters, so readings of the
-same page at different scales, thresholds or page segmentations can be compared directly.
+The score counts characters that look right (dictionary words, well-formed numbers and codes, plausible
+unknown words at good confidence) minus characters that look wrong (symbol soup, implausible words, a
+word split off from its row, a word read twice over itself, specks in the margin), after putting the
+engine's confidences on Tesseract's scale (its registry entry's calibration). Scores are in characters,
+so readings of one page by different engines, scales and clean-ups compare directly. The rules and how
+they were chosen: docs/accuracy.md, "How the choice is made".
 """
 
 from __future__ import annotations
@@ -46,9 +21,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+from .engines import registry
+
+if TYPE_CHECKING:
+    from .result import Result
 
 # Edges of a token that are punctuation rather than part of the word.
 _EDGE = "\"'`.,;:!?()[]{}<>«»“”‘’*_"
@@ -61,13 +42,6 @@ _NUMBER = re.compile(
 _CODE = re.compile(r"^(?=.*\d)(?=.*[a-z])[a-z0-9]+(?:[-/.][a-z0-9]+)*$", re.I)  # A4, C40260, SN-12/B
 _SPLIT = re.compile(r"[-/']|\u2019")
 _INSIDE = re.compile(r"[^\w'\u2019-]+")  # punctuation that splits a token into words
-# Confidence of an engine -> Tesseract's confidence with the same chance of a right word. Measured on the
-# dev set and 80 drawn pages (scratch analysis in docs/accuracy.md): PP-OCR words at 60, 75, 85, 92.5,
-# 96.5, 98.75 and 99.9 were right as often as Tesseract words at 20, 55, 86, 91, 92, 93 and 96.
-CALIBRATION: dict[str, tuple[tuple[float, ...], tuple[float, ...]]] = {
-    "ppocr": ((0.0, 40.0, 60.0, 75.0, 85.0, 92.5, 96.5, 98.75, 99.9, 100.0),
-              (0.0, 15.0, 19.6, 55.3, 86.1, 90.8, 92.3, 93.2, 96.3, 97.0)),
-}
 _ODD = set("|~^{}<>=_*#@\\\u00a2\u00a7\u2122\u00ae\u00a9")  # symbols ordinary text hardly has
 
 
@@ -319,8 +293,9 @@ def score(words: pd.DataFrame, lang: str = "eng", *, dictionary: frozenset[str] 
         return out
     confs: list[float] = []
     given = words["conf"].astype(float).to_numpy()
-    if engine in CALIBRATION:
-        given = np.where(given >= 0, np.interp(given, *CALIBRATION[engine]), given)
+    calibration = registry.get(engine).calibration if engine in registry.names() else None
+    if calibration is not None:
+        given = np.where(given >= 0, np.interp(given, *calibration), given)
     for token, conf in zip(words["text"].astype(str), given.tolist()):
         if not token.strip():
             continue
@@ -336,3 +311,11 @@ def score(words: pd.DataFrame, lang: str = "eng", *, dictionary: frozenset[str] 
     out.score += weights.stray * out.stray + weights.layout * out.layout
     out.score = round(float(out.score), 3)
     return out
+
+
+def judge(result: Result) -> Judgement:
+    """The judgement of a reading, by the engine that read it, in every language it was read in; it
+    also becomes ``result.score``, the one score shown for the reading wherever a score is shown."""
+    found = score(result.words, result.options.lang, engine=result.engine)
+    result.score = found.score
+    return found

@@ -1,7 +1,9 @@
-"""Turning an image into a :class:`~ocr.result.Result`: one recognition per page."""
+"""Turning an image into a :class:`~ocr.result.Result`: one engine's reading, or the best of each
+registered engine's (``engine="auto"``)."""
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -10,12 +12,16 @@ from typing import Any
 import numpy as np
 
 from . import judge
-from .decode import Page
-from .engines import ENGINE_NAMES, ENGINES, Engine, Request, default_engine, ppocr_reads
+from .decode import DEFAULT_DPI, Page
+from .engines import registry
+from .engines.pool import Engine, default_engine
+from .engines.protocol import Request
 from .errors import OcrError
-from .preprocessing import DEFAULT_DPI, Processed
+from .preprocessing import Processed
 from .result import Result, words_frame
 from .settings import Options, Settings
+
+log = logging.getLogger(__name__)
 
 # Tesseract log lines worth passing on, and how to say them (an empty page is said from its empty text).
 CLEARLY = (2.0, 0.02)  # characters, and share of the score, by which a later engine's reading must win
@@ -48,12 +54,14 @@ def recognize(
     if overrides:
         options = options.replace(**overrides)
     pool = engine or default_engine(backend)
-    if options.engine == "ppocr" and not ppocr_reads(options.lang):
-        result = _read(image, options.replace(engine="tesseract"), dpi, pool, name)
-        result.warnings.insert(0, unread_by_ppocr(options.lang))
+    if options.engine != registry.AUTO:
+        info = registry.get(options.engine)
+        if info.reads(options.lang) or not registry.reading(options.lang):
+            return _read(image, options, dpi, pool, name)
+        instead = registry.reading(options.lang)[0]
+        result = _read(image, options.replace(engine=instead.name), dpi, pool, name)
+        result.warnings.insert(0, unread_by(info.name, options.lang, instead.name))
         return result
-    if options.engine != "auto":
-        return _read(image, options, dpi, pool, name)
     return best(read_each(image, options, dpi=dpi, engine=engine, backend=backend, name=name))
 
 
@@ -61,43 +69,44 @@ def read_each(
     image: np.ndarray | Processed | Page,
     options: Options | None = None,
     *,
-    engines: tuple[str, ...] = ENGINES,
+    engines: tuple[str, ...] | None = None,
     dpi: float | None = None,
     engine: Engine | None = None,
     backend: str = "api",
     name: str = "",
 ) -> list[Result]:
-    """The page read by each of ``engines`` that reads its language, side by side, each reading judged
-    (``Result.score``), in the order of ``engines``. An engine that fails leaves its reading out, with a
-    warning on the others; when every engine fails, the first one's error is raised."""
+    """The page read by each of ``engines`` (default: every registered engine) that reads its language,
+    side by side, each reading judged (``Result.score``), in the order of ``engines``. An engine that
+    fails leaves its reading out, with a warning on the others; when every engine fails, the first
+    one's error is raised."""
     options = options or Options()
     pool = engine or default_engine(backend)
-    chosen = [e for e in engines if e != "ppocr" or ppocr_reads(options.lang)]
+    asked = [registry.get(e) for e in engines] if engines is not None else list(registry.engines())
+    chosen = [info for info in asked if info.reads(options.lang)] or asked[:1]
     results: dict[str, Result] = {}
     errors: dict[str, OcrError] = {}
     with ThreadPoolExecutor(max_workers=len(chosen)) as side:
-        futures = {e: side.submit(_read, image, options.replace(engine=e), dpi, pool, name) for e in chosen}
+        futures = {info.name: side.submit(_read, image, options.replace(engine=info.name), dpi, pool, name)
+                   for info in chosen}
         for e, future in futures.items():
             try:
                 results[e] = future.result()
             except OcrError as error:
                 errors[e] = error
     if not results:
-        raise errors[chosen[0]]
+        raise errors[chosen[0].name]
+    left_out = [info for info in asked if info not in chosen]
     for result in results.values():
-        result.score = judge.score(result.words, options.lang, engine=result.engine).score
+        judge.judge(result)
         result.options = result.options.replace(engine=options.engine)
-        result.warnings.extend(f"{ENGINE_NAMES[e]} could not read this page: {error}" for e, error in errors.items())
-    if len(chosen) < len(engines):
-        for result in results.values():
-            result.warnings.append(unread_by_ppocr(options.lang))
+        result.warnings.extend(f"{registry.label(e)} could not read this page: {error}" for e, error in errors.items())
+        result.warnings.extend(unread_by(info.name, options.lang, result.engine) for info in left_out)
     return list(results.values())
 
 
-def unread_by_ppocr(lang: str) -> str:
-    """The sentence for a page in a language PP-OCR's model does not read."""
-    return (f"PP-OCR does not read {lang!r} (its model reads Latin-script languages, Chinese and Japanese); "
-            "Tesseract read this page.")
+def unread_by(engine: str, lang: str, instead: str) -> str:
+    """The sentence for a page in a language an engine's model does not read."""
+    return f"{registry.label(engine)} does not read {lang!r}; {registry.label(instead)} read this page."
 
 
 def best(readings: list[Result]) -> Result:
@@ -110,8 +119,8 @@ def best(readings: list[Result]) -> Result:
             chosen = r
     others = [r for r in readings if r is not chosen]
     if others:
-        scores = ", ".join(f"{ENGINE_NAMES[r.engine]} {r.score:.0f}" for r in others)
-        chosen.warnings.insert(0, f"Read by each engine; {ENGINE_NAMES[chosen.engine]}'s reading looked best "
+        scores = ", ".join(f"{registry.label(r.engine)} {r.score:.0f}" for r in others)
+        chosen.warnings.insert(0, f"Read by each engine; {registry.label(chosen.engine)}'s reading looked best "
                                   f"(judged {chosen.score:.0f} characters right, against {scores}).")
     return chosen
 
@@ -143,7 +152,7 @@ def _read(image: np.ndarray | Processed | Page, options: Options, dpi: float | N
     text = answer.text.replace("\f", "")
     said = [sentence for pattern, sentence in _LOG if pattern.search(answer.log)]
     if not text.strip():
-        said.append(f"{ENGINE_NAMES[answer.engine]} found no text on this page.")
+        said.append(f"{registry.label(answer.engine)} found no text on this page.")
     warnings.extend(w for w in [*said, *engine.warnings] if w not in warnings)
     h, w = pixels.shape[:2]
     return Result(

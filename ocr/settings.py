@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, TypeVar, get_type_hints
 
+from .engines import registry
 from .errors import SettingsError
 
 _T = TypeVar("_T", bound="_Plain")
@@ -45,8 +46,8 @@ class Spec:
     label: str
     help: str = ""
     group: str = ""
-    choices: tuple[Any, ...] = ()
-    names: tuple[str, ...] = ()
+    choices: Sequence[Any] = ()
+    names: Sequence[str] = ()
     low: float | None = None
     high: float | None = None
     step: float | None = None
@@ -329,11 +330,10 @@ class Options(_Plain):
     """How a page is read: the engine, language(s), page layout, characters, resolution, time limit."""
 
     engine: str = _setting(
-        "tesseract", "Engine", group="reading", choices=("tesseract", "ppocr", "auto"),
-        names=("Tesseract", "PP-OCR", "Best of both"),
-        help="Tesseract reads clean scans and book pages best; PP-OCR reads photos, receipts, screens and "
-             "coloured print far better. Best of both reads the page with each and keeps the reading that "
-             "looks right (judged without the true text); it takes longer.")
+        "tesseract", "Engine", group="reading", choices=registry.CHOICES, names=registry.LABELS,
+        help="Each engine reads some pages best (Tesseract clean scans and book pages, PP-OCR photos, receipts, "
+             "screens and coloured print). The best of all reads the page with each where that changes the "
+             "text, and keeps the reading that looks right (judged without the true text); it takes longer.")
     lang: str = _setting(
         "eng", "Languages", group="reading", widget="languages",
         help="The languages of the page; several at once are joined by +, as in eng+deu.")

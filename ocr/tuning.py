@@ -1,39 +1,13 @@
 """Auto-tune: find the settings a page reads best with, without a person moving sliders.
 
-The search runs coarse to fine in stages, each a function over one :class:`Search`; each stage's
-candidates run side by side on the engine's loaded workers, and each is judged without the true text
-by :mod:`ocr.judge` (characters that look right minus characters that look wrong). The stages are the
-``stage`` column of the trace:
-
-1. ``plain``: the page as it is, with the caller's options, and orientation detection beside it. Plain
-   is always a candidate, and the decision keeps it unless another candidate beats it by a clear
-   margin, so a clean page is not made worse.
-2. ``orientation``: the page turned as the orientation detection says, when it says so.
-   ``deskew``: the page deskewed, when it is measured clearly skewed (:data:`SKEW_CLEAR`). Tesseract
-   cuts the lines of a skewed page into pieces and reads them out of order, which the judge can hardly
-   see (the words are the same); so when the deskewed reading scores at least as well as plain, the
-   search starts from it and it becomes the reading to beat.
-3. ``scale``: enlarged (or reduced) towards the print height Tesseract reads best, estimated from the
-   words plain found; each factor judged as it is and with two common clean-ups, and with the layout
-   "one block" beside "automatic".
-4. ``clean-up``: thresholds, background normalisation, contrast, median filter, inversion (single steps
-   first), then combinations, skipped when one of their steps alone read clearly worse than none. On a
-   large page, when they would not all fit, successive halving: all on a sample first
-   (``clean-up (sample)``: the page at half size, or a band across its words), the best three on the page.
-5. ``segmentation``: the best two with page layouts 3, 4 and 6.
-6. ``refine``: small steps around the best: threshold parameters, background size, deskew, scale.
-
-The search is deterministic: the same page, options and effort give the same choice on an idle machine
-and on a loaded one. Its budget, ``effort``, is counted in work: the megapixels the engines read (a
-candidate at twice the size costs four times as much, and no candidate less than :data:`MIN_COST`).
-Each stage's candidates run as one batch, and what a stage decides depends only on the batches before
-it, never on which candidate finished first. Seconds enter only as the caller's outer limit
-(``limit_s``) and the per-candidate safety time-out; when the limit cuts the search short, the result
-says so (``cut_short``) and so does the trace.
-
-Pages over :data:`SAMPLE_PIXELS` are judged on a reduced copy (the reduction becomes part of the
-returned ``scale``, so the choice is exactly what was judged); plain is read at full size as the
-reading to beat, and a reduced choice gets a last look at full size (``full size``).
+The search runs coarse to fine in stages over one :class:`Search` (the ``stage`` column of the trace):
+plain with each engine, orientation, deskew, print sizes, clean-ups, page layouts, refinements. Each
+stage's candidates run side by side on the engine's workers and are judged without the true text
+(:mod:`ocr.judge`); plain stays the answer unless a candidate beats it clearly. Engines whose registry
+entry says ``search="full"`` (Tesseract) get every stage, the others a few clean-ups. The budget,
+``effort``, is counted in work (megapixels read, by what a megapixel costs each engine), so the same
+page and effort give the same choice on any machine; seconds are only the caller's outer limit. The
+stages and their reasons: docs/accuracy.md, "How the choice is made".
 """
 
 from __future__ import annotations
@@ -49,13 +23,13 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from .decode import Page
-from .engines import ENGINES, Engine, default_engine, ppocr_reads
+from .decode import DEFAULT_DPI, Page
+from .engines import registry
+from .engines.pool import Engine, default_engine
 from .errors import OcrError
 from .judge import Judgement, load_words, score as judge_score
 from .metrics import cer
 from .preprocessing import (
-    DEFAULT_DPI,
     ORIENT_MIN_CONF,
     Processed,
     find_skew,
@@ -70,8 +44,7 @@ from .settings import Options, Settings
 
 Progress = Callable[[float, str], None]
 
-DEFAULT_EFFORT = 40.0  # megapixels the search may read (at Tesseract's cost; see ENGINE_COST)
-ENGINE_COST = {"tesseract": 1.0, "ppocr": 6.0}  # what a megapixel costs each engine, relative to Tesseract
+DEFAULT_EFFORT = 40.0  # megapixels the search may read, per engine (at Tesseract's cost: EngineInfo.cost)
 MIN_COST = 0.1  # megapixels a candidate costs however small its page (the engine's own overhead)
 SAMPLE_PIXELS = 3_000_000  # pages larger than this are judged on a reduced copy
 SAMPLE_MIN_PIXELS = 1_500_000  # clean-ups are first judged on a sample only for pages larger than this
@@ -89,13 +62,13 @@ NOT_READ = "not read: the search was stopped first"
 SAFETY_FACTOR = 8.0  # a candidate taking this many times plain's seconds is reading noise: stopped
 _COARSE = (dict(background="blur"), dict(denoise="median"))  # clean-ups tried at every scale
 PSMS = (3, 4, 6)  # 11 (sparse text) reads columns and tables out of order: judged well, scored badly
-TRACE_COLUMNS = ["candidate", "stage", "settings", "psm", "score", "seconds", "chosen", "words", "mean_conf",
+TRACE_COLUMNS = ["candidate", "stage", "engine", "settings", "psm", "score", "seconds", "chosen", "words", "mean_conf",
                  "dictionary", "garbage", "view", "error"]
 
 # What each stage is called while it runs, in words a person reads.
 STAGE_WORDS = {
     "plain": "reading the page as it is",
-    "engine": "trying PP-OCR's clean-ups",
+    "engine": "trying the other engines' clean-ups",
     "orientation": "turning the page upright",
     "deskew": "straightening the page",
     "scale": "trying other print sizes",
@@ -179,9 +152,13 @@ class Search:
     @property
     def engines(self) -> tuple[str, ...]:
         """The engines the search reads with: the caller's, or for "auto" each that reads the language."""
-        if self.options.engine != "auto":
+        if self.options.engine != registry.AUTO:
             return (self.options.engine,)
-        return tuple(e for e in ENGINES if e != "ppocr" or ppocr_reads(self.options.lang))
+        return tuple(info.name for info in registry.reading(self.options.lang)) or registry.names()[:1]
+
+    def searching(self, kind: str) -> tuple[str, ...]:
+        """The search's engines whose registry entry searches this way ("full" or "light")."""
+        return tuple(e for e in self.engines if registry.get(e).search == kind)
 
     def reading(self, engine: str, **changes: Any) -> Options:
         """The caller's options for one engine (and any other changes)."""
@@ -191,7 +168,7 @@ class Search:
         """Effort one candidate spends: the megapixels it reads, by what a megapixel costs its engine."""
         extra = 1.3 if c.settings.denoise == "nlmeans" else 1.0
         pixels = self.views[c.view].megapixels * c.settings.scale ** 2 * extra
-        return max(MIN_COST, pixels) * ENGINE_COST[c.options.engine]
+        return max(MIN_COST, pixels) * registry.get(c.options.engine).cost
 
     def out_of_time(self) -> bool:
         late = self.deadline is not None and time.monotonic() >= self.deadline
@@ -275,9 +252,10 @@ def read_plain(search: Search, full: bool) -> tuple[dict[str, Candidate], dict[s
     """Stage 1: plain, with each engine (at full size too when the page is judged reduced), with
     orientation detection beside it. Returns each engine's reading to beat and its baseline on the
     working copy, and what the orientation detection found."""
-    # Tesseract reads a large page at full size too (the reading to beat); PP-OCR's detector sizes the page
-    # itself, so the working copy is its plain reading
-    plains = {e: Candidate(PLAIN, search.reading(e), "plain", view="full" if full and e == "tesseract" else "work")
+    # an engine reads a large page at full size too (the reading to beat), unless its detector sizes the
+    # page itself: then the working copy is its plain reading
+    plains = {e: Candidate(PLAIN, search.reading(e), "plain",
+                           view="full" if full and not registry.get(e).resizes else "work")
               for e in search.engines}
     baselines = {e: Candidate(PLAIN, search.reading(e), "plain") if c.view == "full" else c
                  for e, c in plains.items()}
@@ -316,33 +294,36 @@ def better_plain(plains: dict[str, Candidate]) -> Candidate:
 
 
 def worth_searching(search: Search, texts: dict[str, str]) -> tuple[str, ...]:
-    """Which engines' searches are worth their time, from their best readings so far: with one engine,
-    that one. With two: none when their plain readings agree (``texts``: two engines of different kinds
-    reading the same text is the best evidence the page is read); Tesseract's unless PP-OCR is far ahead
-    (where no clean-up has been seen to bring Tesseract back); PP-OCR's only where it leads (on a page
-    Tesseract reads as well, PP-OCR's clean-ups cannot win)."""
+    """Which engines' searches are worth their time, from their readings so far: with one engine, that
+    one. With more: none when every plain reading agrees with the first (``texts``: engines of different
+    kinds reading the same text is the best evidence the page is read); all when none reads the page;
+    otherwise an engine with the full search unless another is far ahead of it (no clean-up has been seen
+    to bring it back), and an engine with the light search only where it leads the others."""
     if len(search.engines) < 2:
         return search.engines
-    if all(texts.values()) and cer(texts["tesseract"], texts["ppocr"]) <= AGREE:
+    first, *others = search.engines
+    if all(texts.values()) and all(cer(texts[first], texts[e]) <= AGREE for e in others):
         return ()
-    tesseract, ppocr = search.best(engine="tesseract").score, search.best(engine="ppocr").score
-    if max(tesseract, ppocr) < POOR:  # neither reads it: try everything
-        return ("tesseract", "ppocr")
-    far = tesseract + max(FAR_AHEAD[0], FAR_AHEAD[1] * abs(tesseract))
-    if ppocr >= far:
-        return ("ppocr",)
-    return ("tesseract", "ppocr") if ppocr >= _needed(tesseract) else ("tesseract",)
+    scores = {e: search.best(engine=e).score for e in search.engines}
+    if max(scores.values()) < POOR:  # no engine reads it: try everything
+        return search.engines
+    chosen = []
+    for e in search.engines:
+        rivals = max(score for other, score in scores.items() if other != e)
+        if registry.get(e).search == "full":
+            far = scores[e] + max(FAR_AHEAD[0], FAR_AHEAD[1] * abs(scores[e]))
+            if rivals < far:
+                chosen.append(e)
+        elif scores[e] >= _needed(rivals):
+            chosen.append(e)
+    return tuple(chosen)
 
 
-def try_ppocr(search: Search, base: Settings) -> None:
-    """PP-OCR's few clean-ups that matter: light print on dark inverted, small or huge print resized (its
-    detector has a size it reads best at too), and on a page that defeats its plain reading a median
-    filter, alone and after flattening shadows (faint print under heavy noise: a drawn page went from
-    0.80 to 0.06). Colour kept and shadows flattened alone were tried on the dev set and drawn pages and
-    never beat its plain reading."""
-    if "ppocr" not in search.engines:
-        return
-    best = search.best(engine="ppocr")
+def try_light(search: Search, base: Settings, engine: str) -> None:
+    """A light-search engine's few clean-ups that matter: light print on dark inverted, small or huge
+    print resized (a detector has a size it reads best at too), and on a page that defeats its plain
+    reading a median filter, alone and after flattening shadows."""
+    best = search.best(engine=engine)
     options = best.options
     changes: list[dict[str, Any]] = []
     if is_dark(to_gray(search.views["work"].image)):
@@ -356,13 +337,13 @@ def try_ppocr(search: Search, base: Settings) -> None:
     search.run([Candidate(base.replace(**kw), options, "engine") for kw in changes])
 
 
-def try_deskew(search: Search, base: Settings, anchor: Candidate) -> tuple[Settings, Candidate]:
-    """Stage 2b: a clearly skewed page read deskewed by Tesseract; when that reads at least as well as
-    everything so far, it is where the search goes on from, and the reading to beat."""
+def try_deskew(search: Search, base: Settings, anchor: Candidate, engine: str) -> tuple[Settings, Candidate]:
+    """Stage 2b: a clearly skewed page read deskewed; when that reads at least as well as everything so
+    far, it is where the search goes on from, and the reading to beat."""
     angle = find_skew(rotate(to_gray(search.views["work"].image), base.rotate))
-    if abs(angle) < SKEW_CLEAR or "tesseract" not in search.engines:
+    if abs(angle) < SKEW_CLEAR:
         return base, anchor
-    straight = Candidate(base.replace(deskew=True), search.reading("tesseract"), "deskew")
+    straight = Candidate(base.replace(deskew=True), search.reading(engine), "deskew")
     so_far = max(c.score for c in search.tried)
     search.run([straight])
     if straight.judgement and straight.score >= so_far:
@@ -370,18 +351,20 @@ def try_deskew(search: Search, base: Settings, anchor: Candidate) -> tuple[Setti
     return base, anchor
 
 
-def try_scales(search: Search, base: Settings) -> Candidate:
+def try_scales(search: Search, base: Settings, engine: str) -> Candidate:
     """Stage 3: print sizes, each as it is and with two common clean-ups (when noise or shading hide
     the print, the size alone says little), and the one-block layout beside the caller's."""
-    best = search.best(engine="tesseract")
+    best = search.best(engine=engine)
     work = search.views["work"].image
     factors = [1.0, *_scales(best.height, work.shape[0] * work.shape[1])]
-    options, block = search.reading("tesseract"), search.reading("tesseract", psm=6)
+    options = search.reading(engine)
     sizes = [Candidate(base.replace(scale=f), options, "scale") for f in factors[1:]]
-    sizes += [Candidate(c.settings, block, "scale") for c in [best, *sizes] if c.psm != 6]
+    if registry.understands("psm", engine):
+        block = search.reading(engine, psm=6)
+        sizes += [Candidate(c.settings, block, "scale") for c in [best, *sizes] if c.psm != 6]
     sizes += [Candidate(base.replace(scale=f, **kw), options, "scale") for kw in _COARSE for f in factors]
     search.run(sizes)
-    return search.best(engine="tesseract")
+    return search.best(engine=engine)
 
 
 def try_cleanups(search: Search, base: Settings, top: Candidate) -> None:
@@ -403,22 +386,24 @@ def try_cleanups(search: Search, base: Settings, top: Candidate) -> None:
     search.run([Candidate(base.replace(scale=scale, **kw), options, "clean-up") for kw in worth])
 
 
-def try_segmentation(search: Search) -> None:
-    """Stage 5: the best two settings with page layouts 3, 4 and 6."""
-    tesseract = [c for c in search.tried if c.options.engine == "tesseract"]
-    ranked = sorted((c for c in tesseract if c.judgement and c.view == "work"), key=lambda c: -c.score)
+def try_segmentation(search: Search, engine: str) -> None:
+    """Stage 5: the best two settings with page layouts 3, 4 and 6 (for an engine that has layouts)."""
+    if not registry.understands("psm", engine):
+        return
+    mine = [c for c in search.tried if c.options.engine == engine]
+    ranked = sorted((c for c in mine if c.judgement and c.view == "work"), key=lambda c: -c.score)
     leaders: list[Settings] = []
     for c in ranked:
         if c.settings not in leaders:
             leaders.append(c.settings)
         if len(leaders) == 2:
             break
-    search.run([Candidate(s, search.reading("tesseract", psm=p), "segmentation") for s in leaders for p in PSMS])
+    search.run([Candidate(s, search.reading(engine, psm=p), "segmentation") for s in leaders for p in PSMS])
 
 
-def refine(search: Search) -> None:
-    """Stage 6: small steps around the best Tesseract reading."""
-    top = search.best(engine="tesseract")
+def refine(search: Search, engine: str) -> None:
+    """Stage 6: small steps around the engine's best reading."""
+    top = search.best(engine=engine)
     refined = [_safe_replace(top.settings, kw) for kw in _refinements(top.settings, top.height)]
     search.run([Candidate(r, top.options, "refine") for r in refined if r is not None])
 
@@ -479,14 +464,16 @@ def autotune(
     base = try_orientation(search, baselines, found)
     anchor = better_plain(plains)
     searching = worth_searching(search, {e: c.text for e, c in baselines.items()})
-    if "ppocr" in searching:
-        try_ppocr(search, base)
-    if "tesseract" in searching:
-        base, anchor = try_deskew(search, base, anchor)
-        top = try_scales(search, base)
-        try_cleanups(search, base, top)
-        try_segmentation(search)
-        refine(search)
+    for e in search.searching("light"):
+        if e in searching:
+            try_light(search, base, e)
+    for e in search.searching("full"):
+        if e in searching:
+            start, anchor = try_deskew(search, base, anchor, e)
+            top = try_scales(search, start, e)
+            try_cleanups(search, start, top)
+            try_segmentation(search, e)
+            refine(search, e)
     chosen = decide(search, anchor, list(plains.values()), shrink)
 
     if progress:
@@ -649,7 +636,8 @@ def _trace(search: Search, chosen: Candidate) -> pd.DataFrame:
     for c in search.tried:
         j = c.judgement or Judgement()
         rows.append({
-            "candidate": c.index, "stage": c.stage, "settings": _final(c, search).describe(), "psm": c.psm,
+            "candidate": c.index, "stage": c.stage, "engine": c.options.engine,
+            "settings": _final(c, search).describe(), "psm": c.psm,
             "score": c.score if c.judgement else float("nan"), "seconds": round(c.seconds, 3),
             "chosen": c is chosen, "words": j.words, "mean_conf": round(j.mean_conf, 1),
             "dictionary": j.dictionary, "garbage": j.garbage, "view": c.view, "error": c.error,

@@ -3,6 +3,7 @@ missing language data, orientation detection, and the fallback when tesserocr ca
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -15,7 +16,7 @@ import pytest
 from PIL import Image
 
 import ocr
-from ocr.engines import Engine, pool
+from ocr.engines import Engine, pool, registry
 from ocr.errors import EngineCrashError, EngineTimeoutError, LanguageMissingError
 from ocr.metrics import cer, ground_truth
 
@@ -234,7 +235,7 @@ def test_worker_folders_hold_no_page_after_it_is_read_and_go_when_the_engine_clo
     eng = Engine("api", workers=1)
     ocr.recognize(page_array, engine=eng)
     [worker] = list(eng._live)
-    assert sorted(p.name for p in Path(worker.folder).iterdir()) == ["stderr.txt"]
+    assert sorted(p.name for p in Path(worker.folder).iterdir()) == ["pid", "stderr.txt"]
     eng.close()
     assert not os.path.exists(worker.folder)
 
@@ -289,7 +290,7 @@ def test_falls_back_to_the_command_line_when_tesserocr_cannot_load(tmp_path, mon
 def test_warming_loads_the_language_and_leaves_a_missing_one_to_the_first_page(page_array):
     eng = Engine("api", workers=1)
     try:
-        eng.warm(lang="xyz")  # not installed: no error here
+        eng.warm(ocr.Options(lang="xyz"))  # not installed: no error here
         assert len(eng.worker_pids()) == 1
         eng.warm()
         assert len(eng.worker_pids()) == 1  # the same worker, now with English loaded
@@ -324,10 +325,16 @@ def test_ppocr_reads_in_a_worker_with_words_and_boxes(page_array):
         eng.close()
 
 
-def test_a_language_ppocr_does_not_read_is_read_by_tesseract_and_said(page_array, monkeypatch):
-    from ocr import recognition
+def test_a_language_ppocr_does_not_read_is_read_by_tesseract_and_said(page_array):
+    ppocr = registry.get("ppocr")
+    registry.register(dataclasses.replace(ppocr, reads=lambda lang: False))
+    try:
+        check_unread(page_array)
+    finally:
+        registry.register(ppocr)
 
-    monkeypatch.setattr(recognition, "ppocr_reads", lambda lang: False)
+
+def check_unread(page_array):
     result = ocr.recognize(page_array, ocr.Options(engine="ppocr"))
     assert result.engine == "tesseract" and words_of(result.text) == words_of(" ".join(SAMPLE_TEXT))
     assert result.warnings[0].startswith("PP-OCR does not read 'eng'")

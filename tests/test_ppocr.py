@@ -61,7 +61,7 @@ def dev(name: str) -> tuple[np.ndarray, str]:
 
 
 def test_reads_a_drawn_page(reader: ppocr.PPOCRReader) -> None:
-    text, words = reader.read(drawn([LEFT]))
+    text, words = reader.text(drawn([LEFT]))
     assert cer(" ".join(LEFT), text) <= 0.02  # measured 0.000
     assert [w.text for w in words][:3] == ["The", "quick", "brown"]
     # the first word's box fits the drawn word (IoU measured 0.9 on drawn pages)
@@ -75,7 +75,7 @@ def test_reads_a_drawn_page(reader: ppocr.PPOCRReader) -> None:
 
 
 def test_two_columns_come_out_column_by_column(reader: ppocr.PPOCRReader) -> None:
-    text, words = reader.read(drawn([LEFT, RIGHT]))
+    text, words = reader.text(drawn([LEFT, RIGHT]))
     assert cer(" ".join(LEFT + RIGHT), text) <= 0.02  # measured 0.000; rapidocr's own order reads across
     assert [row for row in text.split("\n") if row] == LEFT + RIGHT
     assert len({w.block for w in words}) == 2
@@ -85,7 +85,7 @@ def test_two_columns_come_out_column_by_column(reader: ppocr.PPOCRReader) -> Non
 def test_dev_images(reader: ppocr.PPOCRReader, name: str, bound: float) -> None:
     # measured: lept_lighttext 0.017 (rapidocr's own order 0.569), sroie_005 0.059
     image, truth = dev(name)
-    text, words = reader.read(image)
+    text, words = reader.text(image)
     assert cer(truth, text) <= bound
     height, width = image.shape[:2]
     assert words and all(w.left >= 0 and w.left + w.width <= width and w.top >= 0 and w.top + w.height <= height
@@ -95,7 +95,7 @@ def test_dev_images(reader: ppocr.PPOCRReader, name: str, bound: float) -> None:
 
 
 def test_no_network(reader: ppocr.PPOCRReader) -> None:
-    text, _ = reader.read(drawn([LEFT]), lang="eng+deu")
+    text, _ = reader.text(drawn([LEFT]), lang="eng+deu")
     assert text and CONNECTIONS == []  # nothing tried to connect while loading and reading
     with pytest.raises(OSError):  # and the block is real: a connection attempt fails and is noted
         socket.create_connection(("127.0.0.1", 9), timeout=1)
@@ -126,7 +126,7 @@ def test_supports() -> None:
 
 def test_unsupported_language_is_refused_with_a_sentence(reader: ppocr.PPOCRReader) -> None:
     with pytest.raises(UnsupportedLanguageError) as caught:
-        reader.read(drawn([LEFT]), lang="eng+rus")
+        reader.text(drawn([LEFT]), lang="eng+rus")
     message = str(caught.value)
     assert message.startswith("PP-OCR cannot read 'rus'") and message.endswith(".") and "\n" not in message
 
@@ -144,10 +144,10 @@ def test_settings_that_would_download_are_refused(params: dict[str, Any], error:
 
 def test_bad_and_blank_pages(reader: ppocr.PPOCRReader) -> None:
     with pytest.raises(InputError):
-        reader.read(np.zeros((20, 20), dtype=np.float32))
+        reader.text(np.zeros((20, 20), dtype=np.float32))
     with pytest.raises(InputError):
-        reader.read(np.zeros((20, 20, 2), dtype=np.uint8))
+        reader.text(np.zeros((20, 20, 2), dtype=np.uint8))
     with pytest.raises(InputError):
-        reader.read(np.zeros(20, dtype=np.uint8))
-    assert reader.read(np.full((200, 300), 255, dtype=np.uint8)) == ("", [])
-    assert reader.read(np.full((200, 300, 3), 255, dtype=np.uint8)) == ("", [])
+        reader.text(np.zeros(20, dtype=np.uint8))
+    assert reader.text(np.full((200, 300), 255, dtype=np.uint8)) == ("", [])
+    assert reader.text(np.full((200, 300, 3), 255, dtype=np.uint8)) == ("", [])

@@ -20,6 +20,5 @@ from workbench import defaults
 def engine() -> ocr.Engine:
     """The app's engine, its workers warming up in the background on first use."""
     shared = ocr.default_engine()
-    engines = ocr.ENGINES if defaults.OPTIONS.engine == "auto" else (defaults.OPTIONS.engine,)
-    threading.Thread(target=shared.warm, kwargs={"engines": engines}, daemon=True, name="ocr-warm").start()
+    threading.Thread(target=shared.warm, args=(defaults.OPTIONS,), daemon=True, name="ocr-warm").start()
     return shared

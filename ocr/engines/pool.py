@@ -1,15 +1,17 @@
 """A pool of engine worker processes, shared by threads: :class:`Engine`.
 
-At most ``workers`` pages are read at once, each in its own process with one thread. A worker is
-handed out only when it is alive, and put back only after a clean reply: a crash, a hang past its
-limit, or an interruption while it was reading (its answer could still be on its way) costs that one
-page, and the worker is stopped and replaced. Each worker's private folder is removed when it stops.
+At most ``workers`` pages are read at once, each in its own process with one thread, by whichever
+registered engine the page's options name. A worker is handed out only when it is alive, and put back
+only after a clean reply: a crash, a hang past its limit, or an interruption while it was reading costs
+that one page, and the worker is stopped and replaced. A worker's private folder goes when it stops,
+whoever stopped it (see :func:`sweep`).
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import logging
 import os
 import queue
 import shutil
@@ -25,21 +27,66 @@ from typing import IO, Any
 import numpy as np
 
 from ..errors import EngineCrashError, EngineTimeoutError, MissingDependencyError, OcrError
-from . import cli
-from .install import INSTALL_HINT, check_languages, child_environment
+from ..settings import Options
+from . import registry
+from .install import INSTALL_HINT, child_environment
 from .protocol import Answer, Request, recv, send
+from .tesseract import command_orientation
+
+log = logging.getLogger(__name__)
 
 BACKENDS = ("api", "cli")
 GRACE_SECONDS = 30.0  # beyond an engine's own time-out, before its worker is killed (a loaded machine
 # can take seconds to reach the point where Tesseract checks its time-out; only a real hang should be killed)
 START_SECONDS = 60.0  # a worker that has not said hello by then is given up
+FOLDER_PREFIX = "ocr-worker-"
+
+
+def sweep(folder: str | None = None) -> int:
+    """Remove the folders of workers that are gone (killed together with the process that started
+    them, so neither could); returns how many went. A worker writes its process id into its folder."""
+    removed = 0
+    for path in Path(folder or tempfile.gettempdir()).glob(f"{FOLDER_PREFIX}*"):
+        try:
+            pid = int((path / "pid").read_text())
+        except (OSError, ValueError):
+            pid = 0
+            with contextlib.suppress(OSError):
+                if time.time() - path.stat().st_mtime < START_SECONDS:
+                    continue  # a worker still starting: it has not written its pid yet
+        if pid and _alive(pid):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed += not path.exists()
+    return removed
+
+
+_SWEPT = threading.Event()
+
+
+def _sweep_once() -> None:
+    """The first pool of a process clears what killed workers left behind."""
+    if not _SWEPT.is_set():
+        _SWEPT.set()
+        if removed := sweep():
+            log.info("removed %d folders of engine workers that were gone", removed)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class WorkerProcess:
     """The parent's handle on one worker process."""
 
     def __init__(self) -> None:
-        self.folder = tempfile.mkdtemp(prefix="ocr-worker-")
+        self.folder = tempfile.mkdtemp(prefix=FOLDER_PREFIX)
         package_root = str(Path(__file__).resolve().parent.parent.parent)
         path = os.pathsep.join([package_root, *filter(None, [os.environ.get("PYTHONPATH")])])
         self.proc = subprocess.Popen(
@@ -57,6 +104,7 @@ class WorkerProcess:
         if not hello or hello[0] != "ok":
             self.stop()
             raise RuntimeError(hello[1] if hello else "the worker did not start")
+        log.debug("engine worker %d started", self.proc.pid)
 
     @property
     def _in(self) -> IO[bytes]:
@@ -98,7 +146,9 @@ class WorkerProcess:
             code = self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             return "it stopped answering"
-        return f"signal {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
+        said = f"signal {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
+        log.warning("engine worker %d died (%s)", self.proc.pid, said)
+        return said
 
     def stop(self) -> None:
         """Kill the process (if alive), close its pipes, remove its folder."""
@@ -140,39 +190,29 @@ class Engine:
         self._live: set[WorkerProcess] = set()
         self._lock = threading.Lock()
         self._closed = False
+        _sweep_once()
         if backend == "cli" and not shutil.which("tesseract"):
             raise MissingDependencyError(f"the `tesseract` command is not installed: {INSTALL_HINT}.")
 
     # public ------------------------------------------------------------------------------------------
 
     def run(self, req: Request) -> Answer:
-        """Read one page with the engine its options name (``"tesseract"`` or ``"ppocr"``; ``"auto"`` is
+        """Read one page with the registered engine its options name (``"auto"`` is
         :func:`ocr.recognize`'s to resolve). Raises an :class:`~ocr.errors.EngineError` (time-out, crash,
         failure) or :class:`MissingDependencyError` for this page alone."""
-        if req.options.engine == "ppocr":
-            return self._run_ppocr(req)
-        if req.options.engine != "tesseract":
-            raise ValueError(f"the pool reads with one engine at a time, not {req.options.engine!r}")
-        check_languages(req.options.lang)
+        info = registry.get(req.options.engine)
+        info.check(req.options.lang)
+        limit = req.options.timeout + (GRACE_SECONDS if info.own_timeout else 0.0)
         with self._slots:
-            if self.backend == "api":
-                worker = self._checkout()
-                if worker is not None:
-                    answer: Answer = self._call(worker, "recognize", (req,), req.options.timeout + GRACE_SECONDS,
-                                                "Tesseract")
-                    return answer
-            return cli.recognize(req)
-
-    def _run_ppocr(self, req: Request) -> Answer:
-        """PP-OCR in a worker process (a language it does not read comes back as the page's error). It has
-        no time-out of its own: the page's time limit is the hard limit, past which the worker is stopped."""
-        with self._slots:
-            worker = self._checkout()
-            if worker is None:
-                raise MissingDependencyError("PP-OCR runs in the engine's worker processes, which could not start "
-                                             "here; read with Tesseract instead.")
-            answer: Answer = self._call(worker, "recognize", (req,), req.options.timeout, "PP-OCR")
-            return answer
+            worker = self._checkout() if self.backend == "api" or info.fallback is None else None
+            if worker is not None:
+                answer: Answer = self._call(worker, "read", (info.module, req), limit, info.label)
+                return answer
+            if info.fallback is not None:
+                fallen: Answer = info.fallback(req)
+                return fallen
+            raise MissingDependencyError(f"{info.label} runs in the engine's worker processes, which could not "
+                                         "start here; read with another engine instead.")
 
     def orientation(self, image: np.ndarray, dpi: float, timeout: float = 60.0) -> tuple[int, float] | None:
         """``(degrees clockwise to turn the page upright, confidence)``, or None when the orientation
@@ -184,7 +224,7 @@ class Engine:
                     found: tuple[int, float] | None = self._call(
                         worker, "orientation", (image, int(dpi)), timeout + GRACE_SECONDS, "Orientation detection")
                     return found
-            return cli.orientation(image, int(dpi), timeout)
+            return command_orientation(image, int(dpi), timeout)
 
     def raw_seconds(self, image: np.ndarray, dpi: int, lang: str = "eng") -> float:
         """Seconds Tesseract's bare API takes on ``image`` in a worker (set image, recognise, get text),
@@ -196,16 +236,22 @@ class Engine:
             seconds: float = self._call(worker, "raw", (image, dpi, lang), START_SECONDS, "Tesseract")
             return seconds
 
-    def warm(self, lang: str = "eng", oem: int = 3, engines: tuple[str, ...] = ("tesseract",)) -> None:
-        """Start the workers now, with ``lang`` and the engines named loaded, rather than on the first page.
-        A language or engine that cannot load is left for the first page to report."""
+    def warm(self, options: Options | None = None, engines: tuple[str, ...] | None = None) -> None:
+        """Start the workers now, with the engines named (default: those ``options`` reads with) and
+        what reading with ``options`` needs loaded, rather than on the first page. What cannot load is
+        left for the first page to report."""
         if self.backend != "api":
             return
+        options = options or Options()
+        chosen = [registry.get(name) for name in engines] if engines else registry.chosen(options.engine)
+        named = [(info.name, info.module) for info in chosen if info.reads(options.lang)]
         started = [self._checkout() for _ in range(self.workers)]
         for worker in started:
             if worker is not None:
-                with contextlib.suppress(OcrError):
-                    self._call(worker, "load", (lang, oem, engines), START_SECONDS)
+                try:
+                    self._call(worker, "prepare", (named, options), START_SECONDS)
+                except OcrError as e:
+                    log.info("warming the engines: %s", e)
 
     def worker_pids(self) -> list[int]:
         with self._lock:
@@ -237,6 +283,7 @@ class Engine:
                 if self.backend == "api":
                     self.backend = "cli"
                     self.warnings.append(f"tesserocr could not load ({e}); using the tesseract command instead.")
+                    log.warning("engine workers cannot start (%s); the tesseract command reads instead", e)
             return None
         with self._lock:
             self._live.add(worker)
@@ -259,6 +306,8 @@ class Engine:
             return value
         except WorkerError as e:
             clean = True
+            if e.error.detail:  # an engine library's own failure: its traceback, logged once
+                log.error("engine worker %d failed on a page:\n%s", worker.pid, e.error.detail)
             raise e.error from None
         finally:
             if clean and not self._closed:

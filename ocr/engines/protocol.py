@@ -1,9 +1,9 @@
-"""What travels between the app's process and an engine's worker process, and how.
+"""What travels between the calling process and an engine's worker process, and how.
 
 A :class:`Request` is one page and the :class:`~ocr.settings.Options` it is read with; an :class:`Answer`
-is what an engine made of it, in terms that do not depend on the engine: the text in reading order and
-every word with its box, confidence and place (block, paragraph, line). Messages are pickled and framed by
-their length over a pipe; :func:`recv` can wait with a deadline, so a hung engine is noticed.
+is what an engine made of it in engine-neutral terms (the text in reading order, every word with its box,
+confidence and place); a :class:`Reader` is what an engine's ``load`` gives a worker. Messages are
+pickled and framed by their length over a pipe; :func:`recv` waits with a deadline, so a hang is noticed.
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ import select
 import struct
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from ..layout import Word
 from ..settings import Options
 
-__all__ = ["Answer", "Request", "Word", "recv", "send"]
+__all__ = ["Answer", "Reader", "Request", "Word", "recv", "send"]
 
 
 @dataclass
@@ -33,6 +33,10 @@ class Request:
     dpi: int
     options: Options = field(default_factory=Options)
 
+    def told(self) -> Options:
+        """The options as the engine gets them: the resolution to tell it in ``dpi``."""
+        return self.options.replace(dpi=int(self.dpi))
+
 
 @dataclass
 class Answer:
@@ -40,10 +44,21 @@ class Answer:
 
     text: str
     words: list[Word]
-    engine: str = "tesseract"
-    backend: str = ""  # "api" (a worker process) or "cli" (the tesseract command)
+    engine: str = ""  # the registered name of the engine that read it
+    backend: str = ""  # "api" (a worker process) or "cli" (a command run for the page)
     seconds: float = 0.0
     log: str = ""  # what the engine printed while reading
+
+
+class Reader(Protocol):
+    """An engine as loaded in a worker process (what its :class:`~ocr.engines.registry.EngineInfo`'s
+    ``load`` returns)."""
+
+    def prepare(self, options: Options) -> None:
+        """Load what reading with ``options`` needs (a language's model), ahead of the first page."""
+
+    def read(self, image: np.ndarray, options: Options) -> Answer:
+        """Read one page (uint8 gray or RGB); ``options.dpi`` is the resolution to assume."""
 
 
 # -- framing ----------------------------------------------------------------------------------------

@@ -1,31 +1,37 @@
 """An engine's worker process: ``python -m ocr.engines.worker``.
 
-It loads the engines once and then reads one request at a time from stdin, answering on a copy of
-stdout (anything the libraries print goes to stderr, which is captured per request so that a failure
-can say what the engine said). A request's own failure travels back as its error and the worker goes
-on; a crash or a hang is noticed by the parent, which kills and replaces the worker.
-
-The parent gives each worker a private folder (``OCR_WORKER_DIR``) and removes it when the worker ends.
-``OCR_WORKER_TEST_HOOKS=1`` enables the ``hang`` operation, for tests of hangs and interruptions.
+It loads each registered engine on first use and keeps it, then serves one request at a time from
+stdin, answering on a copy of stdout; stderr is captured per request (``stderr.txt`` in the worker's
+folder), so a failure can say what the engine printed. A request's own failure travels back as its
+error (an unexpected one with its traceback, for the parent to log) and the worker goes on; a crash or
+a hang is noticed by the parent, which kills and replaces the worker. ``OCR_WORKER_TEST_HOOKS=1``
+enables the ``hang`` operation, for tests.
 """
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import os
+import shutil
 import sys
 import tempfile
 import time
+import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import EngineError, MissingDependencyError, OcrError
-from .protocol import Answer, Request, recv, send
-from .tesseract import TesseractReader
+from ..settings import Options
+from . import registry
+from .protocol import Answer, Reader, Request, recv, send
 
 if TYPE_CHECKING:
-    from .ppocr import PPOCRReader
+    from .tesseract import TesseractReader
+
+OPERATIONS = ("prepare", "read", "orientation", "raw", "hang")
 
 
 class Worker:
@@ -34,45 +40,45 @@ class Worker:
     def __init__(self, folder: str) -> None:
         self.folder = folder
         self.log = Path(folder) / "stderr.txt"
-        self.tesseract = TesseractReader(folder)
-        self._ppocr: PPOCRReader | None = None
+        self.readers: dict[str, Reader] = {}
         self.hooks = os.environ.get("OCR_WORKER_TEST_HOOKS") == "1"
+
+    def reader(self, name: str, module: str) -> Reader:
+        """An engine's reader, loaded on first use (``module`` registers it, when this process has not
+        imported it yet) and kept."""
+        if name not in self.readers:
+            if name not in registry.names():
+                importlib.import_module(module)
+            self.readers[name] = registry.get(name).load(self.folder)
+        return self.readers[name]
 
     # operations --------------------------------------------------------------------------------------
 
-    @property
-    def ppocr(self) -> PPOCRReader:
-        """PP-OCR's models, loaded on first use (a second or two) and kept."""
-        if self._ppocr is None:
-            from .ppocr import PPOCRReader
+    def prepare(self, engines: list[tuple[str, str]], options: Options) -> None:
+        """Load the engines named (name, module) and what reading with ``options`` needs."""
+        for name, module in engines:
+            self.reader(name, module).prepare(options.replace(engine=name))
 
-            self._ppocr = PPOCRReader()
-        return self._ppocr
-
-    def load(self, lang: str, oem: int, engines: tuple[str, ...] = ("tesseract",)) -> None:
-        """Load a language, and the engines named, now (what :meth:`Engine.warm` asks for)."""
-        if "tesseract" in engines:
-            self.tesseract.load(lang, oem)
-        if "ppocr" in engines:
-            self.ppocr  # noqa: B018 - loading is the point
-
-    def recognize(self, req: Request) -> Answer:
-        if req.options.engine == "ppocr":
-            start = time.perf_counter()
-            text, words = self.ppocr.read(req.image, req.options.lang)
-            answer = Answer(text=text, words=list(words), engine="ppocr", backend="api",
-                            seconds=time.perf_counter() - start)
-        else:
-            answer = self.tesseract.recognize(req, self.log)
+    def read(self, module: str, req: Request) -> Answer:
+        answer = self.reader(req.options.engine, module).read(req.image, req.told())
+        answer.engine = req.options.engine
         answer.log = self.log.read_text(errors="replace")
         return answer
 
+    def _tesseract(self) -> TesseractReader:
+        from .tesseract import TESSERACT, TesseractReader
+
+        reader = self.reader(TESSERACT.name, TESSERACT.module)
+        assert isinstance(reader, TesseractReader)
+        return reader
+
     def orientation(self, image: np.ndarray, dpi: int) -> tuple[int, float] | None:
-        return self.tesseract.orientation(image, dpi)
+        """Tesseract's orientation detection (no other engine offers one)."""
+        return self._tesseract().orientation(image, dpi)
 
     def raw(self, image: np.ndarray, dpi: int, lang: str) -> float:
         """The benchmark's reference: Tesseract's bare API, timed in here."""
-        return self.tesseract.raw(image, dpi, lang)
+        return self._tesseract().raw(image, dpi, lang)
 
     def hang(self, seconds: float) -> None:
         """Test only: stop answering for ``seconds`` (as an engine stuck inside a page would)."""
@@ -89,10 +95,14 @@ class Worker:
         os.dup2(log_fd, 2)
         try:
             return "ok", getattr(self, op)(*payload)
-        except OcrError as e:  # this page's own failure
+        except OcrError as e:  # this page's own failure (a library's error under it travels for the log)
+            if e.__cause__ is not None and not isinstance(e.__cause__, OcrError):
+                e.detail = "".join(traceback.format_exception(e.__cause__))
             return "error", e
-        except Exception as e:  # an engine's unexpected failure: still this page's alone
-            return "error", EngineError(f"the engine failed on this page ({type(e).__name__}: {e}).")
+        except Exception as e:  # an engine library's unexpected failure: still this page's alone
+            error = EngineError(f"the engine failed on this page ({type(e).__name__}: {e}).")
+            error.detail = traceback.format_exc()  # the parent logs it, once
+            return "error", error
         finally:
             os.dup2(saved, 2)
             os.close(saved)
@@ -104,7 +114,7 @@ class Worker:
             if message is None:
                 return
             op, payload = message
-            if op not in ("load", "recognize", "orientation", "raw", "hang"):
+            if op not in OPERATIONS:
                 send(fd_out, ("error", EngineError(f"unknown operation {op!r}.")))
                 continue
             send(fd_out, self.handle(op, payload))
@@ -116,6 +126,8 @@ def serve() -> None:
     fd_in, fd_out = 0, os.dup(1)
     os.dup2(2, 1)
     folder = os.environ.get("OCR_WORKER_DIR") or tempfile.mkdtemp(prefix="ocr-worker-")
+    with contextlib.suppress(OSError):  # whoever finds the process gone may remove the folder
+        (Path(folder) / "pid").write_text(str(os.getpid()))
     try:
         import cv2  # PP-OCR's pre- and post-processing: one thread, like the engines themselves
 
@@ -124,12 +136,23 @@ def serve() -> None:
         pass
     try:
         worker = Worker(folder)
+        worker.reader(*_first_engine())
     except (ImportError, OSError, RuntimeError, MissingDependencyError) as e:
-        # tesserocr missing or broken: the parent falls back to the command line
+        # the first engine's library missing or broken: the parent falls back (the tesseract command)
         send(fd_out, ("error", f"{type(e).__name__}: {e}"))
         return
     send(fd_out, ("ok", None))
-    worker.serve(fd_in, fd_out)
+    try:
+        worker.serve(fd_in, fd_out)
+    finally:  # the parent closed the pipe (or died): the folder is ours to remove
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _first_engine() -> tuple[str, str]:
+    """The engine a worker loads before saying hello: the first registered (Tesseract), so a worker
+    that cannot read says so at once."""
+    first = registry.engines()[0]
+    return first.name, first.module
 
 
 if __name__ == "__main__":

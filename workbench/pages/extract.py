@@ -14,7 +14,7 @@ import ocr
 from ocr import overlay
 from ocr.batch import configured_scheduler, describe_error
 from ocr.exports import MIME, safe_name
-from ocr.judge import score
+from ocr.judge import judge
 from ocr.metrics import cer, wer
 from workbench import defaults, history, keys, layout, nav, preview, url, workspace
 from workbench.engine import engine
@@ -301,18 +301,21 @@ def truth_panel(key: str, result: ocr.Result) -> None:
 
 
 def compare_read(key: str) -> None:
-    """Read the page with each engine (the settings shown now); each reading, or the sentence why it
-    failed, is kept for the comparison."""
+    """Read the page with each engine (the settings shown now); each reading, judged, or the sentence why
+    it failed, is kept for the comparison."""
     ref = page_ref(key)
     assert ref is not None
     found: dict[str, ocr.Result | str] = {}
-    with st.spinner("Reading the page with Tesseract and with PP-OCR…"):
-        for name in ocr.ENGINES:
+    labels = ", ".join(info.label for info in ocr.registry.engines())
+    with st.spinner(f"Reading the page with each engine ({labels})…"):
+        for info in ocr.registry.engines():
             try:
-                found[name] = history.light(ocr.read_page(ref.page, url.settings(),
-                                                          url.options().replace(engine=name), engine=engine()))
-            except Exception as e:  # one sentence; the other engine's reading still shows
-                found[name] = describe_error(e)
+                reading = ocr.read_page(ref.page, url.settings(), url.options().replace(engine=info.name),
+                                        engine=engine())
+                judge(reading)
+                found[info.name] = history.light(reading)
+            except ocr.OcrError as e:  # one sentence; the other engines' readings still show
+                found[info.name] = describe_error(e)
     ss[keys.COMPARE][key] = found
 
 
@@ -323,34 +326,38 @@ def keep_reading(key: str, result: ocr.Result) -> None:
 
 
 def compare_engines(key: str) -> None:
-    """The page read by both engines side by side: the differences marked, each reading's judge score,
-    and a button to keep either."""
+    """The page read by every engine side by side: each reading marked where it differs from the first
+    engine's, its judge score, and a button to keep it."""
+    names = ocr.registry.names()
+    labels = [ocr.registry.label(name) for name in names]
     with st.expander("Compare the engines on this page", icon=":material/compare:", expanded=key in ss[keys.COMPARE],
                      key=keys.COMPARE_PANEL):
-        st.caption("Reads this page with Tesseract and with PP-OCR (the settings shown now), marks where the texts "
-                   "differ, and scores each without the true text (higher looks more like real words).")
-        if st.button("Read with both engines", key=keys.COMPARE_RUN, icon=":material/compare_arrows:"):
+        st.caption(f"Reads this page with {', '.join(labels[:-1])} and with {labels[-1]} (the settings shown now), "
+                   "marks where the texts differ, and scores each without the true text (higher looks more like "
+                   "real words).")
+        if st.button("Read with every engine", key=keys.COMPARE_RUN, icon=":material/compare_arrows:"):
             compare_read(key)
         found = ss[keys.COMPARE].get(key)
         if not found:
             return
         texts = {name: r.text if isinstance(r, ocr.Result) else "" for name, r in found.items()}
-        marked = dict(zip(ocr.ENGINES, history.side_by_side(texts[ocr.ENGINES[0]], texts[ocr.ENGINES[1]])))
-        spec = ocr.Options.spec("engine")
-        for column, name in zip(st.columns(2), ocr.ENGINES):
+        marked = history.marked(texts)
+        for column, name in zip(st.columns(len(found)), found):
             reading = found[name]
             with column:
                 if not isinstance(reading, ocr.Result):
-                    st.error(f"{spec.name_of(name)} could not read this page:")
+                    st.error(f"{ocr.registry.label(name)} could not read this page:")
                     st.text(reading)
                     continue
-                judged = score(reading.words, reading.options.lang.split("+")[0]).score
-                st.text(f"{spec.name_of(name)}: score {judged:.1f}, {reading.word_count} words, "
+                judged = reading.score if reading.score is not None else judge(reading).score
+                st.text(f"{ocr.registry.label(name)}: score {judged:.1f}, {reading.word_count} words, "
                         f"mean confidence {reading.mean_conf:.0f}, {reading.timings.get('total', 0):.1f} s")
                 st.code(marked[name], language="diff", wrap_lines=True, height=320)
-                st.button(f"Keep {spec.name_of(name)}'s reading", key=keys.keep_reading(name),
+                st.button(f"Keep {ocr.registry.label(name)}'s reading", key=keys.keep_reading(name),
                           icon=":material/check:", on_click=keep_reading, args=(key, reading))
-        st.caption("Lines marked - are only in Tesseract's reading, + only in PP-OCR's.")
+        first = ocr.registry.label(next(iter(found)))
+        st.caption(f"Lines marked - are in {first}'s reading and not in every other; lines marked + are not in "
+                   f"{first}'s.")
 
 
 def looks_like_nonsense(result: ocr.Result) -> bool:
@@ -358,7 +365,7 @@ def looks_like_nonsense(result: ocr.Result) -> bool:
     or Tesseract itself was unsure of most of it."""
     if result.word_count < 3:
         return False
-    judged = score(result.words, result.options.lang.split("+")[0])
+    judged = judge(result)
     sensible = judged.dictionary + judged.numbers
     return (judged.chars > 0 and sensible < 0.3 * judged.chars) or result.mean_conf < 45
 
