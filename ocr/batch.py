@@ -5,150 +5,44 @@ are in flight at once (``window``), and :func:`stream_pages` yields each page's 
 document order as soon as it and every page before it are done. Nothing holds the pages of a whole
 file or of the whole batch, so a 300-page PDF takes the memory of a few pages.
 
-Who reads the pages is a :class:`Runner`: :class:`LocalRunner` (threads over the engine's worker
-processes on this machine, the default) or :class:`ocr.cluster.ClusterRunner` (a Dask cluster). Both
-take the same jobs; :func:`read_files` is the list-returning call the app makes, and :func:`runner_for`
-picks a runner from a scheduler address.
+Who reads the pages is a :class:`~ocr.reading.Runner`: :class:`LocalRunner` (threads over the engine's
+worker processes on this machine, the default) or :class:`ocr.cluster.ClusterRunner` (a Dask cluster).
+Both take the same jobs (:mod:`ocr.reading`); :func:`read_files` is the list-returning call.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import queue
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from .decode import PDF_DPI, Page, load
-from .engines import Engine, default_engine
+from .engines.pool import Engine, default_engine
 from .errors import OcrError, SettingsError
 from .limits import Limits
-from .pdf import Origin, origin_of, page_text, text_pages
-from .preprocessing import preprocess
-from .recognition import recognize
-from .result import Result, words_frame
+from .pdf import page_text, text_pages
+from .reading import Job, Outcome, Progress, Reading, Runner, Source, describe_error, read_page
+from .result import Origin, Result, origin_of, words_frame
 from .settings import Options, Settings
+
+__all__ = ["LocalRunner", "Outcome", "Runner", "Source", "describe_error", "read_chosen", "read_files", "read_page",
+           "stream_pages"]
+
+log = logging.getLogger(__name__)
 
 TEXT_LAYERS = ("keep", "skip", "redo")  # a PDF page with text: kept and said, kept quietly, read again
 SCHEDULER_VARIABLE = "OCR_SCHEDULER"  # the app reads on the Dask scheduler this names (docs/cluster.md)
 
 
-@dataclass(frozen=True)
-class Source:
-    """A file to read: its name and bytes, or its path (on storage every reader sees); ``pages``
-    (0-based) to read only some of its pages."""
-
-    name: str
-    data: bytes | None = None
-    path: str | None = None
-    pages: tuple[int, ...] | None = None
-
-
 FileLike = str | os.PathLike[str] | tuple[str, bytes] | Page | Source
 Tuner = Callable[[Page], tuple[Settings, Options]]
-Progress = Callable[[int, int, "Outcome"], None]
-
-
-@dataclass
-class Outcome:
-    """One page's result, or one sentence saying why a page or a whole file could not be read.
-
-    ``kept`` says the page already had text and was not read (its own text is the result's); ``origin``
-    names the page's file and place (what a searchable PDF copies, even for a page that failed).
-    """
-
-    name: str
-    source: str
-    result: Result | None = None
-    error: str | None = None
-    page: Page | None = None
-    index: int = 0
-    count: int = 1
-    kept: bool = False
-    notes: list[str] = field(default_factory=list)
-    file: int = 0  # the file's place in the batch (0-based)
-    file_notes: list[str] = field(default_factory=list)  # about the whole file, on its first page
-    origin: Origin | None = None  # where the page came from, known even when it failed
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-
-def describe_error(error: BaseException) -> str:
-    """One sentence for a person; never a traceback."""
-    if isinstance(error, OcrError):
-        return str(error)
-    if isinstance(error, MemoryError):
-        return "there was not enough memory to read it."
-    if type(error).__name__ == "KilledWorker":  # Dask: the page's worker died on each try
-        return "the worker reading it stopped each time it was tried (out of memory, or a crash)."
-    return f"unexpected error ({type(error).__name__}: {error})."
-
-
-def read_page(
-    page: Page,
-    settings: Settings | None = None,
-    options: Options | None = None,
-    *,
-    engine: Engine | None = None,
-    backend: str = "api",
-    origin: Origin | None = None,
-) -> Result:
-    """Preprocess one page and recognise it. The result remembers where the page came from
-    (``origin``, by default the page itself), so a searchable PDF can be laid over it."""
-    engine = engine or default_engine(backend)
-    processed = preprocess(page, settings, orient=engine.orientation)
-    result = recognize(processed, options, engine=engine, name=page.name)
-    result.origin = origin or origin_of(page)
-    return result
-
-
-# -- jobs and runners ------------------------------------------------------------------------------
-
-
-@dataclass
-class Job:
-    """One page to read: where it is (the file's bytes or path and the page's number) and, on this
-    machine, its :class:`Page` (decoded only when read). ``outcome`` is filled when it is done."""
-
-    source: Source
-    index: int
-    outcome: Outcome
-    page: Page | None = None
-    dpi: float | None = None
-
-
-@dataclass(frozen=True)
-class Reading:
-    """How every page of a batch is read."""
-
-    settings: Settings | None = None
-    options: Options | None = None
-    pdf_dpi: int = PDF_DPI
-    limits: Limits = field(default_factory=Limits)
-
-
-class Runner(Protocol):
-    """Reads jobs somewhere: :meth:`submit` returns a future whose result :meth:`collect` turns into the
-    job's result (raising the page's error); :meth:`cancel` stops what is left."""
-
-    workers: int
-
-    def submit(self, job: Job, reading: Reading) -> Any: ...
-
-    def collect(self, job: Job, future: Any) -> Result: ...
-
-    def cancel(self, futures: list[Any]) -> None: ...
-
-    def file_opened(self, source: Source) -> None: ...
-
-    def file_done(self, source: Source) -> None: ...
 
 
 class LocalRunner:
@@ -265,7 +159,11 @@ def _open_all(files: Iterable[FileLike], reading: Reading, text_layer: str) -> I
             continue
         try:
             jobs, notes = open_source(source, reading, text_layer)
-        except Exception as e:  # one sentence for this file; the others go on
+        except OcrError as e:  # one sentence for this file; the others go on
+            yield Outcome(source.name, source.name, error=describe_error(e), file=number)
+            continue
+        except Exception as e:  # a decoder library's unexpected failure: logged, one sentence, the others go on
+            log.exception("%s could not be opened", source.name)
             yield Outcome(source.name, source.name, error=describe_error(e), file=number)
             continue
         for job in jobs:
@@ -410,7 +308,10 @@ class _Drive:
             result = self.runner.collect(job, future)
             result.origin = job.outcome.origin or result.origin
             job.outcome.result = result
-        except Exception as e:  # this page's failure, as one sentence
+        except OcrError as e:  # this page's failure, as one sentence
+            job.outcome.error = describe_error(e)
+        except Exception as e:  # a runner may raise anything (a Dask worker's death, a bug): logged, one sentence
+            log.exception("%s page %d could not be read", job.outcome.source, job.index + 1)
             job.outcome.error = describe_error(e)
         self._source_done(job)
         self._settle(job, job.outcome, new=False)

@@ -30,10 +30,10 @@ from typing import Any
 
 from distributed import WorkerPlugin
 
-from .batch import Job, Reading, Source, read_page
 from .decode import load
 from .engines import Engine
 from .errors import OcrError, SettingsError
+from .reading import Job, Reading, Source, describe_error, read_page
 from .result import Result
 
 PLUGIN = "ocr-engine"
@@ -87,8 +87,6 @@ def read_remote(file: bytes | str, name: str, index: int, reading: Reading) -> t
 
     Returns the result (without its origin, which the client knows) or the page's error as one sentence;
     only what is not the page's fault (the worker itself failing) raises, so only that is tried again."""
-    from .batch import describe_error
-
     try:
         pages = load(file, name, pdf_dpi=reading.pdf_dpi, limits=reading.limits)
         page = pages[index]
@@ -222,7 +220,7 @@ def local_cluster(workers: int | None = None) -> tuple[Any, Any]:
             silence_logs=logging.ERROR)
     try:
         client = Client(cluster)  # type: ignore[no-untyped-call]
-    except Exception:
+    except Exception:  # whatever stopped the client, the cluster must not outlive it: closed, then raised
         cluster.close()
         raise
     return cluster, client

@@ -17,6 +17,7 @@ otherwise break a limit (the page says so in its notes).
 from __future__ import annotations
 
 import io
+import logging
 import math
 import os
 import re
@@ -45,8 +46,11 @@ from .errors import (
 )
 from .limits import Limits, check_count, check_page, check_total, megapixels
 
+log = logging.getLogger(__name__)
+
 DEFAULT_MAX_PIXELS = Limits().max_pixels_per_page
-PDF_DPI = 300
+DEFAULT_DPI = 300  # a page that states no resolution is taken to be at this many dots per inch
+PDF_DPI = DEFAULT_DPI  # PDF pages are drawn at this resolution (lower when a page would be too large)
 MIN_PDF_DPI = 50  # below this a PDF page is too coarse to read, so it is refused instead
 MAX_PAGES = Limits().max_pages
 IMAGE_FORMATS = ("PNG", "JPEG", "TIFF", "BMP", "WEBP", "GIF", "PPM")
@@ -329,7 +333,8 @@ def _image_pages(data: bytes, read: Callable[[], bytes], name: str, kind: str | 
         raise _bomb_error(e, "the image", limits) from None
     except MemoryError:
         raise NotEnoughMemoryError("there was not enough memory to read the image's header.") from None
-    except Exception as e:
+    except Exception as e:  # Pillow's plug-ins raise anything on a damaged header: one sentence, logged
+        log.debug("damaged image header", exc_info=True)
         looks = f"a {kind} image" if kind else "an image"
         raise DamagedFileError(f"the file looks like {looks} but its header is damaged ({_reason(e)}).") from None
     count = len(layout.sizes)
@@ -458,7 +463,8 @@ def _orientation(im: Image.Image) -> int:
         else:
             exif = im.getexif()
         value = int(exif.get(0x0112, 1))
-    except Exception:
+    except Exception:  # damaged EXIF can raise anything in Pillow's parser: the picture is taken as it is
+        log.debug("unreadable EXIF orientation", exc_info=True)
         return 1
     return value if value in _UPRIGHT else 1
 
@@ -527,7 +533,8 @@ class _Frames:
                 frame = im.transpose(_UPRIGHT[self.orientation]) if index == 0 and self.orientation != 1 else im
                 array = _to_array(frame)
             keep = self.animated and index + 1 < count
-        except Exception as e:
+        except Exception as e:  # a decoder may raise anything on damaged data: one sentence, logged
+            log.debug("%s could not be decoded", what, exc_info=True)
             raise _decode_error(e, what, self.limits) from None
         finally:
             if keep:

@@ -23,26 +23,28 @@ from __future__ import annotations
 
 import base64
 import io
+import logging
 import os
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
 import pikepdf
 from PIL import Image
 
+from .decode import DEFAULT_DPI, Page, load
 from .errors import DamagedFileError, OcrError
+from .result import Origin, Result, origin_of
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .decode import Page
-    from .result import Result
+__all__ = ["Origin", "SearchablePdf", "origin_of", "page_text", "text_layer", "text_pages"]
 
-DEFAULT_DPI = 300  # an image that states no resolution is taken to be at this many dots per inch
+log = logging.getLogger(__name__)
+
 GLYPH_WIDTH = 0.5  # every glyph of the glyphless font is half an em wide
 DESCENT = 0.2  # the font's descent (and 1 - ascent), in ems: a glyph cell is one font size tall
 
@@ -59,57 +61,6 @@ GLYPHLESS_TTF = base64.b64decode(
     "cgBHAGwAeQBwAGgATABlAHMAcwBSAGUAZwB1AGwAYQByAAAAAgAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAACAAABAgZn"
     "bHlwaDEAAAA="
 )
-
-
-@dataclass(frozen=True)
-class Origin:
-    """Where a read page came from, so its text layer can be laid over the page as it was.
-
-    ``data`` (the file's bytes) or ``path`` names the file; ``index`` is the page's place in it (0-based);
-    ``kind`` the format found in its bytes ("PDF", "JPEG", ...); ``dpi`` the resolution the page was
-    decoded at (a PDF page: the resolution it was drawn at; an image: its own, or None). When neither
-    ``data`` nor ``path`` is known, ``page`` is kept and its pixels are embedded losslessly.
-    """
-
-    kind: str
-    index: int = 0
-    count: int = 1
-    dpi: float | None = None
-    data: bytes | None = None
-    path: str | None = None
-    page: Page | None = None
-
-    @property
-    def key(self) -> object:
-        """What tells one file from another (its path, or the identity of its bytes)."""
-        return self.path if self.path is not None else id(self.data) if self.data is not None else id(self.page)
-
-    def read(self) -> bytes:
-        """The file's bytes."""
-        if self.data is not None:
-            return self.data
-        if self.path is not None:
-            try:
-                return Path(self.path).read_bytes()
-            except OSError as e:
-                raise DamagedFileError(f"the file cannot be read again ({e.strerror or e}).") from None
-        raise OcrError("the page's file is not known.")
-
-    def pixels(self) -> np.ndarray:
-        """The page's pixels as decoded (uint8 gray or RGB)."""
-        if self.page is not None:
-            return self.page.image
-        from .decode import load
-
-        page = load(self.read(), "page", pdf_dpi=round(self.dpi or DEFAULT_DPI))[self.index]
-        return page.image
-
-
-def origin_of(page: Page, data: bytes | None = None, path: str | os.PathLike[str] | None = None) -> Origin:
-    """The origin of ``page``, read from ``data`` (its file's bytes) or ``path``; with neither, the page itself."""
-    known = data is not None or path is not None
-    return Origin(kind=page.kind, index=page.index, count=page.count, dpi=page.dpi, data=data,
-                  path=os.fspath(path) if path is not None else None, page=None if known else page)
 
 
 # -- the text layer ----------------------------------------------------------------------------------
@@ -252,7 +203,8 @@ def jpeg_picture(data: bytes) -> Picture | None:
             adobe = "adobe" in im.info
             orientation = int(im.getexif().get(0x0112, 1) or 1)
             frames = int(getattr(im, "n_frames", 1) or 1)
-    except Exception:  # anything unusual is embedded losslessly from its pixels instead
+    except Exception:  # Pillow raises anything on an unusual JPEG: it is embedded from its pixels instead
+        log.debug("JPEG not embedded as it is", exc_info=True)
         return None
     spaces = {"L": "/DeviceGray", "RGB": "/DeviceRGB", "CMYK": "/DeviceCMYK"}
     if mode not in spaces or frames != 1:
@@ -446,8 +398,6 @@ class SearchablePdf:
         if origin.page is not None:
             return origin.page.image
         if self._pages_of != origin.key:
-            from .decode import load
-
             self._pages = load(origin.read(), "page", pdf_dpi=round(origin.dpi or DEFAULT_DPI))
             self._pages_of = origin.key
         page = self._pages[origin.index]

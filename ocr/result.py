@@ -1,18 +1,19 @@
-"""The one description of a reading: :class:`Result`. Every export is made from it."""
+"""The one description of a reading: :class:`Result`, and where its page came from (:class:`Origin`).
+Every export is made from it."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .decode import DEFAULT_DPI, Page, load
+from .errors import DamagedFileError, OcrError
 from .settings import Options, Settings
-
-if TYPE_CHECKING:
-    from .pdf import Origin
 
 WORD_COLUMNS = ["text", "conf", "left", "top", "width", "height", "block", "par", "line", "word"]
 
@@ -22,6 +23,55 @@ def words_frame(words: Sequence[tuple[object, ...]]) -> pd.DataFrame:
     those columns: text as str, conf as float, the rest as int."""
     table = pd.DataFrame(list(words), columns=WORD_COLUMNS)
     return table.astype({"text": str, "conf": float, **{c: int for c in WORD_COLUMNS[2:]}})
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a read page came from, so its text layer can be laid over the page as it was.
+
+    ``data`` (the file's bytes) or ``path`` names the file; ``index`` is the page's place in it (0-based);
+    ``kind`` the format found in its bytes ("PDF", "JPEG", ...); ``dpi`` the resolution the page was
+    decoded at (a PDF page: the resolution it was drawn at; an image: its own, or None). When neither
+    ``data`` nor ``path`` is known, ``page`` is kept and its pixels are embedded losslessly.
+    """
+
+    kind: str
+    index: int = 0
+    count: int = 1
+    dpi: float | None = None
+    data: bytes | None = None
+    path: str | None = None
+    page: Page | None = None
+
+    @property
+    def key(self) -> object:
+        """What tells one file from another (its path, or the identity of its bytes)."""
+        return self.path if self.path is not None else id(self.data) if self.data is not None else id(self.page)
+
+    def read(self) -> bytes:
+        """The file's bytes."""
+        if self.data is not None:
+            return self.data
+        if self.path is not None:
+            try:
+                return Path(self.path).read_bytes()
+            except OSError as e:
+                raise DamagedFileError(f"the file cannot be read again ({e.strerror or e}).") from None
+        raise OcrError("the page's file is not known.")
+
+    def pixels(self) -> np.ndarray:
+        """The page's pixels as decoded (uint8 gray or RGB)."""
+        if self.page is not None:
+            return self.page.image
+        page = load(self.read(), "page", pdf_dpi=round(self.dpi or DEFAULT_DPI))[self.index]
+        return page.image
+
+
+def origin_of(page: Page, data: bytes | None = None, path: str | os.PathLike[str] | None = None) -> Origin:
+    """The origin of ``page``, read from ``data`` (its file's bytes) or ``path``; with neither, the page itself."""
+    known = data is not None or path is not None
+    return Origin(kind=page.kind, index=page.index, count=page.count, dpi=page.dpi, data=data,
+                  path=os.fspath(path) if path is not None else None, page=None if known else page)
 
 
 @dataclass

@@ -64,7 +64,7 @@ def test_the_app_reaches_no_engine_image_library_or_process():
 
 def test_the_type_checking_imports_name_the_real_modules_and_every_export():
     tree = ast.parse((ROOT / "ocr" / "__init__.py").read_text(encoding="utf-8"))
-    [block] = [n for n in tree.body if isinstance(n, ast.If) and "TYPE_CHECKING" in ast.unparse(n.test)]
+    [block] = [n for n in tree.body if isinstance(n, ast.If) and ast.unparse(n.test) == "TYPE_CHECKING"]
     named = {}
     for node in block.body:
         assert isinstance(node, ast.ImportFrom) and node.level == 1
@@ -78,3 +78,63 @@ def test_the_type_checking_imports_name_the_real_modules_and_every_export():
 @pytest.mark.parametrize("name", ocr.__all__)
 def test_every_public_name_loads(name):
     assert getattr(ocr, name) is not None
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def import_graph(*packages: str) -> dict[str, set[str]]:
+    """Module -> the package's modules it imports, at any depth of its code (in a function, under
+    TYPE_CHECKING: an import anywhere is a dependency). ``from . import x`` names the module x, not
+    the package."""
+    files = {module_name(p): p for p in python_files(*packages) if "pages" not in p.relative_to(ROOT).parts}
+    graph = {}
+    for name, path in files.items():
+        named = imports(path)
+        graph[name] = {m for m in named if m in files and m != name
+                       and not any(other.startswith(m + ".") and other in files for other in named)}
+    return graph
+
+
+def circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected groups of more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while True:
+                w = stack.pop()
+                group.append(w)
+                if w == v:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for v in graph:
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_the_circle_finder_finds_a_circle():
+    assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert circles({"a": {"b"}, "b": set()}) == []
+
+
+@pytest.mark.parametrize("package", ["ocr"])
+def test_no_modules_import_each_other(package):
+    assert circles(import_graph(package)) == []
