@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import signal
 import sys
@@ -17,9 +18,12 @@ from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
+from . import logs
 from .batch import LocalRunner, Outcome, Runner, Tuner, stream_pages
 from .decode import Page
-from .engines import BACKENDS, Engine, check_languages
+from .engines import registry
+from .engines.install import check_languages
+from .engines.pool import BACKENDS, Engine
 from .errors import LanguageMissingError, MissingDependencyError, OcrError, SettingsError
 from .exports import FORMATS, export, pieces, safe_name
 from .limits import Limits
@@ -27,6 +31,8 @@ from .pdf import SearchablePdf
 from .result import Result
 from .settings import Options, Settings, parse_preset, preset_json
 from .tuning import DEFAULT_EFFORT, autotune
+
+log = logging.getLogger(__name__)
 
 
 def build_parser(prog: str = "python -m ocr") -> argparse.ArgumentParser:
@@ -37,9 +43,7 @@ def build_parser(prog: str = "python -m ocr") -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", metavar="FILE", help="images (PNG, JPEG, TIFF, BMP, WebP, GIF) or PDFs")
     p.add_argument("--version", action="version", version=_version())
     p.add_argument("--preset", metavar="JSON", help="settings (and options) saved from the app or --save-preset")
-    p.add_argument("--engine", choices=Options.spec("engine").choices,
-                   help="tesseract (default: clean scans, fast), ppocr (photos, receipts, screens), or auto: "
-                        "read with each and keep the reading that looks right")
+    p.add_argument("--engine", choices=Options.spec("engine").choices, help=_engine_help())
     p.add_argument("--lang", help="language data, several joined by +: eng+deu (default eng)")
     p.add_argument("--psm", type=int, help="page segmentation mode 0-13 (default 3, automatic)")
     p.add_argument("--oem", type=int, help="engine mode 0-3 (default 3)")
@@ -80,7 +84,21 @@ def build_parser(prog: str = "python -m ocr") -> argparse.ArgumentParser:
     p.add_argument("--auto-limit", type=float, metavar="SECONDS",
                    help="stop each page's auto-tune after this many seconds (default: no limit)")
     p.add_argument("--save-preset", metavar="JSON", help="with --auto: save the first page's tuned settings here")
+    p.add_argument("--log-level", choices=logs.LEVELS, type=str.upper,
+                   help="what to log on stderr (default WARNING; -v is INFO, -vv DEBUG)")
+    p.add_argument("-v", "--verbose", action="count", default=0, help="log each page read (-vv: more)")
     return p
+
+
+def _engine_help() -> str:
+    first = registry.engines()[0].name
+    each = ", ".join(f"{info.name} ({info.best_for})" if info.best_for else info.name for info in registry.engines())
+    return f"{each}, or {registry.AUTO}: read with each and keep the reading that looks right (default {first})"
+
+
+def setup_logging(args: argparse.Namespace) -> None:
+    """The package's log records on stderr, at the level the flags ask for (warnings only by default)."""
+    logs.setup(args.log_level or ("DEBUG" if args.verbose > 1 else "INFO" if args.verbose else "WARNING"))
 
 
 def _options(args: argparse.Namespace, base: Options | None) -> Options:
@@ -130,6 +148,7 @@ def _check(args: argparse.Namespace) -> tuple[Settings, Options]:
 def main(argv: list[str] | None = None, prog: str = "python -m ocr") -> int:
     parser = build_parser(prog)
     args = parser.parse_args(argv)
+    setup_logging(args)
     try:
         settings, options = _check(args)
     except SettingsError as e:
@@ -191,7 +210,8 @@ def main(argv: list[str] | None = None, prog: str = "python -m ocr") -> int:
         with contextlib.suppress(OSError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
-    except Exception as e:  # a bug of ours: still one line, never a traceback
+    except Exception as e:  # a bug of ours, whatever it is: logged with its traceback, said in one line
+        log.exception("unexpected error")
         print(f"error: unexpected {type(e).__name__}: {e}", file=sys.stderr)
         return 1
 
@@ -413,7 +433,7 @@ def _version() -> str:
     """This package's version and the Tesseract it finds (what a bug report needs)."""
     from importlib.metadata import PackageNotFoundError, version
 
-    from .engines import tesseract_version
+    from .engines.install import tesseract_version
 
     try:
         ours = version("ocr-workbench")

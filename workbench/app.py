@@ -10,6 +10,8 @@ from pathlib import Path
 
 import streamlit as st
 
+import ocr
+import ocr.logs
 from workbench import files, keys, layout, nav, url, workspace
 from workbench.engine import engine
 
@@ -18,6 +20,7 @@ ICON = Path(__file__).resolve().parent / "static" / "icon.svg"  # shipped: nothi
 
 def main() -> None:
     """One run of the app."""
+    logging_once()
     st.set_page_config(page_title="OCR Workbench", page_icon=str(ICON), layout="wide")
     for key, make in keys.FRESH.items():  # a new session's empty collections
         if key not in st.session_state:
@@ -34,6 +37,14 @@ def main() -> None:
         workspace.save_state()
         files.let_go(st.session_state.get(keys.CURRENT))
     url.write()  # the page may have changed the settings
+
+
+@st.cache_resource(show_spinner=False)
+def logging_once() -> bool:
+    """The package's and the app's log records on the server's stderr (level: ``$OCR_LOG_LEVEL``, else
+    INFO: each page read), set once per server."""
+    ocr.logs.setup(names=("ocr", "workbench"))
+    return True
 
 
 if __name__ == "__main__":
