@@ -4,7 +4,8 @@ A file is kept as a few facts (:class:`FileEntry`) in the session and its bytes 
 (:mod:`workbench.workspace`), read back when its pages are needed; its pages are decoded from the bytes
 into this session's state and kept for the few files used last (``MAX_DECODED``), so a slider move
 does not decode the page again, a long session does not hold every file's pixels, and no page object
-is ever handed to two sessions (pages are mutable: a PDF page is drawn on first use).
+is ever handed to two sessions (pages are mutable: a PDF page is drawn on first use). When the store
+cannot keep a file, the session keeps its bytes itself (:func:`workbench.workspace.held`).
 
 A page is named by its page key, ``"sha256:index"``.
 """
@@ -80,8 +81,8 @@ def _notes(pages: list[ocr.Page]) -> tuple[str, ...]:
 
 
 def file_bytes(entry: FileEntry) -> bytes:
-    """A file's bytes, from the workspace on disk (a session holds none)."""
-    data = workspace.store().file_data(workspace.ws(), entry.sha)
+    """A file's bytes, from the workspace on disk (or from the session, when the store could not keep them)."""
+    data = workspace.held().get(entry.sha) or workspace.store().file_data(workspace.ws(), entry.sha)
     if data is None:
         raise ocr.InputError("the file is no longer in this workspace.")
     return data
@@ -100,7 +101,8 @@ def pages_of(entry: FileEntry) -> list[ocr.Page]:
 
 
 def add_file(name: str, data: bytes, truth: str | None = None) -> str | None:
-    """Open a file. Returns None when it was added, else one sentence saying why not."""
+    """Open a file. Returns None when it was added, else one sentence saying why not. When the store
+    cannot keep it, it is open in this session only (the person is told once)."""
     sha = hashlib.sha256(data).hexdigest()
     if sha in files():
         return f"it is already open as {files()[sha].name}."
@@ -111,7 +113,9 @@ def add_file(name: str, data: bytes, truth: str | None = None) -> str | None:
         return describe_error(e)
     entry = FileEntry(name=name, sha=sha, size=len(data), kind=pages[0].kind, count=len(pages),
                       first_size=pages[0].size, notes=_notes(pages), truth=truth)
-    workspace.store().add_file(workspace.ws(), sha, entry.meta(), data)
+    workspace.write(lambda s: s.add_file(workspace.ws(), sha, entry.meta(), data))
+    if workspace.read_only():
+        workspace.held()[sha] = data
     files()[sha] = entry
     st.session_state[keys.DECODED][sha] = pages
     if page_ref(st.session_state.get(keys.CURRENT)) is None:
@@ -133,7 +137,8 @@ def samples() -> list[Path]:
 def remove_file(sha: str) -> None:
     """Close a file: its pages, results, edits and auto-tune traces go; another page becomes current."""
     files().pop(sha, None)
-    workspace.store().remove_file(workspace.ws(), sha)
+    workspace.write(lambda s: s.remove_file(workspace.ws(), sha))
+    workspace.held().pop(sha, None)
     st.session_state[keys.DECODED].pop(sha, None)
     for key in (keys.RESULTS, keys.EDITS, keys.TRACE, keys.TRUTHS):
         for page_key in [k for k in st.session_state[key] if k.startswith(sha + ":")]:

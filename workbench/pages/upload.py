@@ -109,8 +109,13 @@ for n, entry in enumerate(entries):
 
 st.divider()
 with st.container(horizontal=True, vertical_alignment="center"):
-    st.caption(f"Your files, texts, edits, settings and history are kept on this server under this page's link "
-               f"(keep it to come back; anyone with the link sees them) for {expire_days():g} days after its last use.")
+    if why := workspace.read_only():
+        st.caption(f"Your files, texts and edits are not kept on this server right now ({why}): they stay in "
+                   "this tab only.")
+    else:
+        st.caption(f"Your files, texts, edits, settings and history are kept on this server under this page's "
+                   f"link (keep it to come back; anyone with the link sees them) for {expire_days():g} days after "
+                   "its last use.")
     with st.popover("Clear this workspace", icon=":material/delete_forever:"):
         st.write("Delete every file, text, edit and run of this workspace from the server. This cannot be undone.")
         st.button("Delete everything", type="primary", on_click=clear, key=keys.CLEAR)
