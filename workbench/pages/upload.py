@@ -43,7 +43,7 @@ st.caption(f"Up to {st.get_option('server.maxUploadSize')} MB and {limits.max_pa
 with st.expander("What a file may be", icon=":material/rule:"):
     st.text("\n".join(limit_sentences()))
 if uploads:
-    refused = []
+    refused, before = [], set(files())
     bar = st.progress(0.0, text="Opening the files…") if len(uploads) > 1 else None
     for n, upload in enumerate(uploads):
         problem = add_file(upload.name, upload.getvalue())
@@ -53,6 +53,8 @@ if uploads:
             bar.progress((n + 1) / len(uploads), text=f"Opened {n + 1} of {len(uploads)} files")
     ss[keys.REFUSED] = refused
     ss[keys.UPLOAD_ROUND] += 1  # a fresh, empty drop zone: the files are listed below
+    for sha in set(files()) - before:  # made now, while their first pages are decoded (the rerun lets them go)
+        preview.thumbnail(files()[sha])
     st.rerun()
 
 with st.container(horizontal=True, vertical_alignment="center"):
