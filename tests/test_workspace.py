@@ -73,7 +73,7 @@ def test_an_id_reads_only_its_own_rows(tmp_path):
     for kind in ("edit", "truth", "trace"):
         s.put_page(theirs, key, kind, f"their {kind}")
     s.put_state(theirs, "settings", Settings(scale=2.0))
-    s.add_run(theirs, 1, history.Run(1, "10:00:00", key, "secret.png", Settings(), Options(), 90.0, 2, 1.0,
+    s.add_run(theirs, history.Run(1, "10:00:00", key, "secret.png", Settings(), Options(), 90.0, 2, 1.0,
                                      "their text"), 10)
     s.add_file(mine, SHA_B, {"name": "mine.png"}, b"my bytes")
 

@@ -12,7 +12,7 @@ import streamlit as st
 
 import ocr
 import ocr.logs
-from workbench import files, keys, layout, nav, url, workspace
+from workbench import files, keys, layout, memory, nav, url, workspace
 from workbench.engine import engine
 
 ICON = Path(__file__).resolve().parent / "static" / "icon.svg"  # shipped: nothing is fetched from outside
@@ -22,6 +22,7 @@ def main() -> None:
     """One run of the app."""
     logging_once()
     st.set_page_config(page_title="OCR Workbench", page_icon=str(ICON), layout="wide")
+    memory.configure()  # the allocator gives large blocks back when freed (once is enough; it is cheap)
     for key, make in keys.FRESH.items():  # a new session's empty collections
         if key not in st.session_state:
             st.session_state[key] = make()
@@ -35,7 +36,8 @@ def main() -> None:
         page.run()
     finally:  # also when the page stops early or reruns: what changed is written to the store
         workspace.save_state()
-        files.let_go(st.session_state.get(keys.CURRENT))
+        shown = page.title in (nav.TUNE.title, nav.EXTRACT.title)  # the pages that show a page's pixels
+        files.let_go(st.session_state.get(keys.CURRENT) if shown else None)
     url.write()  # the page may have changed the settings
 
 

@@ -1,10 +1,16 @@
 """The files a session has open, and their pages: each session decodes its own.
 
 A file is kept as a few facts (:class:`FileEntry`) in the session and its bytes in the workspace's store
-(:mod:`workbench.workspace`), read back when its pages are needed; its pages are decoded from the bytes
-into this session's state and kept for the few files used last (``MAX_DECODED``), so a slider move
-does not decode the page again, a long session does not hold every file's pixels, and no page object
-is ever handed to two sessions (pages are mutable: a PDF page is drawn on first use).
+(:mod:`workbench.workspace`); its pages are read from the stored file's path when needed (PDFium draws a
+PDF's page from the path, so a session holds no copy of the file), into this session's state, and kept
+for the few files used last (``MAX_DECODED``), so a slider move does not decode the page again, a long
+session does not hold every file's pixels, and no page object is ever handed to two sessions (pages are
+mutable: a PDF page is drawn on first use). When the store cannot keep a file, the session keeps its
+bytes itself (:func:`workbench.workspace.held`).
+
+Between runs a session holds the pixels of the page on screen only (:func:`let_go`), and none on the
+pages that show no page; when the session ends (its tab closed, the connection lost), Streamlit releases
+its session-scoped resource (:func:`_session`) and the session's pages go with it (:func:`_give_back`).
 
 A page is named by its page key, ``"sha256:index"``.
 """
@@ -22,7 +28,7 @@ import ocr
 from ocr.batch import describe_error
 from ocr.decode import release
 
-from . import keys, workspace
+from . import keys, memory, workspace
 
 MAX_DECODED = 3  # files whose decoded pages a session keeps
 SAMPLES = Path(__file__).resolve().parent / "samples"
@@ -80,27 +86,71 @@ def _notes(pages: list[ocr.Page]) -> tuple[str, ...]:
 
 
 def file_bytes(entry: FileEntry) -> bytes:
-    """A file's bytes, from the workspace on disk (a session holds none)."""
-    data = workspace.store().file_data(workspace.ws(), entry.sha)
+    """A file's bytes, from the workspace on disk (or from the session, when the store could not keep them)."""
+    data = workspace.held().get(entry.sha) or workspace.store().file_data(workspace.ws(), entry.sha)
     if data is None:
         raise ocr.InputError("the file is no longer in this workspace.")
     return data
 
 
+def _source(entry: FileEntry) -> bytes | Path:
+    """What a file's pages are read from: its path in the store, or the bytes the session keeps."""
+    held = workspace.held().get(entry.sha)
+    if held is not None:
+        return held
+    path = workspace.store().file_path(workspace.ws(), entry.sha)
+    if path is None:
+        raise ocr.InputError("the file is no longer in this workspace.")
+    return path
+
+
+class _Session:
+    """What Streamlit gives back when a session ends: the session's decoded pages (the same dict as
+    ``st.session_state[keys.DECODED]``)."""
+
+    def __init__(self) -> None:
+        self.decoded: dict[str, list[ocr.Page]] = {}
+
+
+def _give_back(session: _Session) -> None:
+    """on_release of a session's resource (its tab closed or its connection lost): its pages let go,
+    and the memory handed back to the system (a reconnecting session decodes them again)."""
+    decoded = session.decoded
+    for sha in list(decoded):
+        pages = decoded.pop(sha, None)
+        if pages:
+            release(pages)
+    memory.give_back()
+
+
+@st.cache_resource(scope="session", on_release=_give_back, show_spinner=False)
+def _session() -> _Session:
+    """This session's resource, released by Streamlit when the session disconnects."""
+    return _Session()
+
+
+def decoded() -> dict[str, list[ocr.Page]]:
+    """This session's decoded pages by file, the last used last (given back when the session ends)."""
+    found: dict[str, list[ocr.Page]] = st.session_state[keys.DECODED]
+    _session().decoded = found
+    return found
+
+
 def pages_of(entry: FileEntry) -> list[ocr.Page]:
     """A file's pages, decoded in this session and kept for the ``MAX_DECODED`` files used last."""
-    decoded: dict[str, list[ocr.Page]] = st.session_state[keys.DECODED]
-    pages = decoded.pop(entry.sha, None)
+    held = decoded()
+    pages = held.pop(entry.sha, None)
     if pages is None:
-        pages = ocr.load(file_bytes(entry), entry.name)
-    decoded[entry.sha] = pages  # last used goes last
-    for sha in list(decoded)[:-MAX_DECODED]:
-        del decoded[sha]
+        pages = ocr.load(_source(entry), entry.name)
+    held[entry.sha] = pages  # last used goes last
+    for sha in list(held)[:-MAX_DECODED]:
+        release(held.pop(sha))
     return pages
 
 
 def add_file(name: str, data: bytes, truth: str | None = None) -> str | None:
-    """Open a file. Returns None when it was added, else one sentence saying why not."""
+    """Open a file. Returns None when it was added, else one sentence saying why not. When the store
+    cannot keep it, it is open in this session only (the person is told once)."""
     sha = hashlib.sha256(data).hexdigest()
     if sha in files():
         return f"it is already open as {files()[sha].name}."
@@ -111,9 +161,11 @@ def add_file(name: str, data: bytes, truth: str | None = None) -> str | None:
         return describe_error(e)
     entry = FileEntry(name=name, sha=sha, size=len(data), kind=pages[0].kind, count=len(pages),
                       first_size=pages[0].size, notes=_notes(pages), truth=truth)
-    workspace.store().add_file(workspace.ws(), sha, entry.meta(), data)
+    workspace.write(lambda s: s.add_file(workspace.ws(), sha, entry.meta(), data))
+    if workspace.read_only():
+        workspace.held()[sha] = data
     files()[sha] = entry
-    st.session_state[keys.DECODED][sha] = pages
+    decoded()[sha] = pages
     if page_ref(st.session_state.get(keys.CURRENT)) is None:
         st.session_state[keys.CURRENT] = f"{sha}:0"
     return None
@@ -133,8 +185,9 @@ def samples() -> list[Path]:
 def remove_file(sha: str) -> None:
     """Close a file: its pages, results, edits and auto-tune traces go; another page becomes current."""
     files().pop(sha, None)
-    workspace.store().remove_file(workspace.ws(), sha)
-    st.session_state[keys.DECODED].pop(sha, None)
+    workspace.write(lambda s: s.remove_file(workspace.ws(), sha))
+    workspace.held().pop(sha, None)
+    release(decoded().pop(sha, []))
     for key in (keys.RESULTS, keys.EDITS, keys.TRACE, keys.TRUTHS):
         for page_key in [k for k in st.session_state[key] if k.startswith(sha + ":")]:
             del st.session_state[key][page_key]
@@ -208,13 +261,19 @@ def current() -> str | None:
 
 def let_go(keep: str | None) -> None:
     """Let go of every file's pages but the chosen page's file, and of the pixels of every page but the
-    chosen one (``keep``, a page key): between runs a session holds one file's pages and one page's pixels,
-    whatever it opened or read (the rest is decoded again from the workspace when shown), so a session
-    that has ended holds little while Streamlit keeps it for a reconnection."""
-    decoded: dict[str, list[ocr.Page]] = st.session_state.get(keys.DECODED, {})
+    chosen one (``keep``, a page key; None on a page that shows none): between runs a session holds one
+    file's pages and at most one page's pixels, whatever it opened or read (the rest is decoded again
+    from the workspace when shown). Memory let go is handed back to the system."""
+    found = decoded()
     chosen = (keep or "").rsplit(":", 1)[0]
-    for sha in [sha for sha in decoded if sha != chosen]:
-        release(decoded.pop(sha))
-    for page in decoded.get(chosen, []):
-        if f"{chosen}:{page.index}" != keep:
+    let = False
+    for sha in [sha for sha in found if sha != chosen]:
+        pages = found.pop(sha)
+        let = let or any(page.held for page in pages)
+        release(pages)
+    for page in found.get(chosen, []):
+        if page.held and f"{chosen}:{page.index}" != keep:
             page.release()
+            let = True
+    if let:
+        memory.give_back()

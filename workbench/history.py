@@ -1,11 +1,18 @@
 """What the session has read: each page's latest result, the text as the person edited it, and the run
 history (a :class:`Run` per page read, at most ``MAX_HISTORY``). Each is written to the workspace's store
-as it changes (:mod:`workbench.workspace`)."""
+as it changes (:mod:`workbench.workspace`).
+
+Two tabs may hold one workspace. Each save of a page's text names the version of it the tab last saw
+(``keys.VERSIONS``); when the other tab saved an edit since, the store keeps that edit as a run of the
+history (:func:`elsewhere`) before this save replaces it, and this tab says so once: no edit is lost,
+whichever tab saves last. Runs are numbered by the store, after the workspace's last run.
+"""
 
 from __future__ import annotations
 
 import difflib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import streamlit as st
@@ -13,7 +20,7 @@ import streamlit as st
 import ocr
 
 from . import defaults, keys, workspace
-from .store import Store
+from .store import Saved, Store
 from .url import options, settings
 
 MAX_HISTORY = 200
@@ -33,13 +40,17 @@ class Run:
     words: int
     seconds: float
     text: str
-    kind: str = "read"  # "read", or "edited": the person's edits, kept when a new reading replaced them
+    # "read"; "edited": the person's edits, kept when a new reading replaced them; "edited elsewhere":
+    # edits made in another tab on the same workspace, kept when this tab's save replaced them
+    kind: str = "read"
 
     def describe(self) -> str:
         """What the run was made with: the clean-up and every reading option that is not the default,
         e.g. "x1.5, otsu · deu · one column"; "your edits" for a kept edited text."""
         if self.kind == "edited":
             return "your edits"
+        if self.kind == "edited elsewhere":
+            return "your edits in another tab"
         return defaults.describe(self.settings, self.options)
 
     def label(self) -> str:
@@ -65,10 +76,12 @@ def results() -> dict[str, ocr.Result]:
 
 
 def _add(run: Run) -> Run:
+    """Keep a run: numbered by the store (after any other tab's runs), or here when it keeps nothing."""
+    numbered: Run | None = workspace.write(lambda s: s.add_run(workspace.ws(), run, MAX_HISTORY))
+    run = numbered or run
     history = runs()
     history.append(run)
     del history[:-MAX_HISTORY]
-    workspace.store().add_run(workspace.ws(), run.number, run, MAX_HISTORY)
     return run
 
 
@@ -81,11 +94,11 @@ def record(key: str, result: ocr.Result) -> Run:
     """Keep a page's new result: it replaces the edited text (kept as a version in the history first,
     when the person had edited it), and joins the history."""
     keep_edits(key)
-    s = workspace.store()
-    s.put_result(workspace.ws(), key, result)
+    theirs = elsewhere(key, result)
+    saved(key, workspace.write(lambda s: s.save_result(workspace.ws(), key, result, based_on=version(key),
+                                                       theirs=theirs, keep=MAX_HISTORY)))
     results()[key] = light(result)
     st.session_state[keys.EDITS][key] = result.text
-    s.drop_page(workspace.ws(), key, "edit")
     return _add(Run(
         number=_next_number(), time=time.strftime("%H:%M:%S", time.localtime(clock())), page=key,
         file=result.name, settings=result.settings or ocr.Settings(), options=result.options,
@@ -149,7 +162,41 @@ def save_edit(key: str) -> None:
     the store, so it outlives the session."""
     text = st.session_state[keys.TEXT]
     st.session_state[keys.EDITS][key] = text
-    workspace.store().put_page(workspace.ws(), key, "edit", text)
+    theirs = elsewhere(key, results().get(key))
+    saved(key, workspace.write(lambda s: s.save_edit(workspace.ws(), key, text, based_on=version(key),
+                                                     theirs=theirs, keep=MAX_HISTORY)))
+
+
+def version(key: str) -> int:
+    """The version of the page's text this session last saw in the store (0: never saved)."""
+    found: int = st.session_state[keys.VERSIONS].get(key, 0)
+    return found
+
+
+def elsewhere(key: str, result: ocr.Result | None) -> Callable[[str], Run]:
+    """What keeps another tab's edit of the page's text as a run (the store numbers it)."""
+    def run(text: str) -> Run:
+        settings = (result.settings if result else None) or ocr.Settings()
+        return Run(number=0, time=time.strftime("%H:%M:%S", time.localtime(clock())), page=key,
+                   file=result.name if result else "", settings=settings,
+                   options=result.options if result else ocr.Options(), mean_conf=0.0, words=len(text.split()),
+                   seconds=0.0, text=text, kind="edited elsewhere")
+
+    return run
+
+
+def saved(key: str, done: Saved | None) -> None:
+    """After a save of a page's text: its version noted; when another tab's edit had to be kept in the
+    history, the history read again from the store and the person told."""
+    if done is None:
+        return
+    st.session_state[keys.VERSIONS][key] = done.version
+    if done.kept is None:
+        return
+    st.session_state[keys.HISTORY] = workspace.store().runs(workspace.ws(), Run)
+    st.session_state[keys.NOTICE].append((
+        f"This page's text was also edited in another tab: that text is kept in the History as run "
+        f"{done.kept.number}, and the text here is the page's text now.", done.kept.file))
 
 
 def up_to_date(key: str) -> bool:

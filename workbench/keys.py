@@ -34,6 +34,10 @@ its page is left):
 ``UPLOAD_ROUND``        counts uploads: part of the drop zone's key, so it empties after each
 ``CAMERA_SEEN``         the id of the last camera photo taken in
 ``PRESET_SEEN``         the id of the last settings file applied
+``VERSIONS``            dict page key -> the version of the page's text this session last saw in the store
+``READ_ONLY``           why the store cannot keep this session's work (it goes on in memory), or absent
+``HELD``                a :class:`workbench.store.Held`: the bytes of files the store could not keep
+``GENERATION``          the store's generation this session's work was written to (a new one after damage)
 ======================  =========================================================================
 """
 
@@ -52,11 +56,12 @@ TRUTHS, ASK_REPLACE, TUNING, CONFIRMED, FAILED = "truths", "ask_replace", "tunin
 STEP_SCALE, CROP_SEEN, COMPARE = "step_scale", "crop_seen", "compare"
 URL_READ, NOTICE, UPLOAD_ROUND, CAMERA_SEEN, PRESET_SEEN = (
     "url_read", "notice", "upload_round", "camera_seen", "preset_seen")
+VERSIONS, READ_ONLY, HELD, GENERATION = "versions", "read_only", "held", "generation"
 
 # What each collection starts as in a new session.
 FRESH: dict[str, Callable[[], Any]] = {
     FILES: dict, DECODED: dict, REFUSED: list, RESULTS: dict, EDITS: dict, TRUTHS: dict, HISTORY: list,
-    BATCH: list, TRACE: dict, NOTICE: list, UPLOAD_ROUND: int, FAILED: dict, COMPARE: dict,
+    BATCH: list, TRACE: dict, NOTICE: list, UPLOAD_ROUND: int, FAILED: dict, COMPARE: dict, VERSIONS: dict,
 }
 
 

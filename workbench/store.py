@@ -6,11 +6,13 @@ write names its workspace, no query reads across workspaces, and nothing lists t
 expiry sweep walks them, to delete). An id that is not in the store is never adopted: the app makes a
 new one, so nobody can plant an id and wait for someone to fill it.
 
-The store is SQLite (the standard library's :mod:`sqlite3`, WAL mode, one connection behind a lock);
-a file's bytes are kept beside the database under their SHA-256 (``blobs/ab/abcd...``), written once
-however many workspaces open the same file, and deleted when no workspace holds them. Results, runs
-and settings are JSON: it outlives changes to our classes (a field added or renamed later leaves old
-workspaces readable) and, unlike a pickle, reading it runs no code.
+The store is SQLite (the standard library's :mod:`sqlite3`, WAL mode, one connection behind a lock, in
+:mod:`workbench.database`, which keeps the app up when the file is damaged or the folder cannot be
+written); a file's bytes are kept beside the database under their SHA-256 (``blobs/ab/abcd...``),
+written once however many workspaces open the same file (to a temporary file, then renamed), and
+deleted when no workspace holds them. Results, runs and settings are JSON: it outlives changes to our
+classes (a field added or renamed later leaves old workspaces readable) and, unlike a pickle, reading it
+runs no code.
 
 This module does not import streamlit: it is plain storage, tested on its own (tests/test_workspace.py).
 """
@@ -20,14 +22,16 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
+import logging
 import os
 import re
 import secrets
 import sqlite3
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+import weakref
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +42,13 @@ import ocr
 from ocr.pdf import Origin
 from ocr.result import WORD_COLUMNS
 
+from .database import Database, Health, StoreUnavailable, unwritable
+
+__all__ = ["Health", "Held", "Saved", "Store", "StoreUnavailable"]
+
+log = logging.getLogger(__name__)
+DATABASE = "workspaces.sqlite3"
+PART_AGE_S = 3600.0  # a temporary file this old was left by a process that died while writing it
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32): 32 bytes, 43 characters
 DEFAULT_EXPIRE_DAYS = 30.0
 
@@ -55,6 +66,9 @@ CREATE TABLE IF NOT EXISTS state (
 CREATE TABLE IF NOT EXISTS run (
     ws TEXT NOT NULL REFERENCES workspace(id) ON DELETE CASCADE, number INTEGER NOT NULL, value TEXT NOT NULL,
     PRIMARY KEY (ws, number));
+CREATE TABLE IF NOT EXISTS version (
+    ws TEXT NOT NULL REFERENCES workspace(id) ON DELETE CASCADE, key TEXT NOT NULL, number INTEGER NOT NULL,
+    PRIMARY KEY (ws, key));
 CREATE INDEX IF NOT EXISTS workspace_used ON workspace(used);
 CREATE INDEX IF NOT EXISTS file_sha ON file(sha);
 """
@@ -173,48 +187,74 @@ def result_from_json(text: str) -> ocr.Result:
                                source_size=(int(source[0]), int(source[1])))
 
 
+def _write_whole(path: Path, data: bytes) -> None:
+    """``data`` into a new file at ``path``, flushed to the disk (so a rename after it is durable)."""
+    with open(path, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
 # -- the store -------------------------------------------------------------------------------------------
+
+
+class Held(dict[str, bytes]):
+    """File bytes by SHA-256 that a session keeps itself because the store could not write them; lent to
+    the store (:meth:`Store.lend`), which holds it weakly: it goes with the session."""
+
+
+@dataclass(frozen=True)
+class Saved:
+    """A page's text written: its version now, and the run that keeps another tab's text, if one had to."""
+
+    version: int
+    kept: Any = None
 
 
 class Store:
     """The workspaces in one folder: ``workspaces.sqlite3`` and ``blobs/``.
 
     Every method takes the workspace id first and reads or writes that workspace's rows only. Writing to
-    an id creates its workspace; reading an id that holds nothing gives nothing.
+    an id creates its workspace; reading an id that holds nothing gives nothing. A write that the folder
+    cannot take raises :class:`StoreUnavailable` and keeps nothing of itself (:mod:`workbench.database`).
+
+    Each page's text (its reading, or the person's edit of it) has a version, raised by every
+    :meth:`save_result` and :meth:`save_edit`. A save names the version it was based on; when another
+    tab saved the page since, that tab's edited text is kept as a run in the history (made by the
+    ``theirs`` function the caller gives) before this save replaces it, in the same transaction.
     """
 
     def __init__(self, folder: Path | str, expire_days: float = DEFAULT_EXPIRE_DAYS) -> None:
         self.folder = Path(folder)
         self.blobs = self.folder / "blobs"
-        self.blobs.mkdir(parents=True, exist_ok=True)
         self.expire_s = expire_days * 86_400
-        self._lock = threading.RLock()
-        self._db = sqlite3.connect(self.folder / "workspaces.sqlite3", check_same_thread=False,
-                                   isolation_level=None, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.executescript(SCHEMA)
+        self.db = Database(self.folder / DATABASE, SCHEMA)
         self.last_sweep = 0.0
+        self._lent: weakref.WeakValueDictionary[str, Held] = weakref.WeakValueDictionary()
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self.db.close()
 
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        """One transaction under the lock."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+    def health(self) -> Health:
+        """The store's state: ok, read-only (and why) or a damaged database replaced (see :class:`Health`)."""
+        return self.db.health()
+
+    @property
+    def writable(self) -> bool:
+        """False when the store was opened read-only (its folder could not be written): no write is tried."""
+        return self.db.fixed is None
+
+    @property
+    def generation(self) -> int:
+        """How often a damaged database was replaced by a new, empty one while the server ran."""
+        return self.db.generation
+
+    def _tx(self) -> AbstractContextManager[sqlite3.Connection]:
+        """One transaction, for tests that change rows directly."""
+        return self.db.transaction()
 
     def _rows(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-        with self._lock:
-            return self._db.execute(sql, args).fetchall()
+        return self.db.read(sql, *args)
 
     def _claim(self, db: sqlite3.Connection, ws: str) -> None:
         """Create the workspace on its first write; mark it used."""
@@ -235,27 +275,41 @@ class Store:
 
     def touch(self, ws: str) -> None:
         """Mark a workspace used now (its expiry counts from here)."""
-        with self._tx() as db:
-            db.execute("UPDATE workspace SET used = ? WHERE id = ?", (time.time(), ws))
+        self.db.write(lambda db: db.execute("UPDATE workspace SET used = ? WHERE id = ?", (time.time(), ws)))
 
     def clear(self, ws: str) -> None:
         """Delete a workspace: its rows, and the bytes of files no other workspace holds."""
-        with self._tx() as db:
+        def work(db: sqlite3.Connection) -> list[str]:
             shas = [sha for (sha,) in db.execute("SELECT sha FROM file WHERE ws = ?", (ws,))]
             db.execute("DELETE FROM workspace WHERE id = ?", (ws,))
-        self._drop_unheld(shas)
+            return shas
+
+        self._drop_unheld(self.db.write(work))
+        self._lent.pop(ws, None)
 
     def sweep(self, now: float | None = None) -> int:
-        """Delete the workspaces unused for longer than the expiry; returns how many went."""
-        limit = (time.time() if now is None else now) - self.expire_s
-        with self._tx() as db:
-            old = [ws for (ws,) in db.execute("SELECT id FROM workspace WHERE used < ?", (limit,))]
+        """Delete the workspaces unused for longer than the expiry, and files half-written by a process
+        that died (``*.part`` older than an hour); returns how many workspaces went."""
+        when = time.time() if now is None else now
+        limit = when - self.expire_s
+
+        def work(db: sqlite3.Connection) -> tuple[int, list[str]]:
+            old = db.execute("SELECT COUNT(*) FROM workspace WHERE used < ?", (limit,)).fetchone()[0]
             shas = [sha for (sha,) in db.execute(
                 "SELECT DISTINCT sha FROM file WHERE ws IN (SELECT id FROM workspace WHERE used < ?)", (limit,))]
             db.execute("DELETE FROM workspace WHERE used < ?", (limit,))
+            return old, shas
+
+        old, shas = self.db.write(work)
         self._drop_unheld(shas)
-        self.last_sweep = time.time() if now is None else now
-        return len(old)
+        for part in self.blobs.glob("*/*.part"):
+            try:
+                if when - part.stat().st_mtime > PART_AGE_S:
+                    part.unlink()
+            except OSError as e:  # gone meanwhile, or the folder turned read-only: the next sweep tries again
+                log.warning("A half-written file could not be removed (%s).", e.strerror or e)
+        self.last_sweep = when
+        return int(old)
 
     def _blob(self, sha: str) -> Path:
         if not re.fullmatch(r"[0-9a-f]{64}", sha):
@@ -265,57 +319,118 @@ class Store:
     def _drop_unheld(self, shas: list[str]) -> None:
         for sha in shas:
             if not self._rows("SELECT 1 FROM file WHERE sha = ? LIMIT 1", sha):
-                self._blob(sha).unlink(missing_ok=True)
+                try:
+                    self._blob(sha).unlink(missing_ok=True)
+                except OSError as e:  # a read-only folder: the file stays until a sweep finds it unheld
+                    log.warning("A file no workspace holds could not be removed (%s).", e.strerror or e)
+
+    def _put_blob(self, sha: str, data: bytes) -> bool:
+        """Write a file's bytes under their SHA-256 unless they are there: to a temporary file, flushed to
+        the disk, then renamed, so the name holds the whole file or nothing; a write that fails removes
+        its temporary file. Returns whether this call wrote them."""
+        if self.db.fixed:
+            raise StoreUnavailable(self.db.fixed)
+        path = self._blob(sha)
+        if path.exists():
+            return False
+        part = path.with_name(f"{sha}.{secrets.token_hex(4)}.part")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _write_whole(part, data)
+            part.replace(path)
+        except OSError as e:
+            why = unwritable(e) or "the data folder cannot be written"
+            try:
+                part.unlink(missing_ok=True)
+            except OSError as left:  # the folder turned read-only mid-write: a sweep removes it later
+                log.warning("A half-written file could not be removed (%s).", left.strerror or left)
+            self.db.failed(why)
+            raise StoreUnavailable(why) from None
+        return True
 
     # -- files --
 
-    def add_file(self, ws: str, sha: str, meta: dict[str, Any], data: bytes) -> None:
-        """Keep an opened file: its bytes (once, under their SHA-256) and its facts, last in the order."""
-        path = self._blob(sha)
-        if not path.exists():
-            path.parent.mkdir(exist_ok=True)
-            part = path.with_name(f"{sha}.{secrets.token_hex(4)}.part")
-            part.write_bytes(data)
-            part.replace(path)  # whole or not at all
-        with self._tx() as db:
+    def add_file(self, ws: str, sha: str, meta: dict[str, Any], data: bytes | None) -> bool:
+        """Keep an opened file: its bytes (once, under their SHA-256) and its facts, last in the order.
+        ``data`` None: the bytes are on disk already (a database started anew keeps the files beside it);
+        returns False, keeping nothing, when they are not."""
+        if data is None:
+            if not self._blob(sha).exists():
+                return False
+            wrote = False
+        else:
+            wrote = self._put_blob(sha, data)
+
+        def work(db: sqlite3.Connection) -> None:
             self._claim(db, ws)
             (last,) = db.execute("SELECT COALESCE(MAX(position), 0) FROM file WHERE ws = ?", (ws,)).fetchone()
             db.execute("INSERT OR REPLACE INTO file (ws, sha, position, meta) VALUES (?, ?, ?, ?)",
                        (ws, sha, last + 1, json.dumps(meta)))
 
+        try:
+            self.db.write(work)
+        except StoreUnavailable:
+            if wrote:  # nobody holds the bytes this call wrote: they go with the failed write
+                self._drop_unheld([sha])
+            raise
+        return True
+
     def remove_file(self, ws: str, sha: str) -> None:
         """Close a file: its row, its pages' rows, and its bytes when no workspace holds them."""
-        with self._tx() as db:
+        def work(db: sqlite3.Connection) -> None:
             db.execute("DELETE FROM file WHERE ws = ? AND sha = ?", (ws, sha))
-            db.execute("DELETE FROM page WHERE ws = ? AND key LIKE ?", (ws, sha + ":%"))
+            for table in ("page", "version"):
+                db.execute(f"DELETE FROM {table} WHERE ws = ? AND key LIKE ?", (ws, sha + ":%"))
+
+        self.db.write(work)
         self._drop_unheld([sha])
+        held = self._lent.get(ws)
+        if held is not None:
+            held.pop(sha, None)
 
     def files(self, ws: str) -> list[tuple[str, dict[str, Any]]]:
         """(sha, facts) of the workspace's files, in the order they were opened."""
         return [(sha, json.loads(meta)) for sha, meta in
                 self._rows("SELECT sha, meta FROM file WHERE ws = ? ORDER BY position", ws)]
 
-    def file_data(self, ws: str, sha: str) -> bytes | None:
-        """A file's bytes, when this workspace holds the file (None otherwise, whoever else holds it)."""
+    def lend(self, ws: str, held: Held) -> None:
+        """Serve the bytes a session keeps itself (files the store could not write) as this workspace's,
+        for as long as the session keeps them."""
+        self._lent[ws] = held
+
+    def file_path(self, ws: str, sha: str) -> Path | None:
+        """Where a file's bytes are on disk, when this workspace holds the file (None otherwise, whoever
+        else holds it): PDFium reads a PDF from its path a page at a time, holding no copy."""
         if not self._rows("SELECT 1 FROM file WHERE ws = ? AND sha = ?", ws, sha):
             return None
+        path = self._blob(sha)
+        return path if path.exists() else None
+
+    def file_data(self, ws: str, sha: str) -> bytes | None:
+        """A file's bytes, when this workspace holds the file (None otherwise, whoever else holds it)."""
+        held = self._lent.get(ws)
+        if held is not None and sha in held:
+            return held[sha]
+        path = self.file_path(ws, sha)
         try:
-            return self._blob(sha).read_bytes()
-        except FileNotFoundError:
+            return None if path is None else path.read_bytes()
+        except OSError as e:  # removed meanwhile, or the disk failed: the caller says the file is gone
+            log.warning("A file could not be read from the store (%s).", e.strerror or e)
             return None
 
     # -- per page: results, edited texts, true texts, auto-tune traces --
 
     def put_page(self, ws: str, key: str, kind: str, value: str, data: bytes | None = None) -> None:
         """Keep one thing of a page (``kind``: "result", "edit", "truth", "trace")."""
-        with self._tx() as db:
+        def work(db: sqlite3.Connection) -> None:
             self._claim(db, ws)
             db.execute("INSERT OR REPLACE INTO page (ws, key, kind, value, data) VALUES (?, ?, ?, ?, ?)",
                        (ws, key, kind, value, data))
 
+        self.db.write(work)
+
     def drop_page(self, ws: str, key: str, kind: str) -> None:
-        with self._tx() as db:
-            db.execute("DELETE FROM page WHERE ws = ? AND key = ? AND kind = ?", (ws, key, kind))
+        self.db.write(lambda db: db.execute("DELETE FROM page WHERE ws = ? AND key = ? AND kind = ?", (ws, key, kind)))
 
     def pages(self, ws: str, kind: str) -> dict[str, tuple[str, bytes | None]]:
         """Page key -> (value, data) of one kind, in the order they were written."""
@@ -323,6 +438,7 @@ class Store:
             "SELECT key, value, data FROM page WHERE ws = ? AND kind = ? ORDER BY rowid", ws, kind)}
 
     def put_result(self, ws: str, key: str, result: ocr.Result) -> None:
+        """Keep a page's result as it is (its text's version unchanged: :meth:`save_result` for a reading)."""
         self.put_page(ws, key, "result", result_to_json(result))
 
     def results(self, ws: str) -> dict[str, ocr.Result]:
@@ -333,13 +449,64 @@ class Store:
         """Page key -> text of a kind kept as plain text ("edit", "truth")."""
         return {key: value for key, (value, _) in self.pages(ws, kind).items()}
 
+    # -- a page's text, versioned: no tab overwrites another's edit unseen --
+
+    def versions(self, ws: str) -> dict[str, int]:
+        """Page key -> the version of its text (a page never saved is at 0)."""
+        return dict(self._rows("SELECT key, number FROM version WHERE ws = ?", ws))
+
+    def save_edit(self, ws: str, key: str, text: str, *, based_on: int, theirs: Callable[[str], Any],
+                  keep: int) -> Saved:
+        """Keep the person's edit of a page's text, made on version ``based_on`` of it."""
+        def work(db: sqlite3.Connection) -> Saved:
+            kept = self._keep_theirs(db, ws, key, based_on, text, theirs, keep)
+            db.execute("INSERT OR REPLACE INTO page (ws, key, kind, value, data) VALUES (?, ?, 'edit', ?, NULL)",
+                       (ws, key, text))
+            return Saved(self._next_version(db, ws, key), kept)
+
+        return self.db.write(work)
+
+    def save_result(self, ws: str, key: str, result: ocr.Result, *, based_on: int, theirs: Callable[[str], Any],
+                    keep: int) -> Saved:
+        """Keep a page's new reading, made when its text was at version ``based_on``: it replaces the
+        edited text (the caller keeps this tab's edits in the history first)."""
+        def work(db: sqlite3.Connection) -> Saved:
+            kept = self._keep_theirs(db, ws, key, based_on, result.text, theirs, keep)
+            db.execute("INSERT OR REPLACE INTO page (ws, key, kind, value, data) VALUES (?, ?, 'result', ?, NULL)",
+                       (ws, key, result_to_json(result)))
+            db.execute("DELETE FROM page WHERE ws = ? AND key = ? AND kind = 'edit'", (ws, key))
+            return Saved(self._next_version(db, ws, key), kept)
+
+        return self.db.write(work)
+
+    def _keep_theirs(self, db: sqlite3.Connection, ws: str, key: str, based_on: int, text: str,
+                     theirs: Callable[[str], Any], keep: int) -> Any:
+        """When the page's text moved on since ``based_on`` (another tab saved it) and holds an edit that
+        this save would replace, that edit as a run in the history (numbered); else None."""
+        self._claim(db, ws)
+        now = db.execute("SELECT number FROM version WHERE ws = ? AND key = ?", (ws, key)).fetchone()
+        if (now[0] if now else 0) == based_on:
+            return None
+        edit = db.execute("SELECT value FROM page WHERE ws = ? AND key = ? AND kind = 'edit'", (ws, key)).fetchone()
+        if edit is None or edit[0] == text:
+            return None
+        return self._insert_run(db, ws, theirs(edit[0]), keep)
+
+    def _next_version(self, db: sqlite3.Connection, ws: str, key: str) -> int:
+        db.execute("INSERT INTO version (ws, key, number) VALUES (?, ?, 1) "
+                   "ON CONFLICT(ws, key) DO UPDATE SET number = number + 1", (ws, key))
+        (number,) = db.execute("SELECT number FROM version WHERE ws = ? AND key = ?", (ws, key)).fetchone()
+        return int(number)
+
     # -- named state: settings, options, the current page --
 
     def put_state(self, ws: str, name: str, value: Any) -> None:
-        with self._tx() as db:
+        def work(db: sqlite3.Connection) -> None:
             self._claim(db, ws)
             db.execute("INSERT OR REPLACE INTO state (ws, name, value) VALUES (?, ?, ?)",
                        (ws, name, json.dumps(_plain(value))))
+
+        self.db.write(work)
 
     def state(self, ws: str) -> dict[str, Any]:
         return {name: _typed(json.loads(value)) for name, value in
@@ -347,13 +514,30 @@ class Store:
 
     # -- history --
 
-    def add_run(self, ws: str, number: int, run: Any, keep: int) -> None:
-        """Keep a run (a dataclass); only the latest ``keep`` runs stay."""
-        with self._tx() as db:
+    def add_run(self, ws: str, run: Any, keep: int) -> Any:
+        """Keep a run (a dataclass with a ``number``), numbered after the workspace's last run whichever
+        tab made it; only the latest ``keep`` runs stay. Returns the run with its number."""
+        def work(db: sqlite3.Connection) -> Any:
+            self._claim(db, ws)
+            return self._insert_run(db, ws, run, keep)
+
+        return self.db.write(work)
+
+    def put_run(self, ws: str, run: Any) -> None:
+        """Keep a run with the number it has (a session writing its history into a new database)."""
+        def work(db: sqlite3.Connection) -> None:
             self._claim(db, ws)
             db.execute("INSERT OR REPLACE INTO run (ws, number, value) VALUES (?, ?, ?)",
-                       (ws, number, record_to_json(run)))
-            db.execute("DELETE FROM run WHERE ws = ? AND number <= ?", (ws, number - keep))
+                       (ws, run.number, record_to_json(run)))
+
+        self.db.write(work)
+
+    def _insert_run(self, db: sqlite3.Connection, ws: str, run: Any, keep: int) -> Any:
+        (last,) = db.execute("SELECT COALESCE(MAX(number), 0) FROM run WHERE ws = ?", (ws,)).fetchone()
+        run = dataclasses.replace(run, number=last + 1)
+        db.execute("INSERT INTO run (ws, number, value) VALUES (?, ?, ?)", (ws, run.number, record_to_json(run)))
+        db.execute("DELETE FROM run WHERE ws = ? AND number <= ?", (ws, run.number - keep))
+        return run
 
     def runs(self, ws: str, kind: type) -> list[Any]:
         return [record_from_json(kind, value) for (value,) in

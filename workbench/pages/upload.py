@@ -43,7 +43,7 @@ st.caption(f"Up to {st.get_option('server.maxUploadSize')} MB and {limits.max_pa
 with st.expander("What a file may be", icon=":material/rule:"):
     st.text("\n".join(limit_sentences()))
 if uploads:
-    refused = []
+    refused, before = [], set(files())
     bar = st.progress(0.0, text="Opening the files…") if len(uploads) > 1 else None
     for n, upload in enumerate(uploads):
         problem = add_file(upload.name, upload.getvalue())
@@ -53,6 +53,8 @@ if uploads:
             bar.progress((n + 1) / len(uploads), text=f"Opened {n + 1} of {len(uploads)} files")
     ss[keys.REFUSED] = refused
     ss[keys.UPLOAD_ROUND] += 1  # a fresh, empty drop zone: the files are listed below
+    for sha in set(files()) - before:  # made now, while their first pages are decoded (the rerun lets them go)
+        preview.thumbnail(files()[sha])
     st.rerun()
 
 with st.container(horizontal=True, vertical_alignment="center"):
@@ -109,8 +111,13 @@ for n, entry in enumerate(entries):
 
 st.divider()
 with st.container(horizontal=True, vertical_alignment="center"):
-    st.caption(f"Your files, texts, edits, settings and history are kept on this server under this page's link "
-               f"(keep it to come back; anyone with the link sees them) for {expire_days():g} days after its last use.")
+    if why := workspace.read_only():
+        st.caption(f"Your files, texts and edits are not kept on this server right now ({why}): they stay in "
+                   "this tab only.")
+    else:
+        st.caption(f"Your files, texts, edits, settings and history are kept on this server under this page's "
+                   f"link (keep it to come back; anyone with the link sees them) for {expire_days():g} days after "
+                   "its last use.")
     with st.popover("Clear this workspace", icon=":material/delete_forever:"):
         st.write("Delete every file, text, edit and run of this workspace from the server. This cannot be undone.")
         st.button("Delete everything", type="primary", on_click=clear, key=keys.CLEAR)
