@@ -141,52 +141,71 @@ def _plain(value: Any) -> Any:
     return tuple(value) if isinstance(value, (list, tuple)) else value
 
 
+def _shown() -> dict[str, Any]:
+    """Control key -> the value the code last gave that control, or last took from it."""
+    found: dict[str, Any] = st.session_state.setdefault(keys.SHOWN, {})
+    return found
+
+
 def push(size: tuple[int, int]) -> None:
     """Set every control from the settings when code changed them, or when a control is new on this visit."""
     ss = st.session_state
     force = ss.pop(keys.PUSH, False)
+    shown_ = _shown()
     for field, value in widget_values(url.settings(), url.options(), size).items():
-        if force or keys.setting(field) not in ss:
-            ss[keys.setting(field)] = value
+        key = keys.setting(field)
+        if force or key not in ss:
+            ss[key] = shown_[key] = value
 
 
 def moved(size: tuple[int, int]) -> dict[str, Any]:
-    """The controls the person moved away from what the settings show: field -> the control's value."""
+    """The controls the person moved: field -> the control's value. A control is moved when its value is
+    not the one the code last gave it (or took from it), not when it differs from the settings as shown
+    now: a pixel slider's step follows the page's scale, and a control left alone must never be read back
+    on a new step (that once set the ink shaping size to 1 when the resize moved)."""
     ss = st.session_state
+    shown_ = _shown()
     changes = {}
     for field, value in widget_values(url.settings(), url.options(), size).items():
         key = keys.setting(field)
-        if key not in ss or _plain(ss[key]) == _plain(value):
+        if key not in ss:
             continue
-        c = BY_FIELD.get(field)
-        if c is not None and c.kind == "slider" and _on_step(c, ss[key]) == value:
-            continue  # the same step as the setting's exact value: not moved
-        changes[field] = ss[key]
+        before = shown_.get(key, value)
+        if _plain(ss[key]) != _plain(before):
+            changes[field] = ss[key]
     return changes
 
 
-def pull(size: tuple[int, int]) -> None:
-    """Settings from the controls the person moved; one sentence when they do not make sense."""
+def pull(size: tuple[int, int]) -> str | None:
+    """Settings from the controls the person moved (run before the controls are drawn, so everything the
+    page shows is of the new settings); one sentence when they do not make sense, the control put back."""
     changes = moved(size)
     if not changes:
-        return
+        return None
+    ss, shown_ = st.session_state, _shown()
+    for field in changes:
+        shown_[keys.setting(field)] = ss[keys.setting(field)]
+    problem = None
     if keys.CROP_X in changes or keys.CROP_Y in changes:
         xs, ys = overlay.crop_percent(size, url.settings().crop, CROP_STEP)
         xs, ys = tuple(changes.pop(keys.CROP_X, xs)), tuple(changes.pop(keys.CROP_Y, ys))
         changes["crop"] = overlay.crop_box(size, xs, ys)
     if "lang" in changes:
-        if not changes["lang"]:
-            st.error("Choose at least one language; the last choice stands.")
-            return
-        changes["lang"] = "+".join(changes["lang"])
+        if changes["lang"]:
+            changes["lang"] = "+".join(changes["lang"])
+        else:
+            del changes["lang"]
+            ss[keys.setting("lang")] = shown_[keys.setting("lang")] = url.options().lang.split("+")
+            problem = "Choose at least one language; the last choice stands."
     try:
         new = url.settings().replace(**{f: v for f, v in changes.items() if not BY_FIELD[f].option})
         new_options = url.options().replace(**{f: v for f, v in changes.items() if BY_FIELD[f].option})
     except ocr.SettingsError as e:
-        st.error(str(e))
-        return
+        st.session_state[keys.PUSH] = True  # the controls go back to the settings that stand
+        return str(e)
     st.session_state[keys.SETTINGS], st.session_state[keys.OPTIONS] = new, new_options
     url.write()
+    return problem
 
 
 # -- the controls ----------------------------------------------------------------------------------------

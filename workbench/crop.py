@@ -23,14 +23,15 @@ def chart_size(size: tuple[int, int], box: tuple[int, int] = BOX) -> tuple[int, 
     return max(40, round(w * scale)), max(40, round(h * scale))
 
 
-def chart(jpeg: bytes, size: tuple[int, int]) -> alt.Chart:
-    """The page picture (``jpeg``, any size) stretched over axes of the page's pixels ``size``, with a box
-    selection named :data:`SELECTION` on both axes."""
+def chart(jpeg: bytes, size: tuple[int, int], box: tuple[int, int] = BOX) -> alt.Chart:
+    """The page picture (``jpeg``, any size) stretched over axes of the page's pixels ``size``, as large as
+    fits ``box``, with a box selection named :data:`SELECTION` on both axes (no tooltip: the picture's
+    only field is its ``data:`` address)."""
     w, h = size
     url = "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
     data = pd.DataFrame({"x": [0], "x2": [w], "y": [0], "y2": [h], "url": [url]})
-    width, height = chart_size(size)
-    box = alt.selection_interval(name=SELECTION, encodings=["x", "y"], clear="dblclick",
+    width, height = chart_size(size, box)
+    brush = alt.selection_interval(name=SELECTION, encodings=["x", "y"], clear="dblclick",
                                  mark=alt.BrushConfig(fill="#2563eb", fillOpacity=0.15, stroke="#2563eb"))
     axis = alt.Axis(labels=False, ticks=False, grid=False, domain=False, title=None)
     chart: alt.Chart = (
@@ -42,12 +43,21 @@ def chart(jpeg: bytes, size: tuple[int, int]) -> alt.Chart:
             y=alt.Y("y:Q", scale=alt.Scale(domain=[0, h], nice=False, zero=False, reverse=True), axis=axis),
             y2="y2:Q",
             url="url:N",
+            tooltip=alt.value(None),
         )
-        .add_params(box)
+        .add_params(brush)
         .properties(width=width, height=height)
         .configure_view(stroke=None)
     )
     return chart
+
+
+def cleared(selection: Mapping[str, Any] | None) -> bool:
+    """Whether an event says the box was cleared (a double-click): the selection is there, and empty."""
+    if selection is None or SELECTION not in selection:
+        return False
+    drawn = selection[SELECTION]
+    return isinstance(drawn, Mapping) and not drawn
 
 
 def box_from_selection(selection: Mapping[str, Any] | None, size: tuple[int, int]) -> tuple[int, int, int, int] | None:
