@@ -437,7 +437,8 @@ def charts(at: AppTest) -> list:
 
 def original_image(at: AppTest) -> np.ndarray:
     """The picture inside the crop chart, as grey pixels."""
-    table = dataframe_util.convert_arrow_bytes_to_pandas_df(crop_chart(at).proto.datasets[0].data.data)
+    proto = crop_chart(at).proto
+    table = dataframe_util.convert_arrow_bytes_to_pandas_df((proto.datasets[0] if proto.datasets else proto).data.data)
     data = base64.b64decode(table["url"].iloc[0].split(",", 1)[1])
     return np.asarray(Image.open(io.BytesIO(data)).convert("L"))
 

@@ -141,38 +141,51 @@ def _plain(value: Any) -> Any:
     return tuple(value) if isinstance(value, (list, tuple)) else value
 
 
+def _moved_keys() -> set[str]:
+    """The control keys the person moved since the settings last took the controls' values."""
+    found: set[str] = st.session_state.setdefault(keys.MOVED, set())
+    return found
+
+
 def _shown() -> dict[str, Any]:
     """Control key -> the value the code last gave that control, or last took from it."""
     found: dict[str, Any] = st.session_state.setdefault(keys.SHOWN, {})
     return found
 
 
+def mark_moved(key: str) -> None:
+    """``on_change`` of every control: Streamlit calls it when the person changed that control in the
+    browser, and only then."""
+    _moved_keys().add(key)
+
+
 def push(size: tuple[int, int]) -> None:
-    """Set every control from the settings when code changed them, or when a control is new on this visit."""
-    ss = st.session_state
+    """Set every control the person did not just move to the settings: all of them when code changed the
+    settings (or a control is new on this visit), and any whose value differs from what the settings
+    show, so a control never shows a value the settings do not hold (a control Streamlit makes anew
+    starts at its own default, e.g. a slider's lowest value)."""
+    ss, shown_ = st.session_state, _shown()
     force = ss.pop(keys.PUSH, False)
-    shown_ = _shown()
     for field, value in widget_values(url.settings(), url.options(), size).items():
         key = keys.setting(field)
-        if force or key not in ss:
+        if force or key not in ss or _plain(ss[key]) != _plain(value):
             ss[key] = shown_[key] = value
 
 
 def moved(size: tuple[int, int]) -> dict[str, Any]:
-    """The controls the person moved: field -> the control's value. A control is moved when its value is
-    not the one the code last gave it (or took from it), not when it differs from the settings as shown
-    now: a pixel slider's step follows the page's scale, and a control left alone must never be read back
-    on a new step (that once set the ink shaping size to 1 when the resize moved)."""
-    ss = st.session_state
-    shown_ = _shown()
+    """The controls the person moved: field -> the control's value. A control counts when its
+    ``on_change`` fired and its value is not the one the code last gave it (the browser reports a value
+    set by the code as a change on the next interaction), never because its value merely differs from
+    the settings: a control Streamlit makes anew (its step follows the page's scale) starts at its own
+    default, which once set the ink shaping size to 1 and emptied the languages by themselves."""
+    ss, shown_ = st.session_state, _shown()
+    marked = _moved_keys()
     changes = {}
-    for field, value in widget_values(url.settings(), url.options(), size).items():
+    for field in widget_values(url.settings(), url.options(), size):
         key = keys.setting(field)
-        if key not in ss:
-            continue
-        before = shown_.get(key, value)
-        if _plain(ss[key]) != _plain(before):
-            changes[field] = ss[key]
+        if key in marked and key in ss and (key not in shown_ or _plain(ss[key]) != _plain(shown_[key])):
+            changes[field] = shown_[key] = ss[key]
+    marked.clear()
     return changes
 
 
@@ -182,9 +195,6 @@ def pull(size: tuple[int, int]) -> str | None:
     changes = moved(size)
     if not changes:
         return None
-    ss, shown_ = st.session_state, _shown()
-    for field in changes:
-        shown_[keys.setting(field)] = ss[keys.setting(field)]
     problem = None
     if keys.CROP_X in changes or keys.CROP_Y in changes:
         xs, ys = overlay.crop_percent(size, url.settings().crop, CROP_STEP)
@@ -194,14 +204,12 @@ def pull(size: tuple[int, int]) -> str | None:
         if changes["lang"]:
             changes["lang"] = "+".join(changes["lang"])
         else:
-            del changes["lang"]
-            ss[keys.setting("lang")] = shown_[keys.setting("lang")] = url.options().lang.split("+")
+            del changes["lang"]  # push() puts the control back to the languages that stand
             problem = "Choose at least one language; the last choice stands."
     try:
         new = url.settings().replace(**{f: v for f, v in changes.items() if not BY_FIELD[f].option})
         new_options = url.options().replace(**{f: v for f, v in changes.items() if BY_FIELD[f].option})
-    except ocr.SettingsError as e:
-        st.session_state[keys.PUSH] = True  # the controls go back to the settings that stand
+    except ocr.SettingsError as e:  # push() puts the controls back to the settings that stand
         return str(e)
     st.session_state[keys.SETTINGS], st.session_state[keys.OPTIONS] = new, new_options
     url.write()
@@ -242,7 +250,7 @@ def _crop(c: Control, disabled: bool) -> None:
     st.caption("Drag a box on the original picture to crop, or set it here:")
     for axis, across in ((keys.CROP_X, "left to right"), (keys.CROP_Y, "top to bottom")):
         st.slider(f"{c.spec.label}: {across} (%)", 0.0, 100.0, step=CROP_STEP, key=keys.setting(axis), help=c.help,
-                  disabled=disabled)
+                  disabled=disabled, on_change=mark_moved, args=(keys.setting(axis),))
 
 
 def _slider(c: Control, disabled: bool) -> Any:
@@ -254,7 +262,8 @@ def _slider(c: Control, disabled: bool) -> Any:
         help_ = (f"{help_} " if help_ else "") + (
             f"On this large page a step is {moves:g} pixels, so that every step shows in the preview.")
     return st.slider(c.label, c.number(c.spec.low), c.number(c.spec.high), step=shown_step, format=c.format,
-                     key=keys.setting(c.field), help=help_, disabled=disabled)
+                     key=keys.setting(c.field), help=help_, disabled=disabled, on_change=mark_moved,
+                     args=(keys.setting(c.field),))
 
 
 def _number(c: Control, disabled: bool) -> Any:
@@ -263,7 +272,7 @@ def _number(c: Control, disabled: bool) -> Any:
     low = None if c.spec.low is None else c.number(c.spec.low)
     high = None if c.spec.high is None else c.number(c.spec.high)
     return st.number_input(c.label, low, high, step=step, format=c.format, key=keys.setting(c.field), help=c.help,
-                           disabled=disabled)
+                           disabled=disabled, on_change=mark_moved, args=(keys.setting(c.field),))
 
 
 def render(c: Control, disabled: bool = False) -> Any:
@@ -276,19 +285,20 @@ def render(c: Control, disabled: bool = False) -> Any:
     if c.kind == "number":
         return _number(c, disabled)
     if c.kind == "toggle":
-        return st.toggle(c.label, key=key, help=c.help, disabled=disabled)
+        return st.toggle(c.label, key=key, help=c.help, disabled=disabled, on_change=mark_moved, args=(key,))
     if c.kind == "segmented":
         return st.segmented_control(c.label, list(c.spec.choices), format_func=c.spec.name_of, key=key,
-                                    required=True, help=c.help, disabled=disabled)
+                                    required=True, help=c.help, disabled=disabled, on_change=mark_moved, args=(key,))
     if c.kind == "select":
         return st.selectbox(c.label, list(c.spec.choices), format_func=c.spec.name_of, key=key, help=c.help,
-                            disabled=disabled)
+                            disabled=disabled, on_change=mark_moved, args=(key,))
     if c.kind == "languages":
-        chosen = st.multiselect(c.label, languages(url.options().lang), key=key, help=c.help, disabled=disabled)
+        chosen = st.multiselect(c.label, languages(url.options().lang), key=key, help=c.help, disabled=disabled,
+                                on_change=mark_moved, args=(key,))
         if note := missing_note():
             st.caption(note)
         return chosen
-    return st.text_input(c.label, key=key, help=c.help, disabled=disabled)
+    return st.text_input(c.label, key=key, help=c.help, disabled=disabled, on_change=mark_moved, args=(key,))
 
 
 def render_group(controls: list[Control], disabled: bool = False) -> None:

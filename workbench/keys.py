@@ -35,6 +35,7 @@ its page is left):
 ``CAMERA_SEEN``         the id of the last camera photo taken in
 ``PRESET_SEEN``         the id of the last settings file applied
 ``WORKING``             the Tune page's working copy of the page shown (:class:`workbench.preview.Working`)
+``MOVED``               the control keys the person moved (their ``on_change``) since the settings took them
 ``SHOWN``               dict control key -> the value the code last gave that control, or took from it
 ``LIVE``                the Tune page's quick reading (:class:`workbench.live.Live`): its worker and last text
 ======================  =========================================================================
@@ -55,7 +56,7 @@ TRUTHS, ASK_REPLACE, TUNING, CONFIRMED, FAILED = "truths", "ask_replace", "tunin
 STEP_SCALE, CROP_SEEN, COMPARE = "step_scale", "crop_seen", "compare"
 URL_READ, NOTICE, UPLOAD_ROUND, CAMERA_SEEN, PRESET_SEEN = (
     "url_read", "notice", "upload_round", "camera_seen", "preset_seen")
-WORKING, SHOWN, LIVE = "working", "shown", "live"
+WORKING, MOVED, SHOWN, LIVE = "working", "moved", "shown", "live"
 
 # What each collection starts as in a new session.
 FRESH: dict[str, Callable[[], Any]] = {

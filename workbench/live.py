@@ -42,6 +42,7 @@ class Reading:
 
     generation: int
     key: str  # the settings and options it was read with, as text
+    label: str = ""  # the same in plain words, for the person
     text: str = ""
     score: float = 0.0
     engine: str = ""
@@ -69,6 +70,7 @@ class _Ask:
     image: Callable[[], np.ndarray]  # the pixels to read, made in the worker (decoding takes time)
     dpi: float
     options: ocr.Options
+    label: str
     at: float
 
 
@@ -86,15 +88,15 @@ class Live:
         self.before: Reading | None = None  # the answer shown before it (of other settings), to compare with
         self.running = False
 
-    def ask(self, key: str, image: Callable[[], np.ndarray], dpi: float, options: ocr.Options) -> None:
-        """Read ``image()`` with ``options`` unless the latest ask was for ``key`` already; a reading of an
-        earlier ask that has not started is dropped."""
+    def ask(self, key: str, image: Callable[[], np.ndarray], dpi: float, options: ocr.Options, label: str = "") -> None:
+        """Read ``image()`` with ``options`` unless the latest ask was for ``key`` (``label`` in words)
+        already; a reading of an earlier ask that has not started is dropped."""
         with self._cond:
             if key == self.asked:
                 return
             self.generation += 1
             self.asked = key
-            self._slot = _Ask(self.generation, key, image, dpi, options, time.monotonic())
+            self._slot = _Ask(self.generation, key, image, dpi, options, label, time.monotonic())
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._work, daemon=True, name="ocr-live-reading")
                 self._thread.start()
@@ -142,8 +144,10 @@ class Live:
         start = time.perf_counter()
         try:
             result = ocr.recognize(ask.image(), ask.options, dpi=ask.dpi, engine=self._engine())
-            return Reading(ask.generation, ask.key, text=result.text, score=score_of(result, ask.options.lang),
-                           engine=result.engine, seconds=time.perf_counter() - start)
+            return Reading(ask.generation, ask.key, ask.label, text=result.text,
+                           score=score_of(result, ask.options.lang), engine=result.engine,
+                           seconds=time.perf_counter() - start)
         except Exception as e:  # any engine or decoding failure is one sentence beside the picture
             log.warning("the quick reading failed", exc_info=True)
-            return Reading(ask.generation, ask.key, error=describe_error(e), seconds=time.perf_counter() - start)
+            return Reading(ask.generation, ask.key, ask.label, error=describe_error(e),
+                           seconds=time.perf_counter() - start)

@@ -122,15 +122,15 @@ def working_copy(ref: PageRef, s: ocr.Settings) -> Working:
 
 
 @st.cache_data(max_entries=256, ttl=TTL_S, show_spinner=False)
-def _orientation(copy_key: str, dpi: float, _image: np.ndarray) -> tuple[int, float] | None:
-    return engine().orientation(_image, dpi)
+def _orientation(copy_key: str, _work: Working) -> tuple[int, float] | None:
+    return engine().orientation(_work.image, (_work.dpi or preprocessing.DEFAULT_DPI) * _work.reduced)
 
 
 def _orienter(work: Working) -> Callable[[np.ndarray, float], tuple[int, float] | None]:
-    """The engine's orientation detection, asked once per working copy and size (it is the slowest part
-    of a preview: every setting after it would otherwise ask again)."""
+    """The engine's orientation detection, asked once per working copy, on the copy (it is the slowest
+    part of a preview: every setting after it, a resize too, would otherwise ask again)."""
     def orient(image: np.ndarray, dpi: float) -> tuple[int, float] | None:
-        return _orientation(f"{work.ident}:{image.shape}", dpi, image)
+        return _orientation(repr(work.ident), work)
     return orient
 
 

@@ -33,7 +33,8 @@ HIGHLIGHT, MUTED = "#2563eb", "#9aa5b1"  # the theme's primary colour (.streamli
 CONTROLS_HEIGHT = 560  # pixels: the controls' scrolling column at 1280x800 (the pictures and text beside it)
 PICTURE_HEIGHT = 500  # pixels: the processed picture's box (the picture is fitted into it, then zoomed at will)
 ORIGINAL_BOX = (270, PICTURE_HEIGHT)  # the largest the original (on which a crop is dragged) is drawn
-TEXT_HEIGHT = 430  # pixels: the live text's scrolling box
+TEXT_HEIGHT = 480  # pixels: the live text's scrolling box
+READ_EVERY_S = 0.25  # seconds between looks at the quick reading's answer
 # Wide: original | processed | text | controls. On a phone the columns stack, the processed picture first
 # (CSS order) and pinned under the menu (sticky) while the page scrolls the original, the text and the
 # controls below it; the controls' own scrolling box is for wide screens only.
@@ -41,7 +42,7 @@ PHONE_CSS = f"""<style>
 [data-testid="stMainBlockContainer"] {{ padding-top: 4.5rem; }}
 .st-key-{keys.TUNE_TEXT} pre, .st-key-{keys.TUNE_TEXT} [data-testid="stText"] {{ white-space: pre-wrap; }}
 @media (max-width: 640px) {{
-  div[data-testid="stColumn"]:has(.st-key-{keys.TUNE_PICTURE}) {{
+  div[data-testid="stColumn"]:has(.st-key-{keys.TUNE_PICTURE}):not(:has(.st-key-{keys.TUNE_CONTROLS})) {{
     order: -1; position: sticky; top: 3.5rem; z-index: 3; background: #ffffff; padding-bottom: 0.25rem;
     box-shadow: 0 6px 6px -6px rgba(0, 0, 0, 0.25); }}
   .st-key-{keys.TUNE_PICTURE} .ocrv-view {{ height: 30vh !important; }}  /* a fixed box: the page stays put */
@@ -80,8 +81,9 @@ def draw_original(ref: PageRef, s: ocr.Settings, size: tuple[int, int]) -> None:
     st.caption("Original: drag a box to crop, double-click to clear it")
     with st.container(key=keys.TUNE_ORIGINAL):
         picture = preview.original(ref, s.crop)
-        st.altair_chart(crop.chart(picture, size, ORIGINAL_BOX), on_select=lambda: crop_drawn(size),
-                        selection_mode=crop.SELECTION, key=keys.CROP_DRAW, width="content")
+        st.vega_lite_chart(crop.data(picture, size), crop.chart(size, ORIGINAL_BOX, s.crop),
+                           on_select=lambda: crop_drawn(size), selection_mode=crop.SELECTION, key=keys.CROP_DRAW,
+                           width="content")
     st.caption(f"{size[0]}×{size[1]} pixels" + (f", {ref.page.dpi:g} dpi" if ref.page.dpi else ""))
 
 
@@ -137,11 +139,14 @@ def ask_reading(shown: preview.Preview, s: ocr.Settings, o: ocr.Options, dpi: fl
     if shown.error or not shown.data:
         return
     live_reader().ask(url.settings_key(s) + json.dumps(o.to_dict(), sort_keys=True), shown.image,
-                      (dpi or 300) * shown.factor, o)
+                      (dpi or 300) * shown.factor, o, defaults.describe(s, o))
 
 
+@st.fragment(run_every=READ_EVERY_S)
 def show_reading() -> None:
-    """The quick reading's text and score beside the picture; redrawn while the reading is on its way."""
+    """The quick reading's text and score beside the pictures, redrawn every ``READ_EVERY_S`` seconds (a
+    fragment of its own, on the page's top level: a timed fragment inside the controls' fragment made
+    Streamlit lose the controls' values under quick key presses)."""
     reader = live_reader()
     latest = reader.latest
     st.caption("Text: a quick reading of the preview")
@@ -157,14 +162,16 @@ def show_reading() -> None:
             change = live.change_words(reader.before, latest)
             st.caption(f"Score {latest.score:.0f}" + (f" · {change}" if change else "")
                        + f" · {ocr.Options.spec('engine').name_of(latest.engine)}, {latest.seconds:.1f} s")
+        st.caption(f"Read with: {latest.label}")
         st.text(latest.error or latest.text.strip() or "(no text found)")
 
 
 @st.fragment
 def side_by_side(key: str) -> None:
-    """The original, the processed picture, its text and the controls, side by side; on a phone one above
-    the other, the processed picture first. A control's move reruns this fragment only; its new value is
-    taken before anything is drawn, so every part shows the new settings."""
+    """The original, the processed picture and the controls, side by side; on a phone one above the other,
+    the processed picture first. A control's move reruns this fragment only; its new value is taken
+    before anything is drawn, so every part shows the new settings, and the quick reading of the new
+    preview is asked for (the text beside it is its own fragment)."""
     ref = page_ref(key)
     assert ref is not None
     size = ref.page.size
@@ -173,14 +180,12 @@ def side_by_side(key: str) -> None:
     controls.set_step_scale(preview.preview_factor(size, ref.page.dpi, s))
     controls.push(size)
     busy = running() is not None
-    original, processed, text, column = st.columns([5, 5, 4, 5], gap="small")
+    original, processed, column = st.columns([5, 5, 5], gap="small")
     with processed:
         shown = draw_processed(ref, s)
     with original:
         draw_original(ref, s, size)
     ask_reading(shown, s, url.options(), ref.page.dpi)
-    with text:
-        st.fragment(show_reading, run_every=0.25 if live_reader().busy else None)()
     with column, st.container(height=CONTROLS_HEIGHT, key=keys.TUNE_CONTROLS, border=True):
         notice = st.empty()  # one place, always there: a sentence appearing never moves the controls below it
         if problem:
@@ -329,7 +334,11 @@ if clicked and running() is None:
     start_tuning(key)
 st.fragment(tuning_progress, run_every=0.5 if running() else None)()
 
-side_by_side(key)
+work, text = st.columns([15, 4], gap="small")
+with work:
+    side_by_side(key)
+with text:
+    show_reading()
 if key in ss[keys.TRACE]:
     show_trace(ss[keys.TRACE][key])
 st.caption("The address bar holds these settings and this workspace (your files and texts): bookmark it to come "

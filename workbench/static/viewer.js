@@ -106,7 +106,11 @@ function build(parent) {
     else return;
     e.preventDefault();
   });
-  s.observer = new ResizeObserver(() => s.draw());
+  s.fitBox = () => {  // the box as tall as the picture needs at the box's width, at most s.most pixels
+    const want = Math.round(Math.min(s.most, Math.max(120, view.clientWidth * s.h / s.w)));
+    if (view.style.height !== want + "px") view.style.height = want + "px";
+  };
+  s.observer = new ResizeObserver(() => { s.fitBox(); s.draw(); });
   s.observer.observe(view);
   return s;
 }
@@ -117,7 +121,6 @@ export default function (component) {
   const s = host ? host._ocrv : build(parentElement);
   const view = s.root.querySelector(".ocrv-view");
   const img = s.root.querySelector("img");
-  view.style.height = data.height + "px";
   if (data.width_px !== s.w || data.height_px !== s.h) {
     // another size (a crop, a resize): the same share of the picture stays in view
     const k = s.w > 1 ? data.width_px / s.w : 1;
@@ -126,6 +129,8 @@ export default function (component) {
     s.h = data.height_px;
   }
   if (img.getAttribute("src") !== data.src) img.setAttribute("src", data.src);
+  s.most = data.height;
+  s.fitBox();
   s.draw();
   return () => { s.observer.disconnect(); };
 }
