@@ -147,8 +147,9 @@ def open_tune(page, url: str, path: Path, query: str) -> None:
     page.get_by_role("heading", name="Get the text out of a photo or scan").wait_for()
     page.locator('input[type="file"]').first.set_input_files(str(path))
     page.get_by_role("button", name="Extract text from 1 page").wait_for()
-    page.wait_for_url("**ws=**")
-    ws = page.url.split("ws=")[1].split("&")[0]
+    page.get_by_role("link", name="2 · Tune").click()  # the workspace holds the file once this page shows
+    page.locator(".st-key-tune_picture img").wait_for()
+    ws = page.evaluate("() => new URLSearchParams(location.search).get('ws')")
     page.goto(f"{url}/tune?ws={ws}&{query}")
     page.locator(".st-key-tune_picture img").wait_for()
     page.wait_for_function("() => document.querySelector('.st-key-tune_picture img').complete")

@@ -42,8 +42,17 @@ PHONE_CSS = f"""<style>
 [data-testid="stMainBlockContainer"] {{ padding-top: 4.5rem; }}
 .st-key-{keys.TUNE_TEXT} pre, .st-key-{keys.TUNE_TEXT} [data-testid="stText"] {{ white-space: pre-wrap; }}
 @media (max-width: 640px) {{
+  /* the wrappers between the page's two columns and the pictures' and controls' columns step aside, so
+     all four stack in one list: the processed picture, the original, the text, the controls */
+  div[data-testid="stColumn"]:has(.st-key-{keys.TUNE_CONTROLS}):has(.st-key-{keys.TUNE_PICTURE}),
+  div[data-testid="stColumn"]:has(.st-key-{keys.TUNE_CONTROLS}):has(.st-key-{keys.TUNE_PICTURE})
+    div:has(div[data-testid="stHorizontalBlock"] .st-key-{keys.TUNE_PICTURE}),
+  div[data-testid="stHorizontalBlock"]:has(> div[data-testid="stColumn"] .st-key-{keys.TUNE_PICTURE})
+    div[data-testid="stHorizontalBlock"]:has(.st-key-{keys.TUNE_PICTURE}) {{ display: contents; }}
+  div[data-testid="stColumn"]:has(.st-key-{keys.TUNE_ORIGINAL}):not(:has(.st-key-{keys.TUNE_CONTROLS})) {{ order: -2; }}
+  div[data-testid="stColumn"]:has(.st-key-{keys.TUNE_TEXT}) {{ order: -1; }}
   div[data-testid="stColumn"]:has(.st-key-{keys.TUNE_PICTURE}):not(:has(.st-key-{keys.TUNE_CONTROLS})) {{
-    order: -1; position: sticky; top: 3.5rem; z-index: 3; background: #ffffff; padding-bottom: 0.25rem;
+    order: -3; position: sticky; top: 3.5rem; z-index: 3; background: #ffffff; padding-bottom: 0.25rem;
     box-shadow: 0 6px 6px -6px rgba(0, 0, 0, 0.25); }}
   .st-key-{keys.TUNE_PICTURE} .ocrv-view {{ height: 30vh !important; }}  /* a fixed box: the page stays put */
   .st-key-{keys.TUNE_CONTROLS} {{ height: auto !important; max-height: none !important; overflow: visible !important; }}
