@@ -224,13 +224,14 @@ def test_the_live_text_follows_the_threshold_and_ends_on_the_last_setting(page, 
     until(lambda: address(page).get("threshold_value") == "105", "ten presses did not reach level 105")
     broken_score, broken = settled_on(page, 105)
     assert "zebras" not in broken.lower() and broken_score < score
-    page.get_by_text(re.compile(r"reads worse: -\d+ characters look right")).wait_for()
+    change = re.compile(r"reads (better: \+|worse: -)\d+ characters look right|reads as well as before")
+    page.locator(".st-key-tune_text").get_by_text(change).wait_for()  # the change since the last reading shown
     # and back: the same text and score as before
     press(page, level, "ArrowRight", 10)
     until(lambda: address(page).get("threshold_value") == "115", "ten presses did not come back to 115")
     again_score, again = settled_on(page, 115)
     assert (again_score, again) == (score, text)
-    page.get_by_text(re.compile(r"reads better: \+\d+ characters look right")).wait_for()
+    page.locator(".st-key-tune_text").get_by_text(change).wait_for()
 
 
 def test_the_picture_zooms_and_pans_and_a_double_click_clears_the_crop(page, served, drawn):
@@ -271,3 +272,39 @@ def test_the_picture_zooms_and_pans_and_a_double_click_clears_the_crop(page, ser
     area = page.locator(".st-key-tune_original .marks").first.bounding_box()
     page.mouse.dblclick(area["x"] + area["width"] * 0.3, area["y"] + area["height"] * 0.3)
     until(lambda: "crop" not in address(page), "a double-click did not clear the crop", page=page)
+
+
+def test_a_level_is_drawn_in_the_page_at_once_and_is_the_servers_picture(page, served, drawn):
+    """The Level slider's picture is drawn by the viewer from the grey page as the key is pressed; the
+    server's picture of the same level, when it comes, is the same pixels."""
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    open_tune(page, served, drawn, "engine=tesseract&threshold=fixed&threshold_value=150&invert=yes")
+    root = page.locator(".st-key-tune_picture .ocrv")
+    until(lambda: root.get_attribute("data-shown") == "server:150", "the first picture did not show")
+    page.evaluate("""() => { window.__shown = [];
+        new MutationObserver(() => window.__shown.push(document.querySelector('.ocrv').dataset.shown))
+            .observe(document.querySelector('.ocrv'), {attributes: true, attributeFilter: ['data-shown']}); }""")
+    level = page.get_by_role("slider", name="Level")
+    for want in (151, 152):
+        press(page, level, "ArrowRight", 1)
+        until(lambda want=want: f"local:{want}" in page.evaluate("() => window.__shown"),
+              f"the level {want} was not drawn in the page", page=page)
+        local = page.evaluate("() => document.querySelector('.st-key-tune_picture canvas').toDataURL('image/png')")
+        until(lambda want=want: root.get_attribute("data-shown") == f"server:{want}",
+              f"the server's picture of {want} did not come", page=page)
+        server = page.locator(".st-key-tune_picture img").get_attribute("src")
+
+        def pixels(address: str) -> np.ndarray:
+            return np.asarray(Image.open(io.BytesIO(base64.b64decode(address.split(",", 1)[1]))).convert("L"))
+
+        drawn_here, made_there = pixels(local), pixels(server)
+        assert drawn_here.shape == made_there.shape
+        assert np.array_equal(drawn_here, made_there)
+        assert 0 < np.count_nonzero(made_there == 0) < made_there.size  # ink and paper both
+        assert address(page) == {"engine": "tesseract", "threshold": "fixed", "threshold_value": str(want),
+                                 "invert": "yes"}  # and nothing else moved

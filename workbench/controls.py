@@ -11,6 +11,7 @@ keeps its exact value (auto-tune's scale of 1.37 stays 1.37 on a slider that mov
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,8 @@ from ocr import overlay
 from ocr.settings import GROUPS, Spec
 
 from . import defaults, keys, url
+
+log = logging.getLogger(__name__)
 
 CROP_STEP = 0.5  # percent
 
@@ -172,20 +175,48 @@ def push(size: tuple[int, int]) -> None:
             ss[key] = shown_[key] = value
 
 
+def widget_default(field: str) -> Any:
+    """The value a field's control starts at when Streamlit makes it anew without its state (the controls
+    declare no value of their own: the settings give it through session state)."""
+    if field in (keys.CROP_X, keys.CROP_Y):
+        return (0.0, 100.0)
+    c = BY_FIELD[field]
+    if c.kind in ("slider", "number"):
+        return c.number(c.spec.low) if c.number is not None and c.spec.low is not None else 0
+    if c.kind == "toggle":
+        return False
+    if c.kind in ("select",):
+        return c.spec.choices[0]
+    if c.kind == "languages":
+        return ()
+    if c.kind == "segmented":
+        return None
+    return ""
+
+
 def moved(size: tuple[int, int]) -> dict[str, Any]:
     """The controls the person moved: field -> the control's value. A control counts when its
     ``on_change`` fired and its value is not the one the code last gave it (the browser reports a value
     set by the code as a change on the next interaction), never because its value merely differs from
-    the settings: a control Streamlit makes anew (its step follows the page's scale) starts at its own
-    default, which once set the ink shaping size to 1 and emptied the languages by themselves."""
+    the settings. A person moves one control at a time: when several report a change at once, those that
+    report their own starting value were made anew by the browser, not moved (this once set the ink
+    shaping size to 1, dropped the threshold and emptied the languages by themselves), and are put back."""
     ss, shown_ = st.session_state, _shown()
     marked = _moved_keys()
     changes = {}
     for field in widget_values(url.settings(), url.options(), size):
         key = keys.setting(field)
         if key in marked and key in ss and (key not in shown_ or _plain(ss[key]) != _plain(shown_[key])):
-            changes[field] = shown_[key] = ss[key]
+            changes[field] = ss[key]
     marked.clear()
+    if len(changes) > 1:
+        reset = [f for f, v in changes.items() if _plain(v) == _plain(widget_default(f))]
+        if reset:
+            log.info("controls made anew at their defaults, not moved: %s", ", ".join(reset))
+            for field in reset:
+                del changes[field]
+    for field, value in changes.items():
+        shown_[keys.setting(field)] = value
     return changes
 
 

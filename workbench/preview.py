@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ from . import keys
 from .engine import engine
 from .files import FileEntry, PageRef, pages_of
 from .url import settings_key
+
+log = logging.getLogger(__name__)
 
 TTL_S = 900  # seconds a cached picture is kept when nobody asks for it
 
@@ -156,6 +159,38 @@ def _processed(sha: str, index: int, settings_json: str, _work: Working) -> Prev
         seconds=done.seconds, steps=tuple((step.name, step.seconds, step.detail) for step in done.steps),
         skew=done.skew, warnings=tuple(done.warnings),
     )
+
+
+def drawn_in_browser(s: ocr.Settings) -> bool:
+    """Whether the browser can draw the picture of ``s`` from the page before its threshold while the
+    server makes it: a black & white level the person sets, then at most an inversion (pixel
+    arithmetic: ``255 if grey > level else 0``, inverted)."""
+    return s.threshold == "fixed" and s.invert in ("no", "yes") and s.morphology == "none" and not s.border
+
+
+def _before_level(s: ocr.Settings) -> ocr.Settings:
+    """The settings of the picture the level is applied to (the same for every level)."""
+    return s.replace(threshold="none", invert="no", grayscale=True, threshold_value=128)
+
+
+@st.cache_data(max_entries=16, ttl=TTL_S, show_spinner=False)
+def _grey(sha: str, index: int, settings_json: str, _work: Working) -> bytes | None:
+    done = run(_work, ocr.Settings.from_dict(json.loads(settings_json)))
+    image, shrink = overlay.fit(done.image)
+    return overlay.encode(image, "png") if shrink == 1.0 and image.ndim == 2 else None
+
+
+def grey_before_level(ref: PageRef, s: ocr.Settings) -> bytes | None:
+    """The processed page just before its black & white level (grey, lossless PNG), when the browser can
+    draw the picture from it (:func:`drawn_in_browser`); else None. Cached on the settings without the
+    level: moving the level does not make it again."""
+    if not drawn_in_browser(s):
+        return None
+    try:
+        return _grey(ref.entry.sha, ref.page.index, settings_key(_before_level(s)), working_copy(ref, s))
+    except Exception:  # the server's picture says why; the browser simply does not draw ahead of it
+        log.warning("the picture before the level could not be made", exc_info=True)
+        return None
 
 
 def processed(ref: PageRef, s: ocr.Settings) -> Preview:

@@ -26,7 +26,21 @@ def _component() -> Any:
         isolate_styles=False)
 
 
-def show(data: bytes, size: tuple[int, int], fmt: Literal["PNG", "JPEG"], *, height: int) -> None:
-    """The encoded picture ``data`` (``size`` pixels) in a box ``height`` pixels high, fitted."""
-    src = f"data:image/{fmt.lower()};base64," + base64.b64encode(data).decode("ascii")
-    _component()(key=keys.TUNE_VIEWER, data={"src": src, "width_px": size[0], "height_px": size[1], "height": height})
+def address(data: bytes, fmt: str) -> str:
+    return f"data:image/{fmt.lower()};base64," + base64.b64encode(data).decode("ascii")
+
+
+def show(data: bytes, size: tuple[int, int], fmt: Literal["PNG", "JPEG"], *, height: int,
+         grey: bytes | None = None, level: int = 128, invert: bool = False) -> None:
+    """The encoded picture ``data`` (``size`` pixels) in a box ``height`` pixels high, fitted.
+
+    With ``grey`` (the page just before a black & white ``level``, PNG), the browser draws the picture of
+    a new level itself as soon as the Level slider moves (``255 if grey > level else 0``, inverted with
+    ``invert``), and shows the server's picture when one of the level on the slider arrives; the two are
+    the same pixels."""
+    payload: dict[str, object] = {"src": address(data, fmt), "width_px": size[0], "height_px": size[1],
+                                  "height": height, "level": level}
+    if grey is not None:
+        payload["live"] = {"grey": address(grey, "png"), "invert": invert,
+                           "watch": f".st-key-{keys.setting('threshold_value')}"}
+    _component()(key=keys.TUNE_VIEWER, data=payload)

@@ -35,24 +35,15 @@ PICTURE_HEIGHT = 500  # pixels: the processed picture's box (the picture is fitt
 ORIGINAL_BOX = (270, PICTURE_HEIGHT)  # the largest the original (on which a crop is dragged) is drawn
 TEXT_HEIGHT = 480  # pixels: the live text's scrolling box
 READ_EVERY_S = 0.25  # seconds between looks at the quick reading's answer
-# Wide: original | processed | text | controls. On a phone the columns stack, the processed picture first
-# (CSS order) and pinned under the menu (sticky) while the page scrolls the original, the text and the
-# controls below it; the controls' own scrolling box is for wide screens only.
+# Wide: original | processed | controls, and the text beside them. On a phone the columns stack, the
+# processed picture first (CSS order) and pinned under the menu (sticky) while the page scrolls the
+# original, the controls and the text below it; the controls' own scrolling box is for wide screens only.
 PHONE_CSS = f"""<style>
 [data-testid="stMainBlockContainer"] {{ padding-top: 4.5rem; }}
 .st-key-{keys.TUNE_TEXT} pre, .st-key-{keys.TUNE_TEXT} [data-testid="stText"] {{ white-space: pre-wrap; }}
 @media (max-width: 640px) {{
-  /* the wrappers between the page's two columns and the pictures' and controls' columns step aside, so
-     all four stack in one list: the processed picture, the original, the text, the controls */
-  div[data-testid="stColumn"]:has(.st-key-{keys.TUNE_CONTROLS}):has(.st-key-{keys.TUNE_PICTURE}),
-  div[data-testid="stColumn"]:has(.st-key-{keys.TUNE_CONTROLS}):has(.st-key-{keys.TUNE_PICTURE})
-    div:has(div[data-testid="stHorizontalBlock"] .st-key-{keys.TUNE_PICTURE}),
-  div[data-testid="stHorizontalBlock"]:has(> div[data-testid="stColumn"] .st-key-{keys.TUNE_PICTURE})
-    div[data-testid="stHorizontalBlock"]:has(.st-key-{keys.TUNE_PICTURE}) {{ display: contents; }}
-  div[data-testid="stColumn"]:has(.st-key-{keys.TUNE_ORIGINAL}):not(:has(.st-key-{keys.TUNE_CONTROLS})) {{ order: -2; }}
-  div[data-testid="stColumn"]:has(.st-key-{keys.TUNE_TEXT}) {{ order: -1; }}
   div[data-testid="stColumn"]:has(.st-key-{keys.TUNE_PICTURE}):not(:has(.st-key-{keys.TUNE_CONTROLS})) {{
-    order: -3; position: sticky; top: 3.5rem; z-index: 3; background: #ffffff; padding-bottom: 0.25rem;
+    order: -1; position: sticky; top: 3.5rem; z-index: 3; background: #ffffff; padding-bottom: 0.25rem;
     box-shadow: 0 6px 6px -6px rgba(0, 0, 0, 0.25); }}
   .st-key-{keys.TUNE_PICTURE} .ocrv-view {{ height: 30vh !important; }}  /* a fixed box: the page stays put */
   .st-key-{keys.TUNE_CONTROLS} {{ height: auto !important; max-height: none !important; overflow: visible !important; }}
@@ -105,7 +96,8 @@ def draw_processed(ref: PageRef, s: ocr.Settings) -> preview.Preview:
         st.text(shown.error)
         return shown
     with st.container(key=keys.TUNE_PICTURE):
-        viewer.show(shown.data, shown.size, shown.fmt, height=PICTURE_HEIGHT)
+        viewer.show(shown.data, shown.size, shown.fmt, height=PICTURE_HEIGHT, grey=preview.grey_before_level(ref, s),
+                    level=s.threshold_value, invert=s.invert == "yes")
     facts = [f"preview {shown.size[0]}×{shown.size[1]}", f"made in {shown.seconds * 1000:.0f} ms"]
     if s.deskew:
         facts.append(f"straightened by {shown.skew:+.1f}°")
