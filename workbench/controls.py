@@ -107,20 +107,15 @@ def step(c: Control) -> float | None:
     return c.spec.step
 
 
-def _on_step(c: Control, value: Any) -> Any:
-    """A number as its slider shows it: within the bounds, on a step."""
-    low, high, step_ = c.spec.low, c.spec.high, step(c)
-    assert low is not None and high is not None and c.number is not None
-    value = min(max(value, low), high)
-    if step_:
-        value = min(low + round((value - low) / step_) * step_, high)
-    return round(float(value), 6) if c.number is float else round(value)
-
-
 def shown(c: Control, value: Any) -> Any:
-    """The value a field's control shows for a setting's value (not for the crop)."""
+    """The value a field's control shows for a setting's value (not for the crop): a slider shows the
+    setting itself, within its bounds, even off its steps (the steps of a pixel slider follow the page's
+    scale; a slider that showed the nearest step showed an ink shaping size of 1 for a setting of 2)."""
     if c.kind == "slider":
-        return _on_step(c, value)
+        low, high = c.spec.low, c.spec.high
+        assert low is not None and high is not None and c.number is not None
+        clamped = min(max(value, low), high)
+        return round(float(clamped), 6) if c.number is float else round(clamped)
     if c.kind == "languages":
         return value.split("+")
     return value
