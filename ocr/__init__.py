@@ -17,7 +17,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
-    "load": "decode", "Page": "decode", "Limits": "limits",
+    "load": "decode", "Page": "decode", "DEFAULT_DPI": "decode", "Limits": "limits",
     "Settings": "settings", "Options": "settings", "preset_json": "settings", "parse_preset": "settings",
     "preprocess": "preprocessing", "Processed": "preprocessing",
     "recognize": "recognition",
@@ -53,6 +53,7 @@ if TYPE_CHECKING:  # for editors and type checkers: the same names, imported for
         stream_pages as stream_pages,
     )
     from .decode import (
+        DEFAULT_DPI as DEFAULT_DPI,
         Page as Page,
         load as load,
     )

@@ -371,6 +371,7 @@ def preprocess(
     dpi: float | None = None,
     max_pixels: int | None = None,
     orient: Orienter | None = None,
+    reduced: float = 1.0,
 ) -> Processed:
     """Run the pipeline ``settings`` describes on ``image`` (an array, or a :class:`~ocr.decode.Page`
     whose resolution is used).
@@ -378,6 +379,9 @@ def preprocess(
     ``max_pixels`` makes a quick preview: the (cropped) page is first reduced to at most that many
     pixels and every size in pixels shrinks with it, so the preview looks like the full-size result.
     ``orient`` finds the page's orientation for ``auto_orient``; by default Tesseract's OSD.
+    ``reduced`` says ``image`` is already such a reduced copy (that fraction of the page's width, made
+    once and kept by a caller that previews many settings): sizes in pixels shrink with it, ``dpi`` is
+    still the page's.
     """
     settings = settings or Settings()
     if not isinstance(image, np.ndarray):  # a Page
@@ -406,13 +410,15 @@ def preprocess(
         img = timed("rotate", rotate, img, settings.rotate, detail=f"{settings.rotate} degrees")
         out.orientation = settings.rotate
 
-    preview = 1.0
+    preview = reduced
+    dpi *= reduced
     if max_pixels and img.shape[0] * img.shape[1] > max_pixels:
-        preview = math.sqrt(max_pixels / (img.shape[0] * img.shape[1]))
+        shrink = math.sqrt(max_pixels / (img.shape[0] * img.shape[1]))
         before = img.shape
-        img = timed("preview", reduce, img, preview, detail=f"reduced to {preview:.2f} for the preview")
+        img = timed("preview", reduce, img, shrink, detail=f"reduced to {shrink:.2f} for the preview")
         moved(_resized(before, img.shape))
-        dpi *= preview
+        dpi *= shrink
+        preview *= shrink
 
     def px(n: float, low: int = 1) -> int:
         return max(low, round(n * preview))

@@ -208,9 +208,8 @@ def test_the_picture_stays_in_view_while_tuning_and_a_crop_is_drawn_on_it(server
         page.wait_for_url("**ws=**")
         link = page.url
         show_tune(page, link, 1280)
-        # draw the crop: a box dragged on the original picture
-        page.get_by_role("tab", name="Original: drag to crop").click()
-        canvas = page.locator('[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg').first
+        # draw the crop: a box dragged on the original picture (beside the processed one)
+        canvas = page.locator(".st-key-tune_original .marks").first
         canvas.wait_for()
         area = canvas.bounding_box()
         assert area is not None

@@ -11,6 +11,7 @@ keeps its exact value (auto-tune's scale of 1.37 stays 1.37 on a slider that mov
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,8 @@ from ocr import overlay
 from ocr.settings import GROUPS, Spec
 
 from . import defaults, keys, url
+
+log = logging.getLogger(__name__)
 
 CROP_STEP = 0.5  # percent
 
@@ -104,20 +107,15 @@ def step(c: Control) -> float | None:
     return c.spec.step
 
 
-def _on_step(c: Control, value: Any) -> Any:
-    """A number as its slider shows it: within the bounds, on a step."""
-    low, high, step_ = c.spec.low, c.spec.high, step(c)
-    assert low is not None and high is not None and c.number is not None
-    value = min(max(value, low), high)
-    if step_:
-        value = min(low + round((value - low) / step_) * step_, high)
-    return round(float(value), 6) if c.number is float else round(value)
-
-
 def shown(c: Control, value: Any) -> Any:
-    """The value a field's control shows for a setting's value (not for the crop)."""
+    """The value a field's control shows for a setting's value (not for the crop): a slider shows the
+    setting itself, within its bounds, even off its steps (the steps of a pixel slider follow the page's
+    scale; a slider that showed the nearest step showed an ink shaping size of 1 for a setting of 2)."""
     if c.kind == "slider":
-        return _on_step(c, value)
+        low, high = c.spec.low, c.spec.high
+        assert low is not None and high is not None and c.number is not None
+        clamped = min(max(value, low), high)
+        return round(float(clamped), 6) if c.number is float else round(clamped)
     if c.kind == "languages":
         return value.split("+")
     return value
@@ -141,52 +139,107 @@ def _plain(value: Any) -> Any:
     return tuple(value) if isinstance(value, (list, tuple)) else value
 
 
+def _moved_keys() -> set[str]:
+    """The control keys the person moved since the settings last took the controls' values."""
+    found: set[str] = st.session_state.setdefault(keys.MOVED, set())
+    return found
+
+
+def _shown() -> dict[str, Any]:
+    """Control key -> the value the code last gave that control, or last took from it."""
+    found: dict[str, Any] = st.session_state.setdefault(keys.SHOWN, {})
+    return found
+
+
+def mark_moved(key: str) -> None:
+    """``on_change`` of every control: Streamlit calls it when the person changed that control in the
+    browser, and only then."""
+    _moved_keys().add(key)
+
+
 def push(size: tuple[int, int]) -> None:
-    """Set every control from the settings when code changed them, or when a control is new on this visit."""
-    ss = st.session_state
+    """Set every control the person did not just move to the settings: all of them when code changed the
+    settings (or a control is new on this visit), and any whose value differs from what the settings
+    show, so a control never shows a value the settings do not hold (a control Streamlit makes anew
+    starts at its own default, e.g. a slider's lowest value)."""
+    ss, shown_ = st.session_state, _shown()
     force = ss.pop(keys.PUSH, False)
     for field, value in widget_values(url.settings(), url.options(), size).items():
-        if force or keys.setting(field) not in ss:
-            ss[keys.setting(field)] = value
+        key = keys.setting(field)
+        if force or key not in ss or _plain(ss[key]) != _plain(value):
+            ss[key] = shown_[key] = value
+
+
+def widget_default(field: str) -> Any:
+    """The value a field's control starts at when Streamlit makes it anew without its state (the controls
+    declare no value of their own: the settings give it through session state)."""
+    if field in (keys.CROP_X, keys.CROP_Y):
+        return (0.0, 100.0)
+    c = BY_FIELD[field]
+    if c.kind in ("slider", "number"):
+        return c.number(c.spec.low) if c.number is not None and c.spec.low is not None else 0
+    if c.kind == "toggle":
+        return False
+    if c.kind in ("select",):
+        return c.spec.choices[0]
+    if c.kind == "languages":
+        return ()
+    if c.kind == "segmented":
+        return None
+    return ""
 
 
 def moved(size: tuple[int, int]) -> dict[str, Any]:
-    """The controls the person moved away from what the settings show: field -> the control's value."""
-    ss = st.session_state
+    """The controls the person moved: field -> the control's value. A control counts when its
+    ``on_change`` fired and its value is not the one the code last gave it (the browser reports a value
+    set by the code as a change on the next interaction), never because its value merely differs from
+    the settings. A person moves one control at a time: when several report a change at once, those that
+    report their own starting value were made anew by the browser, not moved (this once set the ink
+    shaping size to 1, dropped the threshold and emptied the languages by themselves), and are put back."""
+    ss, shown_ = st.session_state, _shown()
+    marked = _moved_keys()
     changes = {}
-    for field, value in widget_values(url.settings(), url.options(), size).items():
+    for field in widget_values(url.settings(), url.options(), size):
         key = keys.setting(field)
-        if key not in ss or _plain(ss[key]) == _plain(value):
-            continue
-        c = BY_FIELD.get(field)
-        if c is not None and c.kind == "slider" and _on_step(c, ss[key]) == value:
-            continue  # the same step as the setting's exact value: not moved
-        changes[field] = ss[key]
+        if key in marked and key in ss and (key not in shown_ or _plain(ss[key]) != _plain(shown_[key])):
+            changes[field] = ss[key]
+    marked.clear()
+    if len(changes) > 1:
+        reset = [f for f, v in changes.items() if _plain(v) == _plain(widget_default(f))]
+        if reset:
+            log.info("controls made anew at their defaults, not moved: %s", ", ".join(reset))
+            for field in reset:
+                del changes[field]
+    for field, value in changes.items():
+        shown_[keys.setting(field)] = value
     return changes
 
 
-def pull(size: tuple[int, int]) -> None:
-    """Settings from the controls the person moved; one sentence when they do not make sense."""
+def pull(size: tuple[int, int]) -> str | None:
+    """Settings from the controls the person moved (run before the controls are drawn, so everything the
+    page shows is of the new settings); one sentence when they do not make sense, the control put back."""
     changes = moved(size)
     if not changes:
-        return
+        return None
+    problem = None
     if keys.CROP_X in changes or keys.CROP_Y in changes:
         xs, ys = overlay.crop_percent(size, url.settings().crop, CROP_STEP)
         xs, ys = tuple(changes.pop(keys.CROP_X, xs)), tuple(changes.pop(keys.CROP_Y, ys))
         changes["crop"] = overlay.crop_box(size, xs, ys)
     if "lang" in changes:
-        if not changes["lang"]:
-            st.error("Choose at least one language; the last choice stands.")
-            return
-        changes["lang"] = "+".join(changes["lang"])
+        if changes["lang"]:
+            changes["lang"] = "+".join(changes["lang"])
+        else:
+            del changes["lang"]  # push() puts the control back to the languages that stand
+            problem = "Choose at least one language; the last choice stands."
     try:
         new = url.settings().replace(**{f: v for f, v in changes.items() if not BY_FIELD[f].option})
         new_options = url.options().replace(**{f: v for f, v in changes.items() if BY_FIELD[f].option})
-    except ocr.SettingsError as e:
-        st.error(str(e))
-        return
+    except ocr.SettingsError as e:  # push() puts the controls back to the settings that stand
+        return str(e)
     st.session_state[keys.SETTINGS], st.session_state[keys.OPTIONS] = new, new_options
     url.write()
+    return problem
 
 
 # -- the controls ----------------------------------------------------------------------------------------
@@ -223,7 +276,7 @@ def _crop(c: Control, disabled: bool) -> None:
     st.caption("Drag a box on the original picture to crop, or set it here:")
     for axis, across in ((keys.CROP_X, "left to right"), (keys.CROP_Y, "top to bottom")):
         st.slider(f"{c.spec.label}: {across} (%)", 0.0, 100.0, step=CROP_STEP, key=keys.setting(axis), help=c.help,
-                  disabled=disabled)
+                  disabled=disabled, on_change=mark_moved, args=(keys.setting(axis),))
 
 
 def _slider(c: Control, disabled: bool) -> Any:
@@ -235,7 +288,8 @@ def _slider(c: Control, disabled: bool) -> Any:
         help_ = (f"{help_} " if help_ else "") + (
             f"On this large page a step is {moves:g} pixels, so that every step shows in the preview.")
     return st.slider(c.label, c.number(c.spec.low), c.number(c.spec.high), step=shown_step, format=c.format,
-                     key=keys.setting(c.field), help=help_, disabled=disabled)
+                     key=keys.setting(c.field), help=help_, disabled=disabled, on_change=mark_moved,
+                     args=(keys.setting(c.field),))
 
 
 def _number(c: Control, disabled: bool) -> Any:
@@ -244,7 +298,7 @@ def _number(c: Control, disabled: bool) -> Any:
     low = None if c.spec.low is None else c.number(c.spec.low)
     high = None if c.spec.high is None else c.number(c.spec.high)
     return st.number_input(c.label, low, high, step=step, format=c.format, key=keys.setting(c.field), help=c.help,
-                           disabled=disabled)
+                           disabled=disabled, on_change=mark_moved, args=(keys.setting(c.field),))
 
 
 def render(c: Control, disabled: bool = False) -> Any:
@@ -257,19 +311,20 @@ def render(c: Control, disabled: bool = False) -> Any:
     if c.kind == "number":
         return _number(c, disabled)
     if c.kind == "toggle":
-        return st.toggle(c.label, key=key, help=c.help, disabled=disabled)
+        return st.toggle(c.label, key=key, help=c.help, disabled=disabled, on_change=mark_moved, args=(key,))
     if c.kind == "segmented":
         return st.segmented_control(c.label, list(c.spec.choices), format_func=c.spec.name_of, key=key,
-                                    required=True, help=c.help, disabled=disabled)
+                                    required=True, help=c.help, disabled=disabled, on_change=mark_moved, args=(key,))
     if c.kind == "select":
         return st.selectbox(c.label, list(c.spec.choices), format_func=c.spec.name_of, key=key, help=c.help,
-                            disabled=disabled)
+                            disabled=disabled, on_change=mark_moved, args=(key,))
     if c.kind == "languages":
-        chosen = st.multiselect(c.label, languages(url.options().lang), key=key, help=c.help, disabled=disabled)
+        chosen = st.multiselect(c.label, languages(url.options().lang), key=key, help=c.help, disabled=disabled,
+                                on_change=mark_moved, args=(key,))
         if note := missing_note():
             st.caption(note)
         return chosen
-    return st.text_input(c.label, key=key, help=c.help, disabled=disabled)
+    return st.text_input(c.label, key=key, help=c.help, disabled=disabled, on_change=mark_moved, args=(key,))
 
 
 def render_group(controls: list[Control], disabled: bool = False) -> None:

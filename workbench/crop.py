@@ -1,6 +1,6 @@
-"""Drawing the crop on the picture: the original page as an Altair (Vega-Lite) chart with a box selection;
-dragging a box on it sets the crop. No custom component: ``st.altair_chart(on_select=...)`` reports the
-box in the chart's axes, which are the page's own pixels (x across, y down from the top).
+"""Drawing the crop on the picture: the original page as a Vega-Lite chart with a box selection; dragging
+a box on it sets the crop. No custom component: ``st.vega_lite_chart(on_select=...)`` reports the box in
+the chart's axes, which are the page's own pixels (x across, y down from the top).
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ import base64
 from collections.abc import Mapping
 from typing import Any
 
-import altair as alt
 import pandas as pd
 
 SELECTION = "crop"  # the selection's name in the chart, and in the event Streamlit reports
@@ -23,31 +22,55 @@ def chart_size(size: tuple[int, int], box: tuple[int, int] = BOX) -> tuple[int, 
     return max(40, round(w * scale)), max(40, round(h * scale))
 
 
-def chart(jpeg: bytes, size: tuple[int, int]) -> alt.Chart:
-    """The page picture (``jpeg``, any size) stretched over axes of the page's pixels ``size``, with a box
-    selection named :data:`SELECTION` on both axes."""
+def chart(size: tuple[int, int], box: tuple[int, int] = BOX,
+          crop: tuple[int, int, int, int] | None = None) -> dict[str, Any]:
+    """The Vega-Lite spec of the page picture (the data's ``url`` field, any size) stretched over axes of
+    the page's pixels ``size``, as large as fits ``box``, with a box selection named :data:`SELECTION` on
+    both axes that starts on the ``crop`` and is cleared by a double-click (so the crop can be cleared
+    where it was drawn). No tooltip: the picture's only field is its ``data:`` address.
+    A plain spec, not an Altair chart: Altair validates a chart against its schema on every run of the
+    page (the slowest part of a slider move), and this spec never changes shape."""
     w, h = size
+    width, height = chart_size(size, box)
+    axis = {"labels": False, "ticks": False, "grid": False, "domain": False, "title": None}
+
+    def scale(top: int, reverse: bool = False) -> dict[str, Any]:
+        return {"domain": [0, top], "nice": False, "zero": False, **({"reverse": True} if reverse else {})}
+
+    select: dict[str, Any] = {
+        "type": "interval", "encodings": ["x", "y"], "clear": "dblclick",
+        "mark": {"fill": "#2563eb", "fillOpacity": 0.15, "stroke": "#2563eb"}}
+    params: dict[str, Any] = {"name": SELECTION, "select": select}
+    if crop is not None:
+        x, y, cw, ch = crop
+        params["value"] = {"x": [x, min(x + cw, w)], "y": [y, min(y + ch, h)]}
+    return {
+        "width": width, "height": height,
+        "mark": {"type": "image", "aspect": False, "align": "left", "baseline": "top", "tooltip": None},
+        "encoding": {
+            "x": {"field": "x", "type": "quantitative", "scale": scale(w), "axis": axis},
+            "x2": {"field": "x2"},
+            "y": {"field": "y", "type": "quantitative", "scale": scale(h, reverse=True), "axis": axis},
+            "y2": {"field": "y2"},
+            "url": {"field": "url", "type": "nominal"},
+        },
+        "params": [params],
+        "config": {"view": {"stroke": None}},
+    }
+
+
+def data(jpeg: bytes, size: tuple[int, int]) -> pd.DataFrame:
+    """The chart's one row: the picture as a ``data:`` address, spread over the page's pixels."""
     url = "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
-    data = pd.DataFrame({"x": [0], "x2": [w], "y": [0], "y2": [h], "url": [url]})
-    width, height = chart_size(size)
-    box = alt.selection_interval(name=SELECTION, encodings=["x", "y"], clear="dblclick",
-                                 mark=alt.BrushConfig(fill="#2563eb", fillOpacity=0.15, stroke="#2563eb"))
-    axis = alt.Axis(labels=False, ticks=False, grid=False, domain=False, title=None)
-    chart: alt.Chart = (
-        alt.Chart(data)
-        .mark_image(aspect=False, align="left", baseline="top")
-        .encode(
-            x=alt.X("x:Q", scale=alt.Scale(domain=[0, w], nice=False, zero=False), axis=axis),
-            x2="x2:Q",
-            y=alt.Y("y:Q", scale=alt.Scale(domain=[0, h], nice=False, zero=False, reverse=True), axis=axis),
-            y2="y2:Q",
-            url="url:N",
-        )
-        .add_params(box)
-        .properties(width=width, height=height)
-        .configure_view(stroke=None)
-    )
-    return chart
+    return pd.DataFrame({"x": [0], "x2": [size[0]], "y": [0], "y2": [size[1]], "url": [url]})
+
+
+def cleared(selection: Mapping[str, Any] | None) -> bool:
+    """Whether an event says the box was cleared (a double-click): the selection is there, and empty."""
+    if selection is None or SELECTION not in selection:
+        return False
+    drawn = selection[SELECTION]
+    return isinstance(drawn, Mapping) and not drawn
 
 
 def box_from_selection(selection: Mapping[str, Any] | None, size: tuple[int, int]) -> tuple[int, int, int, int] | None:

@@ -38,6 +38,10 @@ its page is left):
 ``READ_ONLY``           why the store cannot keep this session's work (it goes on in memory), or absent
 ``HELD``                a :class:`workbench.store.Held`: the bytes of files the store could not keep
 ``GENERATION``          the store's generation this session's work was written to (a new one after damage)
+``WORKING``             the Tune page's working copy of the page shown (:class:`workbench.preview.Working`)
+``MOVED``               the control keys the person moved (their ``on_change``) since the settings took them
+``SHOWN``               dict control key -> the value the code last gave that control, or took from it
+``LIVE``                the Tune page's quick reading (:class:`workbench.live.Live`): its worker and last text
 ======================  =========================================================================
 """
 
@@ -57,6 +61,7 @@ STEP_SCALE, CROP_SEEN, COMPARE = "step_scale", "crop_seen", "compare"
 URL_READ, NOTICE, UPLOAD_ROUND, CAMERA_SEEN, PRESET_SEEN = (
     "url_read", "notice", "upload_round", "camera_seen", "preset_seen")
 VERSIONS, READ_ONLY, HELD, GENERATION = "versions", "read_only", "held", "generation"
+WORKING, MOVED, SHOWN, LIVE = "working", "moved", "shown", "live"
 
 # What each collection starts as in a new session.
 FRESH: dict[str, Callable[[], Any]] = {
@@ -75,6 +80,8 @@ PRESET_UPLOAD, PRESET_DOWNLOAD = "w_preset", "preset_download"
 AUTO_TUNE, RESET, CANCEL_TUNE = "auto_tune", "reset", "cancel_tune"
 CROP_DRAW = "w_crop_draw"  # the original picture, on which a box is dragged to crop
 TUNE_CONTROLS, TUNE_PICTURE = "tune_controls", "tune_picture"  # containers (their CSS classes size them)
+TUNE_ORIGINAL, TUNE_TEXT = "tune_original", "tune_text"  # the original picture's and the live text's containers
+TUNE_VIEWER = "w_tune_viewer"  # the processed picture's viewer (zoom, pan, 1:1)
 # the crop's two range sliders stand in for the crop field: percentages across and down the page
 CROP_X, CROP_Y = "crop_x", "crop_y"
 # Extract

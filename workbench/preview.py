@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import io
 import json
+import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -23,12 +25,15 @@ import streamlit as st
 from PIL import Image
 
 import ocr
-from ocr import overlay
+from ocr import overlay, preprocessing
 from ocr.batch import describe_error
 
+from . import keys
 from .engine import engine
 from .files import FileEntry, PageRef, pages_of
 from .url import settings_key
+
+log = logging.getLogger(__name__)
 
 TTL_S = 900  # seconds a cached picture is kept when nobody asks for it
 
@@ -76,7 +81,7 @@ class Preview:
 
 def _enlarge(s: ocr.Settings, dpi: float | None) -> float:
     """How much the settings enlarge the page (the resize, or the resize to a resolution)."""
-    return s.target_dpi / (dpi or 300) if s.target_dpi else s.scale
+    return s.target_dpi / (dpi or ocr.DEFAULT_DPI) if s.target_dpi else s.scale
 
 
 def preview_factor(size: tuple[int, int], dpi: float | None, s: ocr.Settings) -> float:
@@ -88,13 +93,64 @@ def preview_factor(size: tuple[int, int], dpi: float | None, s: ocr.Settings) ->
     return float(min(1.0, (most / max(1, w * h)) ** 0.5))
 
 
+@dataclass(frozen=True)
+class Working:
+    """A page's working copy for the preview: cropped, turned and reduced to about a megapixel once, and
+    kept (one per session) while the page, the crop and the turn stand, so a slider move starts from it."""
+
+    ident: tuple[str, int, tuple[int, int, int, int] | None, int]  # (sha, page index, crop, turn)
+    image: np.ndarray
+    reduced: float  # the copy's width per page width (after the crop)
+    dpi: float | None  # the page's
+
+
+def working_copy(ref: PageRef, s: ocr.Settings) -> Working:
+    """The session's working copy of the page for the crop and turn of ``s``, made when it is not held."""
+    ident = (ref.entry.sha, ref.page.index, s.crop, s.rotate)
+    held: Working | None = st.session_state.get(keys.WORKING)
+    if held is not None and held.ident == ident:
+        return held
+    image = ref.page.image
+    if s.crop is not None:
+        image = preprocessing.crop(image, s.crop)
+    if s.rotate:
+        image = preprocessing.rotate(image, s.rotate)
+    reduced = 1.0
+    if image.shape[0] * image.shape[1] > overlay.DISPLAY_PIXELS:
+        reduced = math.sqrt(overlay.DISPLAY_PIXELS / (image.shape[0] * image.shape[1]))
+        image = preprocessing.reduce(image, reduced)
+    made = Working(ident=ident, image=np.ascontiguousarray(image), reduced=reduced, dpi=ref.page.dpi)
+    st.session_state[keys.WORKING] = made
+    return made
+
+
+@st.cache_data(max_entries=256, ttl=TTL_S, show_spinner=False)
+def _orientation(copy_key: str, _work: Working) -> tuple[int, float] | None:
+    return engine().orientation(_work.image, (_work.dpi or ocr.DEFAULT_DPI) * _work.reduced)
+
+
+def _orienter(work: Working) -> Callable[[np.ndarray, float], tuple[int, float] | None]:
+    """The engine's orientation detection, asked once per working copy, on the copy (it is the slowest
+    part of a preview: every setting after it, a resize too, would otherwise ask again)."""
+    def orient(image: np.ndarray, dpi: float) -> tuple[int, float] | None:
+        return _orientation(repr(work.ident), work)
+    return orient
+
+
+def run(work: Working, s: ocr.Settings) -> ocr.Processed:
+    """The whole pipeline of ``s`` on the working copy, reduced further when the settings enlarge it,
+    so that the result is about a megapixel whatever the scale."""
+    enlarge = _enlarge(s, work.dpi)
+    most = int(overlay.DISPLAY_PIXELS / enlarge**2) if enlarge > 1 else None
+    return ocr.preprocess(work.image, s.replace(crop=None, rotate=0), dpi=work.dpi, max_pixels=most,
+                          reduced=work.reduced, orient=_orienter(work))
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
-def _processed(sha: str, index: int, settings_json: str, _page: ocr.Page) -> Preview:
-    """The whole pipeline on a reduced copy of the page, reduced further when the settings enlarge it,
-    so that the result is about a megapixel whatever the scale. Raises when it cannot be made."""
+def _processed(sha: str, index: int, settings_json: str, _work: Working) -> Preview:
+    """The processed page at display size, encoded. Raises when it cannot be made."""
     s = ocr.Settings.from_dict(json.loads(settings_json))
-    done = ocr.preprocess(_page, s, max_pixels=int(overlay.DISPLAY_PIXELS / max(1.0, _enlarge(s, _page.dpi)) ** 2),
-                          orient=engine().orientation)
+    done = run(_work, s)
     image, shrink = overlay.fit(done.image)
     fmt: Literal["PNG", "JPEG"] = "PNG" if s.threshold != "none" else "JPEG"
     return Preview(
@@ -105,10 +161,42 @@ def _processed(sha: str, index: int, settings_json: str, _page: ocr.Page) -> Pre
     )
 
 
+def drawn_in_browser(s: ocr.Settings) -> bool:
+    """Whether the browser can draw the picture of ``s`` from the page before its threshold while the
+    server makes it: a black & white level the person sets, then at most an inversion (pixel
+    arithmetic: ``255 if grey > level else 0``, inverted)."""
+    return s.threshold == "fixed" and s.invert in ("no", "yes") and s.morphology == "none" and not s.border
+
+
+def _before_level(s: ocr.Settings) -> ocr.Settings:
+    """The settings of the picture the level is applied to (the same for every level)."""
+    return s.replace(threshold="none", invert="no", grayscale=True, threshold_value=128)
+
+
+@st.cache_data(max_entries=16, ttl=TTL_S, show_spinner=False)
+def _grey(sha: str, index: int, settings_json: str, _work: Working) -> bytes | None:
+    done = run(_work, ocr.Settings.from_dict(json.loads(settings_json)))
+    image, shrink = overlay.fit(done.image)
+    return overlay.encode(image, "png") if shrink == 1.0 and image.ndim == 2 else None
+
+
+def grey_before_level(ref: PageRef, s: ocr.Settings) -> bytes | None:
+    """The processed page just before its black & white level (grey, lossless PNG), when the browser can
+    draw the picture from it (:func:`drawn_in_browser`); else None. Cached on the settings without the
+    level: moving the level does not make it again."""
+    if not drawn_in_browser(s):
+        return None
+    try:
+        return _grey(ref.entry.sha, ref.page.index, settings_key(_before_level(s)), working_copy(ref, s))
+    except Exception:  # the server's picture says why; the browser simply does not draw ahead of it
+        log.warning("the picture before the level could not be made", exc_info=True)
+        return None
+
+
 def processed(ref: PageRef, s: ocr.Settings) -> Preview:
     """The processed page at display size; when the settings cannot be applied, a Preview with only the
     sentence that says why (not cached: the next run tries again)."""
     try:
-        return _processed(ref.entry.sha, ref.page.index, settings_key(s), ref.page)
+        return _processed(ref.entry.sha, ref.page.index, settings_key(s), working_copy(ref, s))
     except Exception as e:  # one sentence for the person; the other pages and settings go on
         return Preview(error=describe_error(e))

@@ -109,7 +109,7 @@ def settings_link() -> str:
     the files and texts (whoever has the id has the workspace)."""
     from urllib.parse import urlencode, urlsplit, urlunsplit
 
-    query = urlencode({**settings().to_strings(), **options().to_strings()})
+    query = urlencode({**settings().to_strings(defaults.SETTINGS), **options().to_strings(defaults.OPTIONS)})
     try:
         here = urlsplit(st.context.url or "")
     except Exception:  # no browser behind this session (a test): the query alone

@@ -10,6 +10,7 @@ a megapixel (cached on the file's SHA-256 and the settings). Auto-tune runs besi
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -21,7 +22,7 @@ import ocr
 from ocr.batch import describe_error
 from ocr.exports import MIME
 from ocr.tuning import STAGE_WORDS
-from workbench import controls, crop, defaults, keys, layout, nav, preview, tuning, url, workspace
+from workbench import controls, crop, defaults, keys, layout, live, nav, preview, tuning, url, viewer, workspace
 from workbench.engine import engine
 from workbench.files import PageRef, page_label, page_problem, page_ref
 
@@ -29,21 +30,25 @@ ss = st.session_state
 ICONS = {"page": ":material/crop_rotate:", "light": ":material/light_mode:", "ink": ":material/contrast:",
          "reading": ":material/menu_book:"}
 HIGHLIGHT, MUTED = "#2563eb", "#9aa5b1"  # the theme's primary colour (.streamlit/config.toml), and grey
-CONTROLS_HEIGHT = 470  # pixels: the controls' scrolling column at 1280x800 (the picture beside it)
-PICTURE_HEIGHT = 440  # pixels: the tallest the processed picture is drawn
-# On a phone the columns stack: the picture comes first and stays pinned under the menu (sticky) while the
-# page scrolls the controls below it; the controls' own scrolling box is for wide screens only.
+CONTROLS_HEIGHT = 560  # pixels: the controls' scrolling column at 1280x800 (the pictures and text beside it)
+PICTURE_HEIGHT = 500  # pixels: the processed picture's box (the picture is fitted into it, then zoomed at will)
+ORIGINAL_BOX = (270, PICTURE_HEIGHT)  # the largest the original (on which a crop is dragged) is drawn
+TEXT_HEIGHT = 480  # pixels: the live text's scrolling box
+READ_EVERY_S = 0.25  # seconds between looks at the quick reading's answer
+# Wide: original | processed | controls, and the text beside them. On a phone the columns stack, the
+# processed picture first (CSS order) and pinned under the menu (sticky) while the page scrolls the
+# original, the controls and the text below it; the controls' own scrolling box is for wide screens only.
 PHONE_CSS = f"""<style>
 [data-testid="stMainBlockContainer"] {{ padding-top: 4.5rem; }}
+.st-key-{keys.TUNE_TEXT} pre, .st-key-{keys.TUNE_TEXT} [data-testid="stText"] {{ white-space: pre-wrap; }}
 @media (max-width: 640px) {{
-  div[data-testid="stColumn"]:has(.st-key-{keys.TUNE_PICTURE}) {{
-    position: sticky; top: 3.5rem; z-index: 3; background: #ffffff; padding-bottom: 0.25rem;
+  div[data-testid="stColumn"]:has(.st-key-{keys.TUNE_PICTURE}):not(:has(.st-key-{keys.TUNE_CONTROLS})) {{
+    order: -1; position: sticky; top: 3.5rem; z-index: 3; background: #ffffff; padding-bottom: 0.25rem;
     box-shadow: 0 6px 6px -6px rgba(0, 0, 0, 0.25); }}
-  .st-key-{keys.TUNE_PICTURE} {{ height: 30vh; }}  /* a fixed box: a new picture does not move the page */
-  .st-key-{keys.TUNE_PICTURE} img {{ max-height: calc(30vh - 1.5rem); width: auto !important; max-width: 100%;
-    object-fit: contain; display: block; margin: 0 auto; }}  /* the whole page, scaled down, never cut */
+  .st-key-{keys.TUNE_PICTURE} .ocrv-view {{ height: 30vh !important; }}  /* a fixed box: the page stays put */
   .st-key-{keys.TUNE_CONTROLS} {{ height: auto !important; max-height: none !important; overflow: visible !important; }}
   div:has(> .st-key-{keys.TUNE_CONTROLS}) {{ height: auto !important; flex: 0 0 auto !important; }}
+  .st-key-{keys.TUNE_TEXT} {{ height: auto !important; max-height: 40vh !important; }}
 }}
 </style>"""
 
@@ -55,10 +60,17 @@ def running() -> tuning.Job | None:
 
 
 def crop_drawn(size: tuple[int, int]) -> None:
-    """on_select of the original picture: a box dragged on it becomes the crop (once per box)."""
+    """on_select of the original picture: a box dragged on it becomes the crop (once per box); a
+    double-click, which empties the selection, clears the crop the box made."""
     event = ss.get(keys.CROP_DRAW)
-    box = crop.box_from_selection(event.get("selection") if event else None, size)
-    if box is None or box == ss.get(keys.CROP_SEEN):
+    selection = event.get("selection") if event else None
+    box = crop.box_from_selection(selection, size)
+    if box is None:
+        if crop.cleared(selection) and ss.get(keys.CROP_SEEN) is not None:
+            ss[keys.CROP_SEEN] = None
+            url.change(url.settings().replace(crop=None))
+        return
+    if box == ss.get(keys.CROP_SEEN):
         return
     ss[keys.CROP_SEEN] = box
     url.change(url.settings().replace(crop=box))
@@ -66,21 +78,26 @@ def crop_drawn(size: tuple[int, int]) -> None:
 
 def draw_original(ref: PageRef, s: ocr.Settings, size: tuple[int, int]) -> None:
     """The original page with the crop framed, as a chart on which a box is dragged to crop."""
-    picture = preview.original(ref, s.crop)
-    st.altair_chart(crop.chart(picture, size), on_select=lambda: crop_drawn(size), selection_mode=crop.SELECTION,
-                    key=keys.CROP_DRAW, width="content")
-    st.caption(f"{size[0]}×{size[1]} pixels" + (f", {ref.page.dpi:g} dpi" if ref.page.dpi else "")
-               + " · drag a box on the page to crop to it (double-click clears the box)")
+    st.caption("Original: drag a box to crop, double-click to clear it")
+    with st.container(key=keys.TUNE_ORIGINAL):
+        picture = preview.original(ref, s.crop)
+        st.vega_lite_chart(crop.data(picture, size), crop.chart(size, ORIGINAL_BOX, s.crop),
+                           on_select=lambda: crop_drawn(size), selection_mode=crop.SELECTION, key=keys.CROP_DRAW,
+                           width="content")
+    st.caption(f"{size[0]}×{size[1]} pixels" + (f", {ref.page.dpi:g} dpi" if ref.page.dpi else ""))
 
 
-def draw_processed(ref: PageRef, s: ocr.Settings) -> None:
+def draw_processed(ref: PageRef, s: ocr.Settings) -> preview.Preview:
+    """The processed page in its viewer (zoom and pan on it), and what was done to make it."""
+    st.caption("Processed: what the engine reads")
     shown = preview.processed(ref, s)
     if shown.error:
         st.error("These settings cannot be applied to this page:")
         st.text(shown.error)
-        return
+        return shown
     with st.container(key=keys.TUNE_PICTURE):
-        layout.show_image(shown.data, shown.size, shown.fmt, max_height=PICTURE_HEIGHT)
+        viewer.show(shown.data, shown.size, shown.fmt, height=PICTURE_HEIGHT, grey=preview.grey_before_level(ref, s),
+                    level=s.threshold_value, invert=s.invert == "yes")
     facts = [f"preview {shown.size[0]}×{shown.size[1]}", f"made in {shown.seconds * 1000:.0f} ms"]
     if s.deskew:
         facts.append(f"straightened by {shown.skew:+.1f}°")
@@ -89,6 +106,7 @@ def draw_processed(ref: PageRef, s: ocr.Settings) -> None:
                + ". The preview is a reduced copy; the text is read from the full-size page.")
     for warning in shown.warnings:
         st.warning(warning)
+    return shown
 
 
 STEP_FIELDS = {"auto-orient": "auto_orient", "rescale": "scale", "contrast": "clahe"}  # step -> its setting
@@ -109,35 +127,81 @@ def plain_step(name: str, detail: str) -> str:
     return f"{spec.label} ({detail})" if detail else spec.label
 
 
+def live_reader() -> live.Live:
+    """This session's quick reader (made on first use)."""
+    reader: live.Live | None = ss.get(keys.LIVE)
+    if reader is None:
+        reader = ss[keys.LIVE] = live.Live(engine)
+    return reader
+
+
+def ask_reading(shown: preview.Preview, s: ocr.Settings, o: ocr.Options, dpi: float | None) -> None:
+    """Ask the quick reader for the text of the preview shown (a newer ask replaces an older one)."""
+    if shown.error or not shown.data:
+        return
+    live_reader().ask(url.settings_key(s) + json.dumps(o.to_dict(), sort_keys=True), shown.image,
+                      (dpi or 300) * shown.factor, o, defaults.describe(s, o))
+
+
+@st.fragment(run_every=READ_EVERY_S)
+def show_reading() -> None:
+    """The quick reading's text and score beside the pictures, redrawn every ``READ_EVERY_S`` seconds (a
+    fragment of its own, on the page's top level: a timed fragment inside the controls' fragment made
+    Streamlit lose the controls' values under quick key presses)."""
+    reader = live_reader()
+    latest = reader.latest
+    st.caption("Text: a quick reading of the preview")
+    with st.container(key=keys.TUNE_TEXT, height=TEXT_HEIGHT, border=True):
+        if latest is None:
+            st.caption("Reading…")
+            return
+        if reader.busy:
+            st.caption("Reading these settings… (below: the text of the settings before)")
+        elif latest.error:
+            st.caption("The quick reading failed:")
+        else:
+            change = live.change_words(reader.before, latest)
+            st.caption(f"Score {latest.score:.0f}" + (f" · {change}" if change else "")
+                       + f" · {ocr.Options.spec('engine').name_of(latest.engine)}, {latest.seconds:.1f} s")
+        st.caption(f"Read with: {latest.label}")
+        st.text(latest.error or latest.text.strip() or "(no text found)")
+
+
 @st.fragment
 def side_by_side(key: str) -> None:
-    """The picture (processed, or the original to crop on) beside the controls' scrolling column."""
+    """The original, the processed picture and the controls, side by side; on a phone one above the other,
+    the processed picture first. A control's move reruns this fragment only; its new value is taken
+    before anything is drawn, so every part shows the new settings, and the quick reading of the new
+    preview is asked for (the text beside it is its own fragment)."""
     ref = page_ref(key)
     assert ref is not None
     size = ref.page.size
-    controls.set_step_scale(preview.preview_factor(size, ref.page.dpi, url.settings()))
+    problem = controls.pull(size)
+    s = url.settings()
+    controls.set_step_scale(preview.preview_factor(size, ref.page.dpi, s))
     controls.push(size)
     busy = running() is not None
-    picture, column = st.columns([3, 2], gap="medium")
+    original, processed, column = st.columns([5, 5, 5], gap="small")
+    with processed:
+        shown = draw_processed(ref, s)
+    with original:
+        draw_original(ref, s, size)
+    ask_reading(shown, s, url.options(), ref.page.dpi)
     with column, st.container(height=CONTROLS_HEIGHT, key=keys.TUNE_CONTROLS, border=True):
-        if changes := controls.changed(list(controls.CONTROLS)):
-            st.caption("Changed from the defaults: " + "; ".join(changes))
+        notice = st.empty()  # one place, always there: a sentence appearing never moves the controls below it
+        if problem:
+            notice.error(problem)
+        changes = controls.changed(list(controls.CONTROLS))
+        st.caption("Changed from the defaults: " + ("; ".join(changes) if changes else "nothing"))
         for group, title, members in controls.groups():
             open_ = group != "reading" or bool(controls.changed(members))
             with st.expander(title, expanded=open_, icon=ICONS.get(group)):
                 controls.render_group(members, disabled=busy)
-    controls.pull(size)
-    s = url.settings()
-    with picture:
-        processed_tab, original_tab = st.tabs(["Processed: what the engine reads", "Original: drag to crop"])
-        with processed_tab:
-            draw_processed(ref, s)
-        with original_tab:
-            draw_original(ref, s, size)
-    with column:
         st.download_button("Download these settings (.json)", ocr.preset_json(s, url.options()),
                            file_name="ocr-settings.json", mime=MIME["json"], icon=":material/download:",
                            on_click="ignore", key=keys.PRESET_DOWNLOAD)
+        st.caption("To share these settings, without your files:")
+        st.code(url.settings_link(), language=None, wrap_lines=True)
 
 
 def reset() -> None:
@@ -271,9 +335,12 @@ if clicked and running() is None:
     start_tuning(key)
 st.fragment(tuning_progress, run_every=0.5 if running() else None)()
 
-side_by_side(key)
+work, text = st.columns([15, 4], gap="small")
+with work:
+    side_by_side(key)
+with text:
+    show_reading()
 if key in ss[keys.TRACE]:
     show_trace(ss[keys.TRACE][key])
 st.caption("The address bar holds these settings and this workspace (your files and texts): bookmark it to come "
-           "back. To share the settings alone, without your files, use this link:")
-st.code(url.settings_link(), language=None, wrap_lines=True)
+           "back; the link beside the controls shares the settings alone.")

@@ -1,0 +1,320 @@
+"""The Tune page in a real browser, tried as a new person would, with the keyboard and the mouse: a control
+moves by as many steps as keys were pressed and keeps the focus, nothing that was not touched changes by
+itself, the share link follows the controls, the picture can be zoomed and the crop cleared, and the
+live text follows the settings (its last reading is always of the last setting).
+
+One server and one browser serve the whole module (`streamlit run app.py`, Debian's chromium). The pages
+are drawn by the tests: grey ink (110) on grey paper (200), so a black & white level under the ink's
+breaks the page and the level decides, to the step, what the engine reads.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+import urllib.parse
+from pathlib import Path
+
+import pytest
+
+from .browser_flow import shot
+from .conftest import ARGS, CHROMIUM, ROOT, draw_page, free_port, stop, wait_for_health
+
+pytestmark = pytest.mark.browser
+
+INK, PAPER = 110, 200
+LINES = ["Seven quiet zebras", "watch the lazy dog", "jump over a fence"]
+SETTLED = "Read with:"  # the live text's line that names the settings a finished reading is of
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """`streamlit run app.py` for the module's tests; its URL."""
+    folder = tmp_path_factory.mktemp("tune-server")
+    port = free_port()
+    log = open(folder / "streamlit.log", "wb")  # noqa: SIM115 (closed when the server stops)
+    import os
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        env={**os.environ, "OCR_WORKBENCH_DATA": str(folder / "workspaces")},
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_health(url, proc, 90, "streamlit", [folder / "streamlit.log"])
+        yield url
+    finally:
+        stop(proc)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (make test does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(chromium):
+    context = chromium.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        made = context.new_page()
+        made.set_default_timeout(60_000)
+        yield made
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def drawn(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("pages") / "zebras.png"
+    draw_page(LINES, size=(900, 320), font_size=44, ink=INK, paper=PAPER).save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory) -> Path:
+    """A page the preview shows reduced (12 megapixels): its pixel sliders step by several pixels, and
+    their step changes with the resize and the crop."""
+    path = tmp_path_factory.mktemp("pages") / "big.png"
+    draw_page(LINES * 6, size=(4000, 3000), font_size=120, ink=INK, paper=PAPER).save(path)
+    return path
+
+
+def open_tune(page, url: str, path: Path, query: str = "") -> None:
+    """Upload ``path`` in a new workspace and open the Tune page with the settings of ``query`` (a link
+    to the workspace with them, opened once the workspace holds the file)."""
+    page.goto(url)
+    page.get_by_role("heading", name="Get the text out of a photo or scan").wait_for()
+    page.locator('input[type="file"]').first.set_input_files(str(path))
+    page.get_by_role("button", name="Extract text from 1 page").wait_for()  # the file is open
+    page.get_by_role("link", name="2 · Tune").click()
+    page.locator(".st-key-tune_picture img").wait_for()
+    if query:
+        ws = urllib.parse.parse_qs(urllib.parse.urlsplit(page.url).query)["ws"][0]
+        page.goto(f"{url}/tune?ws={ws}&{query}")
+        page.get_by_role("heading", name="Tune the clean-up").wait_for()
+        page.locator(".st-key-tune_picture img").wait_for()
+
+
+def address(page) -> dict[str, str]:
+    """The settings in the address bar (without the workspace)."""
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(page.evaluate("() => location.href")).query)
+    return {k: v[0] for k, v in query.items() if k != "ws"}
+
+
+def until(condition, what, seconds: float = 60, page=None) -> None:
+    """Poll ``condition()`` until it holds; fail saying ``what`` (or what ``what()`` says then) after
+    ``seconds``, with a screenshot of ``page`` in test-artifacts/."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            if page is not None:
+                shot(page, "browser-tune-failed")
+            pytest.fail(f"{what() if callable(what) else what} within {seconds:.0f} s")
+        time.sleep(0.1)
+
+
+def press(page, slider, key: str, times: int) -> None:
+    """``times`` presses of ``key`` on ``slider``, quickly, as a hand does (no wait for the page between)."""
+    slider.focus()
+    for _ in range(times):
+        page.keyboard.press(key, delay=20)
+
+
+def test_arrow_presses_each_move_a_step_and_keep_the_focus(page, served, drawn):
+    open_tune(page, served, drawn)
+    slider = page.get_by_role("slider", name="Resize (×)")
+    press(page, slider, "ArrowRight", 8)
+    until(lambda: address(page).get("scale") == "1.4",
+          lambda: f"8 presses did not make the resize 1.40 (the address: {address(page)}; the slider: "
+                  f"{slider.get_attribute('aria-valuetext')})", page=page)
+    assert slider.get_attribute("aria-valuetext") == "1.40"
+    assert page.evaluate("() => document.activeElement?.getAttribute('aria-valuetext')") == "1.40"
+    # the line of changes is of the settings shown, not one move behind
+    page.get_by_text("Changed from the defaults: Resize: 1.4 ×").wait_for()
+    press(page, slider, "ArrowLeft", 8)
+    until(lambda: "scale" not in address(page), "8 presses back did not bring the resize back")
+    page.get_by_text("Changed from the defaults: nothing").wait_for()
+    assert page.evaluate("() => document.activeElement?.getAttribute('aria-valuetext')") == "1.00"
+
+
+def test_a_burst_of_moves_changes_only_what_was_moved(page, served, big):
+    open_tune(page, served, big, "morphology=open")  # the ink shaping size is on the page, at 2
+    for name, presses in (("Crop: left to right (%)", 6), ("Resize (×)", 6), ("Crop: top to bottom (%)", 6)):
+        sliders = page.get_by_role("slider", name=name)
+        press(page, sliders.first, "ArrowRight", presses)
+    until(lambda: address(page).get("scale") == "1.3" and "crop" in address(page),
+          "the moves did not reach the address")
+    settings = address(page)
+    assert set(settings) == {"morphology", "scale", "crop"}, settings  # nothing that was not touched
+    assert settings["morphology"] == "open"
+    assert page.get_by_role("slider", name="Ink shaping size (pixels)").get_attribute("aria-valuetext") == "2"
+    assert page.get_by_text("Choose at least one language").count() == 0
+
+
+def test_the_share_link_follows_every_move_and_keeps_the_engine(page, served, drawn, chromium):
+    open_tune(page, served, drawn)
+    link = page.locator('[data-testid="stCode"]').filter(has_text="/tune")
+
+    def shared() -> dict[str, str]:
+        query = urllib.parse.urlsplit(link.inner_text().strip()).query
+        return {k: v[0] for k, v in urllib.parse.parse_qs(query).items()}
+
+    assert shared() == {}
+    slider = page.get_by_role("slider", name="Resize (×)")
+    for step in (1, 2):
+        press(page, slider, "ArrowRight", 1)
+        until(lambda step=step: shared() == {"scale": f"{1 + step * 0.05:g}"}, f"the link did not follow move {step}")
+        assert "ws" not in shared() and address(page)["scale"] == shared()["scale"]
+    # Tesseract chosen: the link says so (a session starts on the best of both)
+    page.locator("summary", has_text="Reading").click()
+    page.get_by_label("Engine", exact=True).click()
+    page.get_by_role("option", name="Tesseract").click()
+    until(lambda: shared().get("engine") == "tesseract", "the link dropped the engine")
+    opened = chromium.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    try:
+        opened.goto(link.inner_text().strip())
+        opened.get_by_role("heading", name="Tune the clean-up").wait_for(timeout=60_000)
+        until(lambda: address(opened).get("engine") == "tesseract", "the link did not open with Tesseract")
+    finally:
+        opened.context.close()
+
+
+def reading(page) -> tuple[str, float, str]:
+    """The live text's settled reading: (the settings it is of, in words; its score; its text)."""
+    panel = page.locator(".st-key-tune_text")
+    said = panel.inner_text()
+    score = re.search(r"Score (-?\d+)", said)
+    of = re.search(r"Read with: (.*)", said)
+    assert score and of, said
+    text = said.split(of.group(0), 1)[1].strip()
+    return of.group(1), float(score.group(1)), text
+
+
+def settled_on(page, level: int, seconds: float = 90) -> tuple[float, str]:
+    """Wait until the live text is a finished reading of the level ``level``; its (score, text)."""
+    words = f"level {level}"
+
+    def done() -> bool:
+        said = page.locator(".st-key-tune_text").inner_text()
+        if "Reading these settings" in said or SETTLED not in said:
+            return False
+        of = re.search(r"Read with: (.*)", said)
+        return bool(of) and re.search(rf"\b{words}\b", of.group(1)) is not None
+
+    until(done, lambda: f"no reading of {words} was shown (it shows: "
+                        f"{page.locator('.st-key-tune_text').inner_text()!r})", seconds, page=page)
+    _, score, text = reading(page)
+    return score, text
+
+
+def test_the_live_text_follows_the_threshold_and_ends_on_the_last_setting(page, served, drawn):
+    open_tune(page, served, drawn, "engine=tesseract&threshold=fixed&threshold_value=115")
+    score, text = settled_on(page, 115)
+    assert "zebras" in text.lower() and score > 20
+    shot(page, "browser-tune-live-text")
+    level = page.get_by_role("slider", name="Level")
+    # ten quick moves down past the ink's grey: the page breaks; the text shown is of the last setting,
+    # not of one of the readable ones on the way
+    press(page, level, "ArrowLeft", 10)
+    until(lambda: address(page).get("threshold_value") == "105", "ten presses did not reach level 105")
+    broken_score, broken = settled_on(page, 105)
+    assert "zebras" not in broken.lower() and broken_score < score
+    change = re.compile(r"reads (better: \+|worse: -)\d+ characters look right|reads as well as before")
+    page.locator(".st-key-tune_text").get_by_text(change).wait_for()  # the change since the last reading shown
+    # and back: the same text and score as before
+    press(page, level, "ArrowRight", 10)
+    until(lambda: address(page).get("threshold_value") == "115", "ten presses did not come back to 115")
+    again_score, again = settled_on(page, 115)
+    assert (again_score, again) == (score, text)
+    page.locator(".st-key-tune_text").get_by_text(change).wait_for()
+
+
+def test_the_picture_zooms_and_pans_and_a_double_click_clears_the_crop(page, served, drawn):
+    open_tune(page, served, drawn)
+    view = page.locator(".st-key-tune_picture .ocrv-view")
+    image = page.locator(".st-key-tune_picture img")
+    fitted = image.bounding_box()
+    assert fitted is not None and view.bounding_box() is not None
+    page.get_by_role("button", name="1:1").click()
+    one = image.bounding_box()
+    assert one is not None and one["width"] == pytest.approx(900 * 1.0, rel=0.02)  # the preview's own pixels
+    box = view.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.wheel(0, -300)  # zoom in at the pointer
+    until(lambda: (image.bounding_box() or {"width": 0})["width"] > one["width"] * 1.2, "the wheel did not zoom in")
+    before = image.bounding_box()
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2 + 60, box["y"] + box["height"] / 2, steps=5)
+    page.mouse.up()
+    until(lambda: (image.bounding_box() or {"x": -1e9})["x"] == pytest.approx(before["x"] + 60, abs=3),
+          "the picture did not follow the pointer's drag", page=page)
+    page.get_by_role("button", name="Fit").click()
+    until(lambda: abs((image.bounding_box() or {"width": 0})["width"] - fitted["width"]) < 2,
+          "Fit did not fit the picture again")
+    # the original: no tooltip with the picture's address on hover; a box dragged on it crops, and a
+    # double-click clears it, as its caption says
+    chart = page.locator(".st-key-tune_original .marks").first
+    area = chart.bounding_box()
+    assert area is not None
+    for share in (0.4, 0.5):  # vega's tooltip shows as the pointer moves over a mark, at once
+        page.mouse.move(area["x"] + area["width"] * share, area["y"] + area["height"] * share)
+    assert page.locator("#vg-tooltip-element.visible").count() == 0
+    page.mouse.move(area["x"] + area["width"] * 0.1, area["y"] + area["height"] * 0.1)
+    page.mouse.down()
+    page.mouse.move(area["x"] + area["width"] * 0.6, area["y"] + area["height"] * 0.7, steps=8)
+    page.mouse.up()
+    until(lambda: "crop" in address(page), "the box did not become the crop")
+    area = page.locator(".st-key-tune_original .marks").first.bounding_box()
+    page.mouse.dblclick(area["x"] + area["width"] * 0.3, area["y"] + area["height"] * 0.3)
+    until(lambda: "crop" not in address(page), "a double-click did not clear the crop", page=page)
+
+
+def test_a_level_is_drawn_in_the_page_at_once_and_is_the_servers_picture(page, served, drawn):
+    """The Level slider's picture is drawn by the viewer from the grey page as the key is pressed; the
+    server's picture of the same level, when it comes, is the same pixels."""
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    open_tune(page, served, drawn, "engine=tesseract&threshold=fixed&threshold_value=150&invert=yes")
+    root = page.locator(".st-key-tune_picture .ocrv")
+    until(lambda: root.get_attribute("data-shown") == "server:150", "the first picture did not show")
+    page.evaluate("""() => { window.__shown = [];
+        new MutationObserver(() => window.__shown.push(document.querySelector('.ocrv').dataset.shown))
+            .observe(document.querySelector('.ocrv'), {attributes: true, attributeFilter: ['data-shown']}); }""")
+    level = page.get_by_role("slider", name="Level")
+    for want in (151, 152):
+        press(page, level, "ArrowRight", 1)
+        until(lambda want=want: f"local:{want}" in page.evaluate("() => window.__shown"),
+              f"the level {want} was not drawn in the page", page=page)
+        local = page.evaluate("() => document.querySelector('.st-key-tune_picture canvas').toDataURL('image/png')")
+        until(lambda want=want: root.get_attribute("data-shown") == f"server:{want}",
+              f"the server's picture of {want} did not come", page=page)
+        server = page.locator(".st-key-tune_picture img").get_attribute("src")
+
+        def pixels(address: str) -> np.ndarray:
+            return np.asarray(Image.open(io.BytesIO(base64.b64decode(address.split(",", 1)[1]))).convert("L"))
+
+        drawn_here, made_there = pixels(local), pixels(server)
+        assert drawn_here.shape == made_there.shape
+        assert np.array_equal(drawn_here, made_there)
+        assert 0 < np.count_nonzero(made_there == 0) < made_there.size  # ink and paper both
+        assert address(page) == {"engine": "tesseract", "threshold": "fixed", "threshold_value": str(want),
+                                 "invert": "yes"}  # and nothing else moved
