@@ -81,18 +81,22 @@ class Remap:
         return out
 
     def maps(self, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-        """Full-size source maps (float32, ``size`` = width, height) for ``cv2.remap``: the grid
-        enlarged by ``step`` with pixel centres aligned, as ``cv2.resize`` aligns them."""
-        rows, cols = self.x.shape
+        """Full-size source maps (float32, ``size`` = width, height) for ``cv2.remap``, the same as
+        :meth:`source` gives: the grid, with one more node around it continuing as it ends, enlarged
+        by ``step`` (``cv2.resize`` puts node ``k`` at ``k * step + (step - 1) / 2``: :attr:`origin`)."""
         w, h = size
-        big = (cols * self.step, rows * self.step)
-        shift = round(self.origin - (self.step - 1) / 2)
+        gx = np.pad(self.x, 1, mode="edge")
+        gy = np.pad(self.y, 1, mode="edge")
+        gx[:, 0] -= self.step
+        gx[:, -1] += self.step
+        gy[0, :] -= self.step
+        gy[-1, :] += self.step
+        big = (gx.shape[1] * self.step, gx.shape[0] * self.step)
+        first = self.step + round(self.origin - (self.step - 1) / 2)
         maps = []
-        for grid in (self.x, self.y):
+        for grid in (gx, gy):
             m = cv2.resize(grid, big, interpolation=cv2.INTER_LINEAR)
-            if shift:
-                m = np.pad(m, ((shift, 0), (shift, 0)), mode="edge")
-            maps.append(np.ascontiguousarray(m[:h, :w]))
+            maps.append(np.ascontiguousarray(m[first:first + h, first:first + w]))
         return maps[0], maps[1]
 
     def homography(self) -> np.ndarray:
@@ -191,12 +195,17 @@ def _refined(outline: np.ndarray, quad: np.ndarray) -> np.ndarray:
 def _paper(small: np.ndarray, k: int) -> np.ndarray:
     """255 on the light region around the middle of ``small`` (text already filtered away): a flood
     fill from the brightest of a few points near the middle that follows shading that changes a little
-    from pixel to pixel and stops at an edge (where paper meets table)."""
+    from pixel to pixel and stops at an edge (where paper meets table; Canny's edges are walls)."""
     h, w = small.shape
     seeds = [(w // 2 + dx * w // 6, h // 2 + dy * h // 6) for dx, dy in ((0, 0), (-1, 0), (1, 0), (0, -1), (0, 1))]
     seed = max(seeds, key=lambda p: int(small[p[1], p[0]]))
+    # edges are walls: where a light stripe of the table meets the page in shadow, the fill must not leak
+    walls = cv2.dilate(cv2.Canny(small, 20, 60), np.ones((3, 3), np.uint8))
+    walled = np.where(walls > 0, 0, np.maximum(small, 8)).astype(np.uint8)
+    if walled[seed[1], seed[0]] == 0:
+        return np.zeros_like(small)
     mask = np.zeros((h + 2, w + 2), np.uint8)
-    cv2.floodFill(small, mask, seed, 0, loDiff=3, upDiff=3, flags=8 | cv2.FLOODFILL_MASK_ONLY | (255 << 8))
+    cv2.floodFill(walled, mask, seed, 0, loDiff=3, upDiff=3, flags=4 | cv2.FLOODFILL_MASK_ONLY | (255 << 8))
     region = mask[1:-1, 1:-1]
     return cv2.morphologyEx(region, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
 

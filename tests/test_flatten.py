@@ -215,3 +215,18 @@ def test_needs_says_what_a_photo_shows():
     assert both.page_edge and both.curved
     assert {"find_page": True, "uncurl": True} in both.settings()
     assert all(ocr.Settings(**change) for change in both.settings())
+
+
+def test_a_remap_grid_and_its_full_size_maps_agree():
+    """The coarse grid kept for boxes and the full-size maps the image was resampled with say the same."""
+    page, _ = text_page()
+    curl = flatten.find_curl(curled(page))
+    assert curl is not None
+    _, remap = flatten.uncurl(curled(page), curl)
+    map_x, map_y = remap.maps((page.shape[1], page.shape[0]))
+    rng = np.random.default_rng(3)
+    pts = np.stack([rng.uniform(0, page.shape[1] - 1, 200), rng.uniform(0, page.shape[0] - 1, 200)], axis=1)
+    cols, rows = pts[:, 0].round().astype(int), pts[:, 1].round().astype(int)
+    got = remap.source(np.stack([cols, rows], axis=1))
+    assert np.abs(got[:, 0] - map_x[rows, cols]).max() < 0.5
+    assert np.abs(got[:, 1] - map_y[rows, cols]).max() < 0.5
