@@ -40,7 +40,7 @@ STRAIGHT = 0.3  # lines bent less than this many line heights are left as they a
 # -- mapping points through a warp -------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays: compared and hashed as itself
 class Remap:
     """Where each pixel of a warped image came from, on a coarse grid: ``x``, ``y`` (float32 arrays)
     hold the source point of the output pixel ``(origin + j * step, origin + i * step)`` at ``[i, j]``.
@@ -109,7 +109,7 @@ class Remap:
         return np.asarray(m if m is not None else np.eye(3), dtype=np.float64)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays: compared and hashed as itself
 class Bend:
     """A pipeline that ran a :class:`Remap`: ``before`` (3x3) takes the original page to the remap's
     source, ``after`` (3x3) the remap's output to the processed image."""
@@ -272,7 +272,7 @@ def straighten(image: np.ndarray, corners: np.ndarray) -> tuple[np.ndarray, np.n
 # -- the curl of the text lines ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays: compared and hashed as itself
 class Curl:
     """A fitted sheet: ``y - d(x, y)`` is level along every text line. ``coef`` (KNOTS+3 x 3) weighs the
     B-splines across times 1, y, y^2 down, with x and y in units of the fitted image's ``size`` (width,
@@ -432,7 +432,7 @@ def uncurl(image: np.ndarray, curl: Curl) -> tuple[np.ndarray, Remap]:
 # -- what a photo shows ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays: compared and hashed as itself
 class Needs:
     """What :func:`needs` sees in a photo: the page's corners when its edge shows inside the photo,
     how far the text lines bend (in line heights; 0 when too few lines were found) and whether that
