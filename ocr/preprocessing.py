@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import cv2
 import numpy as np
 
+from . import flatten
 from .decode import DEFAULT_DPI
 from .errors import OcrError, SettingsError, TooLargeError
 from .settings import Settings
@@ -57,6 +58,7 @@ class Processed:
     settings: Settings | None = None
     transform: np.ndarray = field(default_factory=lambda: np.eye(3))
     source_size: tuple[int, int] = (0, 0)  # width, height of the original page
+    bend: flatten.Bend | None = None  # set when a curled page was flattened: the exact way back
 
     @property
     def seconds(self) -> float:
@@ -64,7 +66,10 @@ class Processed:
 
     def to_original(self, boxes: np.ndarray) -> np.ndarray:
         """Boxes (rows of left, top, width, height in processed pixels) as boxes on the original page:
-        each box's corners mapped back, and the box around them."""
+        each box's corners mapped back, and the box around them. After a curled page was flattened
+        (``bend``) the corners go back through its grid; ``transform`` is then only the closest matrix."""
+        if self.bend is not None:
+            return boxes_bent(self.bend, boxes)
         return boxes_through(np.linalg.inv(self.transform), boxes)
 
 
@@ -81,6 +86,21 @@ def boxes_through(matrix: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     xs, ys = mapped[:, 0, :] / mapped[:, 2, :], mapped[:, 1, :] / mapped[:, 2, :]
     left, top = xs.min(axis=0), ys.min(axis=0)
     return np.stack([left, top, xs.max(axis=0) - left, ys.max(axis=0) - top], axis=1)
+
+
+def boxes_bent(bend: flatten.Bend, boxes: np.ndarray) -> np.ndarray:
+    """Boxes (N x 4: left, top, width, height) of a processed image back through ``bend``: the box
+    around each box's corners and edge midpoints mapped back (a curl bends a box's edges)."""
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    if not len(boxes):
+        return boxes
+    x0, y0, w, h = boxes.T
+    fx = np.array([0, 0.5, 1, 1, 1, 0.5, 0, 0])
+    fy = np.array([0, 0, 0, 0.5, 1, 1, 1, 0.5])
+    points = np.stack([x0[:, None] + fx * w[:, None], y0[:, None] + fy * h[:, None]], axis=-1).reshape(-1, 2)
+    back = bend.to_original(points).reshape(len(boxes), len(fx), 2)
+    left, top = back[..., 0].min(axis=1), back[..., 1].min(axis=1)
+    return np.stack([left, top, back[..., 0].max(axis=1) - left, back[..., 1].max(axis=1) - top], axis=1)
 
 
 def _affine(m: np.ndarray) -> np.ndarray:
@@ -393,6 +413,8 @@ def preprocess(
 
     def moved(m: np.ndarray) -> None:
         out.transform = m @ out.transform
+        if out.bend is not None:
+            out.bend = out.bend.then(m)
 
     def timed(name: str, fn: Callable[..., np.ndarray], *args: Any, detail: str = "", **kwargs: Any) -> np.ndarray:
         start = time.perf_counter()
@@ -423,6 +445,17 @@ def preprocess(
     def px(n: float, low: int = 1) -> int:
         return max(low, round(n * preview))
 
+    if settings.find_page:
+        start = time.perf_counter()
+        corners = flatten.find_page(to_gray(img))
+        if corners is None:
+            detail = "no page edge found inside the photo; left as it is"
+        else:
+            img, m = flatten.straighten(img, corners)
+            moved(m)
+            detail = "page found; straightened to {}x{}".format(*img.shape[1::-1])
+        out.steps.append(Step("find page", time.perf_counter() - start, detail))
+
     if settings.auto_orient:
         start = time.perf_counter()
         before = img.shape
@@ -432,6 +465,20 @@ def preprocess(
         if warning:
             out.warnings.append(warning)
         out.steps.append(Step("auto-orient", time.perf_counter() - start, detail))
+
+    if settings.uncurl:
+        start = time.perf_counter()
+        curl = flatten.find_curl(to_gray(img))
+        if curl is None:
+            detail = "too few text lines to see a curl; left as it is"
+        elif curl.bend < flatten.STRAIGHT:
+            detail = f"lines bent {curl.bend:.2f} line heights: straight already; left as it is"
+        else:
+            img, remap = flatten.uncurl(img, curl)
+            out.bend = flatten.Bend(out.transform.copy(), remap, np.eye(3))
+            out.transform = remap.homography() @ out.transform
+            detail = f"lines bent {curl.bend:.1f} line heights, from {curl.lines} pieces; straightened"
+        out.steps.append(Step("uncurl", time.perf_counter() - start, detail))
 
     if settings.grayscale or _needs_gray(settings):
         img = timed("grayscale", to_gray, img)

@@ -7,6 +7,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,9 @@ import pandas as pd
 from .decode import DEFAULT_DPI, Page, load
 from .errors import DamagedFileError, OcrError
 from .settings import Options, Settings
+
+if TYPE_CHECKING:
+    from .flatten import Bend
 
 WORD_COLUMNS = ["text", "conf", "left", "top", "width", "height", "block", "par", "line", "word"]
 
@@ -94,15 +98,22 @@ class Result:
     # from the original page to the image read (3x3), and the original page's size: see page_words()
     transform: np.ndarray = field(default_factory=lambda: np.eye(3))
     source_size: tuple[int, int] = (0, 0)
+    # set when a curled page was flattened (Processed.bend): the exact way back; transform is then the
+    # closest matrix, what a text layer placed by one matrix uses
+    bend: Bend | None = None
     # the file and page it was read from, for a searchable PDF over the page as it was (see ocr.pdf)
     origin: Origin | None = None
 
     def page_words(self) -> pd.DataFrame:
-        """The words with their boxes on the original page (before crop, turns, resizes and deskew),
-        where a text layer over the page as it was must put them."""
-        from .preprocessing import boxes_through
+        """The words with their boxes on the original page (before crop, turns, resizes, deskew and
+        flattening), where a text layer over the page as it was must put them."""
+        from .preprocessing import boxes_bent, boxes_through
 
-        boxes = boxes_through(np.linalg.inv(self.transform), self.words[["left", "top", "width", "height"]].to_numpy())
+        found = self.words[["left", "top", "width", "height"]].to_numpy()
+        if self.bend is not None:
+            boxes = boxes_bent(self.bend, found)
+        else:
+            boxes = boxes_through(np.linalg.inv(self.transform), found)
         out = self.words.copy()
         out[["left", "top", "width", "height"]] = boxes if len(boxes) else np.zeros((0, 4))
         return out

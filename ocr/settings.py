@@ -209,10 +209,18 @@ class Settings(_Plain):
     rotate: int = _setting(
         0, "Turn clockwise", group="page", choices=(0, 90, 180, 270), names=("0°", "90°", "180°", "270°"),
         unit="degrees", widget="segmented", help="Turn the page by a quarter, half or three quarters.")
+    find_page: bool = _setting(
+        False, "Find the page in a photo", group="page",
+        help="Finds the page's four corners where it shows against a table or desk, and straightens the "
+             "perspective so the page fills the image square-on (a photo taken at an angle).")
     auto_orient: bool = _setting(
         True, "Turn upright automatically", group="page",
         help="Finds pages turned by 90, 180 or 270 degrees and turns them upright "
              "(Tesseract's orientation and script detection, OSD).")
+    uncurl: bool = _setting(
+        False, "Flatten a curled page", group="page",
+        help="Finds how the text lines curve (a book's page bending towards the spine, a page that is not "
+             "flat) and straightens them, as if the page lay flat.")
     grayscale: bool = _setting(
         True, "Grayscale", group="light", help="Read the page in shades of grey (almost always best).")
     scale: float = _setting(
