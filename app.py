@@ -3,4 +3,5 @@ itself is the package ``workbench`` (``ocr-workbench`` starts the same app once 
 
 from workbench.app import main
 
-main()
+if __name__ == "__main__":  # Streamlit runs this file as __main__; a spawned process that re-imports it does not
+    main()

@@ -27,4 +27,3 @@ def setup(level: str | int | None = None, names: Sequence[str] = ("ocr",)) -> No
         logger = logging.getLogger(name)
         logger.handlers[:] = [handler]
         logger.setLevel(chosen)
-        logger.propagate = False

@@ -140,6 +140,15 @@ def pixels_to_page(result: Result, to_user: np.ndarray) -> np.ndarray:
     return np.asarray(to_user @ np.linalg.inv(result.transform))
 
 
+def placed(result: Result, to_user: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+    """The words and the matrix that lays them on the page: the words as read, through the inverse of
+    the pipeline's matrix (a deskewed word stays slanted with its line); after a curl was flattened,
+    which no matrix undoes, each word's box mapped back onto the page."""
+    if result.bend is not None:
+        return result.page_words(), np.asarray(to_user)
+    return result.words, pixels_to_page(result, to_user)
+
+
 def image_placement(size_px: tuple[int, int], dpi: float) -> tuple[np.ndarray, tuple[float, float]]:
     """For a picture of ``size_px`` pixels at ``dpi``: the matrix from its pixels (y down) to PDF user
     space (points, y up) and the page size in points."""
@@ -356,7 +365,7 @@ class SearchablePdf:
         dpi = origin.dpi or DEFAULT_DPI
         to_user = view_to_user([float(v) for v in box], rotate) @ np.diag([72.0 / dpi, 72.0 / dpi, 1.0])
         name = page.add_resource(self._font_object(), pikepdf.Name.Font, prefix="OcrText")
-        layer = text_layer(result.words, pixels_to_page(result, to_user), str(name))
+        layer = text_layer(*placed(result, to_user), str(name))
         if layer:
             # the page's own streams are wrapped in q/Q so their graphics state cannot leak into the layer
             page.contents_add(pikepdf.Stream(self.pdf, b"q\n"), prepend=True)
@@ -386,7 +395,7 @@ class SearchablePdf:
         resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Scan=image))
         if result is not None and not result.words.empty:
             resources.Font = pikepdf.Dictionary(OcrText=self._font_object())
-            ops.append(text_layer(result.words, pixels_to_page(result, to_user), "/OcrText").rstrip(b"\n"))
+            ops.append(text_layer(*placed(result, to_user), "/OcrText").rstrip(b"\n"))
         page = pikepdf.Dictionary(
             Type=pikepdf.Name.Page, MediaBox=[0, 0, round(w_pt, 3), round(h_pt, 3)], Resources=resources,
             Contents=_flate(self.pdf, b"\n".join(ops) + b"\n"),

@@ -131,10 +131,10 @@ def _read(image: np.ndarray | Processed | Page, options: Options, dpi: float | N
     settings: Settings | None = None
     timings: dict[str, float] = {}
     warnings: list[str] = []
-    transform, source = np.eye(3), (0, 0)
+    transform, source, bend = np.eye(3), (0, 0), None
     if isinstance(image, Processed):
         settings, dpi = image.settings, dpi or image.dpi
-        transform, source = image.transform, image.source_size
+        transform, source, bend = image.transform, image.source_size, image.bend
         timings = {f"preprocess: {s.name}": s.seconds for s in image.steps}
         warnings = list(image.warnings)
         pixels = image.image
@@ -156,7 +156,7 @@ def _read(image: np.ndarray | Processed | Page, options: Options, dpi: float | N
     warnings.extend(w for w in [*said, *engine.warnings] if w not in warnings)
     h, w = pixels.shape[:2]
     return Result(
-        transform=transform, source_size=source if source != (0, 0) else (w, h),
+        transform=transform, bend=bend, source_size=source if source != (0, 0) else (w, h),
         text=text, words=words_frame(answer.words), name=name, settings=settings, options=options,
         dpi=float(tell), size=(w, h), timings=timings, warnings=warnings, engine=answer.engine,
         backend=answer.backend,

@@ -25,7 +25,15 @@ WORD_COLUMNS = ["text", "conf", "left", "top", "width", "height", "block", "par"
 def words_frame(words: Sequence[tuple[object, ...]]) -> pd.DataFrame:
     """Words (rows in the order of :data:`WORD_COLUMNS`, e.g. :class:`ocr.engines.Word`) as a table with
     those columns: text as str, conf as float, the rest as int."""
-    table = pd.DataFrame(list(words), columns=WORD_COLUMNS)
+    return typed_words(pd.DataFrame(list(words), columns=WORD_COLUMNS))
+
+
+def typed_words(table: pd.DataFrame) -> pd.DataFrame:
+    """A words table with every column of :data:`WORD_COLUMNS` (an empty one for each it lacks) and
+    their types: text as str, conf as float, the rest as int."""
+    for column in WORD_COLUMNS:
+        if column not in table.columns:
+            table[column] = pd.Series(dtype=float if column == "conf" else int)
     return table.astype({"text": str, "conf": float, **{c: int for c in WORD_COLUMNS[2:]}})
 
 

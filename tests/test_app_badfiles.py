@@ -9,7 +9,7 @@ import hashlib
 from workbench import keys, nav
 
 from .badfiles import corpus
-from .test_app import go, ok, start, texts, upload, workspaces  # noqa: F401
+from .test_app import go, ok, start, texts, upload, viewers, workspaces  # noqa: F401
 
 
 def test_the_whole_corpus_through_the_upload():
@@ -38,4 +38,4 @@ def test_the_whole_corpus_through_the_upload():
     assert len(at.error) == 1 and at.error[0].value.startswith(f"{refused} files could not be opened.")
     assert not at.exception
     go(at, nav.TUNE)  # the good files' pages show
-    assert at.title[0].value == "Tune the clean-up" and len(at.image) == 1
+    assert at.title[0].value == "Tune the clean-up" and viewers(at) == 1

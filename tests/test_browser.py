@@ -121,7 +121,7 @@ def test_a_reload_restores_files_results_edits_truth_and_history(server, browser
 def test_the_engine_comparison_stays_open_with_both_readings(server, browser_page):
     page = browser_page
     extract_a_photo(page, server)
-    read = page.get_by_role("button", name="Read with both engines")
+    read = page.get_by_role("button", name="Read with every engine")
     open_panel(page, "Compare the engines on this page", read)
     read.click()
     # the panel the person opened stays open with the two readings and their buttons (it once closed

@@ -135,6 +135,6 @@ def test_the_circle_finder_finds_a_circle():
     assert circles({"a": {"b"}, "b": set()}) == []
 
 
-@pytest.mark.parametrize("package", ["ocr"])
+@pytest.mark.parametrize("package", ["ocr", "workbench"])
 def test_no_modules_import_each_other(package):
     assert circles(import_graph(package)) == []

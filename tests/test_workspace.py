@@ -230,3 +230,14 @@ def test_the_settings_can_be_shared_without_the_workspace():
     go(at, nav.TUNE)
     shared = [c.value for c in at.code if "threshold=otsu" in c.value]
     assert shared and "psm=6" in shared[0] and "ws=" not in shared[0]
+
+
+def test_a_flattened_results_way_back_is_kept():
+    from ocr.flatten import Bend, Remap
+
+    grid = Remap(np.arange(12, dtype=np.float32).reshape(3, 4), np.ones((3, 4), dtype=np.float32), 8, 0.5)
+    result = ocr.Result(text="a", words=ocr.result.words_frame([]),
+                        bend=Bend(np.eye(3), grid, np.diag([2.0, 2.0, 1.0])))
+    back = store.result_from_json(store.result_to_json(result)).bend
+    assert back is not None and back.remap.step == 8 and back.remap.origin == 0.5
+    assert np.array_equal(back.remap.x, grid.x) and np.array_equal(back.after, result.bend.after)

@@ -12,7 +12,7 @@ import streamlit as st
 
 import ocr
 import ocr.logs
-from workbench import files, keys, layout, memory, nav, url, workspace
+from workbench import files, history, keys, layout, memory, nav, url, workspace
 from workbench.engine import engine
 
 ICON = Path(__file__).resolve().parent / "static" / "icon.svg"  # shipped: nothing is fetched from outside
@@ -26,7 +26,8 @@ def main() -> None:
     for key, make in keys.FRESH.items():  # a new session's empty collections
         if key not in st.session_state:
             st.session_state[key] = make()
-    workspace.start()  # the workspace the link names, restored (before the link's settings are read)
+    # the workspace the link names, restored (before the link's settings are read)
+    workspace.start(workspace.Kinds(file=files.FileEntry.from_meta, run=history.Run))
     url.start()
     engine()  # start Tesseract now, so the first page is read quickly
     page = nav.navigation()

@@ -53,6 +53,7 @@ from typing import Any
 # -- plain keys ----------------------------------------------------------------------------------------
 
 WS, SAVED = "ws", "saved"
+WS_PARAM = "ws"  # the address bar's query parameter that carries the workspace's id
 FILES, DECODED, REFUSED, CURRENT = "files", "decoded", "refused", "current"
 SETTINGS, OPTIONS, PUSH = "settings", "options", "push"
 RESULTS, EDITS, HISTORY, BATCH, AUTORUN, TRACE = "results", "edits", "history", "batch", "autorun", "trace"

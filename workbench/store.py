@@ -39,8 +39,9 @@ import numpy as np
 import pandas as pd
 
 import ocr
+from ocr.flatten import Bend, Remap
 from ocr.pdf import Origin
-from ocr.result import WORD_COLUMNS
+from ocr.result import WORD_COLUMNS, typed_words
 
 from .database import Database, Health, StoreUnavailable, unwritable
 
@@ -114,6 +115,10 @@ def _plain(value: Any) -> Any:
                 "dpi": value.dpi}
     if isinstance(value, (ocr.Settings, ocr.Options)):
         return {"__kind__": type(value).__name__, "fields": value.to_dict()}
+    if isinstance(value, Bend):  # the way back from a flattened curl: two matrices and a coarse grid
+        return {"__kind__": "Bend", "before": value.before.tolist(), "after": value.after.tolist(),
+                "x": value.remap.x.tolist(), "y": value.remap.y.tolist(), "step": value.remap.step,
+                "origin": value.remap.origin}
     if isinstance(value, pd.DataFrame):
         return {"__kind__": "DataFrame", "records": value.to_dict(orient="records")}
     if isinstance(value, np.ndarray):
@@ -132,6 +137,10 @@ def _typed(value: Any) -> Any:
     if not isinstance(value, dict) or "__kind__" not in value:
         return value
     kind = value["__kind__"]
+    if kind == "Bend":
+        grid = Remap(np.asarray(value["x"], dtype=np.float32), np.asarray(value["y"], dtype=np.float32),
+                     int(value["step"]), float(value["origin"]))
+        return Bend(np.asarray(value["before"], dtype=float), grid, np.asarray(value["after"], dtype=float))
     if kind == "Origin":
         return Origin(kind=value["kind"], index=value["index"], count=value["count"], dpi=value["dpi"])
     if kind == "Settings":
@@ -177,11 +186,7 @@ def result_to_json(result: ocr.Result) -> str:
 def result_from_json(text: str) -> ocr.Result:
     """The inverse of :func:`result_to_json`."""
     found: ocr.Result = record_from_json(ocr.Result, text)
-    words = found.words
-    for column in WORD_COLUMNS:
-        if column not in words.columns:
-            words[column] = pd.Series(dtype=float if column == "conf" else int)
-    words = words.astype({"text": str, "conf": float, **{c: int for c in WORD_COLUMNS[2:]}})
+    words = typed_words(found.words)
     size, source = found.size, found.source_size  # JSON gave lists
     return dataclasses.replace(found, words=words, size=(int(size[0]), int(size[1])),
                                source_size=(int(source[0]), int(source[1])))

@@ -15,7 +15,6 @@ import streamlit as st
 import ocr
 
 from . import defaults, keys
-from .workspace import PARAM
 
 
 def start() -> None:
@@ -24,7 +23,7 @@ def start() -> None:
     ss = st.session_state
     if not ss.get(keys.URL_READ):
         ss[keys.URL_READ] = True
-        params = {k: v for k, v in st.query_params.to_dict().items() if k != PARAM}
+        params = {k: v for k, v in st.query_params.to_dict().items() if k != keys.WS_PARAM}
         found, found_options, problems = from_params(params)
         if params or keys.SETTINGS not in ss:  # a link's settings win over the workspace's
             ss[keys.SETTINGS], ss[keys.OPTIONS] = found, found_options
@@ -94,7 +93,7 @@ def write() -> None:
     defaults), so that a link reproduces them."""
     want = {**settings().to_strings(defaults.SETTINGS), **options().to_strings(defaults.OPTIONS)}
     if keys.WS in st.session_state:
-        want[PARAM] = st.session_state[keys.WS]
+        want[keys.WS_PARAM] = st.session_state[keys.WS]
     if st.query_params.to_dict() != want:
         st.query_params.from_dict(want)
 

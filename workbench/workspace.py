@@ -19,7 +19,7 @@ import contextlib
 import io
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import pandas as pd
 import streamlit as st
@@ -28,7 +28,6 @@ from . import defaults, keys
 from .store import Held, Store, StoreUnavailable, data_folder, expire_days, new_id, valid_id
 
 T = TypeVar("T")
-PARAM = "ws"  # the query parameter that carries the id
 SWEEP_EVERY_S = 3600.0  # expired workspaces are swept at start-up and at most this often after
 NOT_KEPT = ("This server cannot keep your work right now ({why}): you can go on opening files and reading pages "
             "in this tab, but they are not saved and go when you close it.")
@@ -99,7 +98,15 @@ def held() -> Held:
     return found
 
 
-def start() -> None:
+class Kinds(NamedTuple):
+    """How the records the store keeps as JSON come back: a file's entry from its facts, a history run
+    (the app passes its own classes, so this module needs neither)."""
+
+    file: Callable[[str, dict[str, Any]], Any]
+    run: type
+
+
+def start(kinds: Kinds) -> None:
     """On a session's first run: the workspace the link names, restored, or a new one (a read-only
     store says so now). Now and then, expired workspaces are swept. On later runs: when the store
     replaced a damaged database meanwhile, all this session holds is written to the new one."""
@@ -116,12 +123,12 @@ def start() -> None:
     elif time.time() - s.last_sweep > SWEEP_EVERY_S:
         with contextlib.suppress(StoreUnavailable):  # logged by the store; the person hears at their first write
             s.sweep()
-    asked = st.query_params.get(PARAM)
+    asked = st.query_params.get(keys.WS_PARAM)
     try:
         if asked and valid_id(asked) and s.exists(asked):
             ss[keys.WS] = asked
             write(lambda kept: kept.touch(asked))
-            restore(asked)
+            restore(asked, kinds)
             return
     except StoreUnavailable as e:  # the disk cannot be read: a new workspace, in memory
         not_kept(e.why)
@@ -135,21 +142,18 @@ def start() -> None:
                                 ""))
 
 
-def restore(found: str) -> None:
+def restore(found: str, kinds: Kinds) -> None:
     """Everything the store holds for workspace ``found``, into the session (all read before any is put
     in, so a read that fails leaves the session as it was)."""
-    from .files import FileEntry
-    from .history import Run
-
     s, ss = store(), st.session_state
     kept = {
-        keys.FILES: {sha: FileEntry.from_meta(sha, meta) for sha, meta in s.files(found)},
+        keys.FILES: {sha: kinds.file(sha, meta) for sha, meta in s.files(found)},
         keys.RESULTS: s.results(found),
         keys.EDITS: s.texts(found, "edit"),
         keys.TRUTHS: s.texts(found, "truth"),
         keys.TRACE: {key: pd.read_json(io.StringIO(text), orient="table")
                      for key, text in s.texts(found, "trace").items()},
-        keys.HISTORY: s.runs(found, Run),
+        keys.HISTORY: s.runs(found, kinds.run),
         keys.VERSIONS: s.versions(found),
     }
     saved = s.state(found)

@@ -109,7 +109,8 @@ def draw_processed(ref: PageRef, s: ocr.Settings) -> preview.Preview:
     return shown
 
 
-STEP_FIELDS = {"auto-orient": "auto_orient", "rescale": "scale", "contrast": "clahe"}  # step -> its setting
+STEP_FIELDS = {"auto-orient": "auto_orient", "find page": "find_page", "rescale": "scale",  # step -> its setting
+               "contrast": "clahe"}
 TECHNICAL = re.compile(r"\b(otsu|sauvola|clahe|psm|oem|nlmeans)\b", re.IGNORECASE)  # names kept for the help
 
 
