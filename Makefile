@@ -39,10 +39,12 @@ $(VENV)/bin/python:
 
 $(VENV)/.run-installed: requirements.txt | $(VENV)/bin/python
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	$(PY) -m ocr.engines.models
 	touch $@
 
 $(VENV)/.test-installed: requirements.txt requirements-dev.txt | $(VENV)/bin/python
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
+	$(PY) -m ocr.engines.models
 	touch $@ $(VENV)/.run-installed
 
 lint: $(VENV)/.test-installed

@@ -151,3 +151,24 @@ def test_bad_and_blank_pages(reader: ppocr.PPOCRReader) -> None:
         reader.text(np.zeros(20, dtype=np.uint8))
     assert reader.text(np.full((200, 300), 255, dtype=np.uint8)) == ("", [])
     assert reader.text(np.full((200, 300, 3), 255, dtype=np.uint8)) == ("", [])
+
+
+def test_the_detector_converted_at_install_reads_as_the_float_one(reader):
+    """make converts the detector to 8 bits (python -m ocr.engines.models); the reader uses it, and it
+    finds the same lines on a page of its own drawing and on a dev receipt."""
+    from ocr.engines import models
+
+    assert reader.detector == models.converted(ppocr.model_path("Det")) and reader.detector.is_file()
+    float_reader = ppocr.PPOCRReader(quantized=False)
+    assert float_reader.detector == ppocr.model_path("Det")
+    page = drawn([LEFT, RIGHT])
+    assert reader.text(page)[0] == float_reader.text(page)[0]
+    image, truth = dev("sroie_010")
+    assert abs(cer(truth, reader.text(image)[0]) - cer(truth, float_reader.text(image)[0])) <= 0.01
+
+
+def test_calibration_pages_are_drawn_the_same_each_time():
+    from ocr.engines import models
+
+    first, again = list(models.drawn_pages(2)), list(models.drawn_pages(2))
+    assert all(np.array_equal(a, b) for a, b in zip(first, again)) and first[0].shape != first[1].shape
