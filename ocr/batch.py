@@ -27,7 +27,6 @@ from .decode import PDF_DPI, Page, load
 from .engines.pool import Engine, default_engine
 from .errors import OcrError, SettingsError
 from .limits import Limits
-from .pdf import page_text, text_pages
 from .reading import Job, Outcome, Progress, Reading, Runner, Source, describe_error, read_page
 from .result import Origin, Result, origin_of, words_frame
 from .settings import Options, Settings
@@ -49,8 +48,9 @@ class LocalRunner:
     """Pages read by threads on this machine, each asking ``engine`` (its worker processes)."""
 
     def __init__(self, engine: Engine | None = None, jobs: int | None = None, tune: Tuner | None = None,
-                 backend: str = "api") -> None:
+                 backend: str = "api", speculate: bool = False) -> None:
         self.engine = engine or default_engine(backend)
+        self.speculate = speculate  # a page read alone: auto may start its other engines at once
         self.workers = max(1, jobs or self.engine.workers)
         self.tune = tune
         self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="ocr-page")
@@ -64,7 +64,7 @@ class LocalRunner:
         held = page.held  # pixels held before (e.g. the app's page on screen) stay held
         try:
             settings, options = self.tune(page) if self.tune else (reading.settings, reading.options)
-            return read_page(page, settings, options, engine=self.engine)
+            return read_page(page, settings, options, engine=self.engine, speculate=self.speculate)
         finally:
             if not held:  # decoded for this reading, let go after it: a batch holds a few pages at a time
                 page.release()
@@ -101,12 +101,14 @@ def as_source(item: FileLike) -> Source | Page:
 def open_source(source: Source, reading: Reading, text_layer: str) -> tuple[list[Job], list[str]]:
     """The jobs for a file's pages (a page that keeps its own text comes done), and the file's notes.
     Raises the file's error as one sentence."""
+
     what: bytes | str = source.data if source.data is not None else source.path or ""
     pages = load(what, source.name, pdf_dpi=reading.pdf_dpi, limits=reading.limits)
     chosen = range(len(pages)) if source.pages is None else source.pages
     with_text: list[bool] = []
     data: bytes | str = b""
     if pages and pages[0].kind == "PDF" and text_layer != "redo":
+        from .pdf import text_pages  # pikepdf: only a PDF's batch pays for its import
         data = source.data if source.data is not None else source.path or ""
         with_text = text_pages(data)
     jobs, kept = [], []
@@ -119,6 +121,7 @@ def open_source(source: Source, reading: Reading, text_layer: str) -> tuple[list
         outcome = Outcome(page.name, source.name, page=page, index=index, count=page.count, notes=list(page.notes),
                           origin=origin)
         if index < len(with_text) and with_text[index]:
+            from .pdf import page_text
             outcome.result = Result(text=page_text(data, index), words=words_frame([]), name=page.name,
                                     origin=origin, engine="text layer", dpi=page.dpi or PDF_DPI,
                                     warnings=["The page already has text; it was kept and not read again."])

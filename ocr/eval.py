@@ -22,8 +22,8 @@ from .engines import registry
 from .engines.pool import Engine
 from .engines.tesseract import plain_tesseract
 from .metrics import cer, ground_truth, wer
-from .settings import Options
-from .tuning import DEFAULT_EFFORT, autotune
+from .settings import DEFAULT_EFFORT, Options
+from .tuning import autotune
 
 
 def _methods() -> dict[str, tuple[str, bool, str]]:

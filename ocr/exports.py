@@ -15,13 +15,15 @@ import json
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from .errors import OcrError
 from .result import Result
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FORMATS = ("txt", "json", "csv", "hocr", "pdf")
 MIME = {

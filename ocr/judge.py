@@ -24,11 +24,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from .engines import registry
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from .result import Result
 
 # Edges of a token that are punctuation rather than part of the word.
@@ -218,6 +219,8 @@ def _strays(words: pd.DataFrame) -> int:
     """Characters of words that Tesseract put alone on a line of their own block while they sit on the
     same row as words of another block: a column of prices cut off from its items, read after them.
     Real columns of text have lines of many words and are not counted. Needs the word boxes."""
+    import pandas as pd
+
     needed = {"block", "par", "line", "top", "height", "text"}
     if not needed <= set(words.columns) or len(words) < 2:
         return 0

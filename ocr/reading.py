@@ -11,13 +11,15 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .decode import PDF_DPI, Page
+from .engines import registry
 from .engines.pool import Engine, default_engine
 from .errors import OcrError
 from .limits import Limits
-from .preprocessing import preprocess
-from .recognition import recognize
+from .preprocessing import Step, preprocess
+from .recognition import lead_and_others, read_auto, recognize, start_others
 from .result import Origin, Result, origin_of
 from .settings import Options, Settings
+from .settled import looks_turned
 
 log = logging.getLogger(__name__)
 
@@ -82,22 +84,55 @@ def read_page(
     engine: Engine | None = None,
     backend: str = "api",
     origin: Origin | None = None,
+    speculate: bool = False,
 ) -> Result:
     """Preprocess one page and recognise it. The result remembers where the page came from
     (``origin``, by default the page itself), so a searchable PDF can be laid over it. Each page read
-    is logged (file, page, engine, seconds, outcome), never its text."""
+    is logged (file, page, engine, seconds, outcome), never its text. ``speculate``: a page read alone
+    (see :func:`ocr.recognize`)."""
     engine = engine or default_engine(backend)
-    asked = (options or Options()).engine
+    settings, options = settings or Settings(), options or Options()
     start = time.perf_counter()
     try:
-        processed = preprocess(page, settings, orient=engine.orientation)
-        result = recognize(processed, options, engine=engine, name=page.name)
+        result = _read_upright(page, settings, options, engine, speculate)
     except OcrError as e:
-        log.info("%s: %s failed after %.2f s: %s", where(page), asked, time.perf_counter() - start, e)
+        log.info("%s: %s failed after %.2f s: %s", where(page), options.engine, time.perf_counter() - start, e)
         raise
     log.info("%s: read by %s%s in %.2f s, %d words", where(page), result.engine,
-             f" ({asked})" if asked != result.engine else "", time.perf_counter() - start, result.word_count)
+             f" ({options.engine})" if options.engine != result.engine else "", time.perf_counter() - start,
+             result.word_count)
     result.origin = origin or origin_of(page)
+    return result
+
+
+def _read_upright(page: Page, settings: Settings, options: Options, engine: Engine, speculate: bool) -> Result:
+    """The page read as it lies, and turned upright only when that reading looks like a page lying turned
+    (:func:`ocr.settled.looks_turned`): orientation detection costs about a small page's reading, and on a
+    page that reads as text it changes nothing. With ``auto``, the first engine's reading decides both
+    the turn and whether the others read (:func:`ocr.recognition.read_auto`)."""
+    auto = options.engine == registry.AUTO
+    if not settings.auto_orient:
+        processed = preprocess(page, settings, orient=engine.orientation)
+        return recognize(processed, options, engine=engine, name=page.name, speculate=speculate)
+    lead = options.replace(engine=lead_and_others(options.lang)[0].name) if auto else options
+    processed = preprocess(page, settings.replace(auto_orient=False))
+    started = start_others(processed, options, engine, page.name) if auto and speculate else None
+    first = recognize(processed, lead, engine=engine, name=page.name)
+    checked = "the page read as text as it lies; orientation detection not needed"
+    if looks_turned(first):
+        turned = preprocess(page, settings, orient=engine.orientation)
+        checked = next((step.detail for step in turned.steps if step.name == "auto-orient"), "")
+        if turned.orientation != processed.orientation:
+            processed, started = turned, None
+            first = recognize(turned, lead, engine=engine, name=page.name)
+        first.timings = {"preprocess: auto-orient": sum(s.seconds for s in turned.steps if s.name == "auto-orient"),
+                         **first.timings}
+    first.settings = processed.settings = settings
+    if not any(step.name == "auto-orient" for step in processed.steps):
+        processed.steps.insert(0, Step("auto-orient", 0.0, checked))
+    result = read_auto(processed, options, first=first, started=started, engine=engine, name=page.name) if auto \
+        else first
+    result.settings = settings
     return result
 
 

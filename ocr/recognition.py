@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -39,16 +39,18 @@ def recognize(
     engine: Engine | None = None,
     backend: str = "api",
     name: str = "",
+    speculate: bool = False,
     **overrides: Any,
 ) -> Result:
     """Read the text of ``image``: an array, a :class:`~ocr.preprocessing.Processed` (its settings,
     resolution and step timings are kept) or a :class:`~ocr.decode.Page`.
 
     ``options`` (or keyword overrides such as ``lang="eng+deu", psm=6``) say how the page is read; with
-    ``engine="auto"`` it is read by every engine that reads its language, side by side, and the reading
-    the judge (:mod:`ocr.judge`) scores best is returned, saying so in its warnings.
-    The resolution the engine is told is ``options.dpi`` when set, else the image's own, else 300.
-    ``engine`` is the pool of worker processes to read in (by default the process's shared one).
+    ``engine="auto"`` the first engine reads it, and the others too where that can change the text
+    (:func:`read_auto`). The resolution the engine is told is ``options.dpi`` when set, else the image's
+    own, else 300. ``engine`` is the pool of worker processes to read in (by default the process's
+    shared one); ``speculate`` lets ``auto`` start the other engines at once on idle workers (one page
+    read alone: less waiting, some work thrown away).
     """
     options = options or Options()
     if overrides:
@@ -62,7 +64,98 @@ def recognize(
         result = _read(image, options.replace(engine=instead.name), dpi, pool, name)
         result.warnings.insert(0, unread_by(info.name, options.lang, instead.name))
         return result
-    return best(read_each(image, options, dpi=dpi, engine=engine, backend=backend, name=name))
+    return read_auto(image, options, dpi=dpi, engine=pool, name=name, speculate=speculate)
+
+
+def read_auto(
+    image: np.ndarray | Processed | Page,
+    options: Options,
+    *,
+    first: Result | None = None,
+    started: dict[str, Future[Result]] | None = None,
+    dpi: float | None = None,
+    engine: Engine | None = None,
+    name: str = "",
+    speculate: bool = False,
+) -> Result:
+    """The best reading of every engine that reads the page's language, spending the engines after the
+    first only where they can change the text: the first engine's reading (``first``, when it was made
+    already) stands when :func:`ocr.settled.unsettled` finds nothing left to do; otherwise the others
+    read the page too (``started``: their readings begun already) and the judge keeps the best
+    (:func:`best`). ``result.note`` says which."""
+    from . import settled
+
+    pool = engine or default_engine()
+    lead, others = lead_and_others(options.lang)
+    if started is None and first is None and speculate:
+        started = start_others(image, options, pool, name, dpi)
+    if first is None:
+        first = _read(image, options.replace(engine=lead.name), dpi, pool, name)
+    judged = judge.judge(first)
+    why = settled.unsettled(first, _pixels(image), judged) if others else ""
+    unread = [unread_by(info.name, options.lang, lead.name) for info in registry.engines()
+              if not info.reads(options.lang)]
+    first.warnings.extend(w for w in unread if w not in first.warnings)
+    if not why:
+        first.options = first.options.replace(engine=options.engine)
+        if others:
+            first.note = (f"{lead.label}'s reading looked right (no doubted words, nothing left unread), so "
+                          f"{_listed(others)} did not read this page.")
+        return first
+    log.debug("%s: %s; %s read it too", name or "page", why, _listed(others))
+    if started:
+        readings = _collect(started, first, options)
+    else:
+        readings = read_each(image, options, engines=tuple(others), dpi=dpi, engine=pool, name=name, first=first)
+    chosen = best(readings)
+    chosen.note = f"{lead.label}'s reading left something to do ({why}): {chosen.note}"
+    return chosen
+
+
+def lead_and_others(lang: str) -> tuple[registry.EngineInfo, list[str]]:
+    """The engine ``auto`` reads with first, and the names of those that may read after it."""
+    engines = registry.reading(lang) or registry.engines()[:1]
+    return engines[0], [info.name for info in engines[1:]]
+
+
+def start_others(image: np.ndarray | Processed | Page, options: Options, pool: Engine, name: str = "",
+                 dpi: float | None = None) -> dict[str, Future[Result]] | None:
+    """The engines after the first, started now on workers that are idle (None when there are too few):
+    for a page read alone, they read while the first does, and their work is thrown away when the first
+    engine's reading stands."""
+    _, others = lead_and_others(options.lang)
+    if not others or pool.free() <= len(others):
+        return None
+    side = ThreadPoolExecutor(max_workers=len(others), thread_name_prefix="ocr-auto")
+    try:
+        return {e: side.submit(_read, image, options.replace(engine=e), dpi, pool, name) for e in others}
+    finally:
+        side.shutdown(wait=False)
+
+
+def _collect(started: dict[str, Future[Result]], first: Result, options: Options) -> list[Result]:
+    """The first reading and those started beside it, judged; an engine that failed is said on the others."""
+    results, failed = [first], {}
+    for e, future in started.items():
+        try:
+            results.append(future.result())
+        except OcrError as error:
+            failed[e] = error
+    for r in results:
+        if r is not first:
+            judge.judge(r)
+        r.options = r.options.replace(engine=options.engine)
+        r.warnings.extend(f"{registry.label(e)} could not read this page: {error}" for e, error in failed.items())
+    return results
+
+
+def _listed(names: list[str]) -> str:
+    labels = [registry.label(n) for n in names]
+    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+
+
+def _pixels(image: np.ndarray | Processed | Page) -> np.ndarray:
+    return image.image if isinstance(image, (Processed, Page)) else np.asarray(image)
 
 
 def read_each(
@@ -74,16 +167,17 @@ def read_each(
     engine: Engine | None = None,
     backend: str = "api",
     name: str = "",
+    first: Result | None = None,
 ) -> list[Result]:
     """The page read by each of ``engines`` (default: every registered engine) that reads its language,
-    side by side, each reading judged (``Result.score``), in the order of ``engines``. An engine that
-    fails leaves its reading out, with a warning on the others; when every engine fails, the first
-    one's error is raised."""
+    side by side, each reading judged (``Result.score``), in the order of ``engines``, after ``first``
+    (a reading made already, by an engine not among them). An engine that fails leaves its reading out,
+    with a warning on the others; when every engine fails, the first one's error is raised."""
     options = options or Options()
     pool = engine or default_engine(backend)
     asked = [registry.get(e) for e in engines] if engines is not None else list(registry.engines())
     chosen = [info for info in asked if info.reads(options.lang)] or asked[:1]
-    results: dict[str, Result] = {}
+    results: dict[str, Result] = {first.engine: first} if first is not None else {}
     errors: dict[str, OcrError] = {}
     with ThreadPoolExecutor(max_workers=len(chosen)) as side:
         futures = {info.name: side.submit(_read, image, options.replace(engine=info.name), dpi, pool, name)
@@ -95,6 +189,8 @@ def read_each(
                 errors[e] = error
     if not results:
         raise errors[chosen[0].name]
+    if first is not None:
+        first.warnings.extend(f"{registry.label(e)} could not read this page: {error}" for e, error in errors.items())
     left_out = [info for info in asked if info not in chosen]
     for result in results.values():
         judge.judge(result)
@@ -119,9 +215,13 @@ def best(readings: list[Result]) -> Result:
             chosen = r
     others = [r for r in readings if r is not chosen]
     if others:
-        scores = ", ".join(f"{registry.label(r.engine)} {r.score:.0f}" for r in others)
-        chosen.warnings.insert(0, f"Read by each engine; {registry.label(chosen.engine)}'s reading looked best "
-                                  f"(judged {chosen.score:.0f} characters right, against {scores}).")
+        scores = ", ".join(f"{registry.label(r.engine)}'s {r.score:.0f}" for r in others)
+        mine = chosen.score or 0.0
+        close = all(abs((r.score or 0.0) - mine) <= max(CLEARLY[0], CLEARLY[1] * abs(mine)) for r in others)
+        why = ("the readings were nearly equal, and the first engine's is kept then" if close and chosen is readings[0]
+               else "it looked more like real text")
+        chosen.note = (f"each engine read the page; {registry.label(chosen.engine)}'s reading was kept: {why} "
+                       f"(judged {chosen.score:.0f} characters right, against {scores}).")
     return chosen
 
 

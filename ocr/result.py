@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from .decode import DEFAULT_DPI, Page, load
 from .errors import DamagedFileError, OcrError
 from .settings import Options, Settings
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from .flatten import Bend
 
 WORD_COLUMNS = ["text", "conf", "left", "top", "width", "height", "block", "par", "line", "word"]
@@ -25,12 +26,16 @@ WORD_COLUMNS = ["text", "conf", "left", "top", "width", "height", "block", "par"
 def words_frame(words: Sequence[tuple[object, ...]]) -> pd.DataFrame:
     """Words (rows in the order of :data:`WORD_COLUMNS`, e.g. :class:`ocr.engines.Word`) as a table with
     those columns: text as str, conf as float, the rest as int."""
+    import pandas as pd
+
     return typed_words(pd.DataFrame(list(words), columns=WORD_COLUMNS))
 
 
 def typed_words(table: pd.DataFrame) -> pd.DataFrame:
     """A words table with every column of :data:`WORD_COLUMNS` (an empty one for each it lacks) and
     their types: text as str, conf as float, the rest as int."""
+    import pandas as pd
+
     for column in WORD_COLUMNS:
         if column not in table.columns:
             table[column] = pd.Series(dtype=float if column == "conf" else int)
@@ -102,6 +107,7 @@ class Result:
     warnings: list[str] = field(default_factory=list)
     engine: str = "tesseract"  # the engine that read it ("tesseract" or "ppocr")
     score: float | None = None  # the judge's score, when it was judged (see ocr.judge)
+    note: str = ""  # how the engine was chosen, in plain words (engine="auto"), for a person to read
     backend: str = ""
     # from the original page to the image read (3x3), and the original page's size: see page_words()
     transform: np.ndarray = field(default_factory=lambda: np.eye(3))

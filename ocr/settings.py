@@ -195,6 +195,8 @@ class _Plain:
         return replace(self, **changes)  # type: ignore[type-var]
 
 
+DEFAULT_EFFORT = 40.0  # megapixels auto-tune may read a page, per engine (at Tesseract's cost: EngineInfo.cost)
+
 _LOCAL = ("adaptive_mean", "adaptive_gaussian", "sauvola")
 
 

@@ -40,11 +40,10 @@ from .preprocessing import (
     to_gray,
 )
 from .recognition import CLEARLY, recognize
-from .settings import Options, Settings
+from .settings import DEFAULT_EFFORT, Options, Settings
 
 Progress = Callable[[float, str], None]
 
-DEFAULT_EFFORT = 40.0  # megapixels the search may read, per engine (at Tesseract's cost: EngineInfo.cost)
 MIN_COST = 0.1  # megapixels a candidate costs however small its page (the engine's own overhead)
 SAMPLE_PIXELS = 3_000_000  # pages larger than this are judged on a reduced copy
 SAMPLE_MIN_PIXELS = 1_500_000  # clean-ups are first judged on a sample only for pages larger than this

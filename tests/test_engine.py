@@ -345,13 +345,15 @@ def check_unread(page_array):
 def test_best_of_both_keeps_tesseract_on_a_clean_page_and_ppocr_on_a_screen_photo(dev_dir, page_array):
     clean = ocr.recognize(page_array, ocr.Options(engine="auto"))
     assert clean.engine == "tesseract" and clean.options.engine == "auto" and clean.score > 0
+    assert clean.note.startswith("Tesseract's reading looked right") and "PP-OCR did not read" in clean.note
     page = ocr.load(dev_dir / "lept_underline1.jpg")[0]
     truth = ground_truth((dev_dir / "lept_underline1.gt.txt").read_text(encoding="utf-8"))
     each = {r.engine: r for r in ocr.recognition.read_each(page, ocr.Options())}
     assert cer(truth, each["tesseract"].text) > 0.5 > 0.1 > cer(truth, each["ppocr"].text)
     photo = ocr.recognize(page, ocr.Options(engine="auto"))
     assert photo.engine == "ppocr" and photo.text == each["ppocr"].text
-    assert photo.warnings[0].startswith("Read by each engine; PP-OCR's reading looked best")
+    assert photo.note.startswith("Tesseract's reading left something to do")
+    assert "PP-OCR's reading was kept" in photo.note
 
 
 def test_a_ppocr_page_over_its_time_limit_fails_alone(page_array):

@@ -13,9 +13,7 @@ reader uses the wheel's model as it is. Nothing is downloaded: the source is the
 from __future__ import annotations
 
 import argparse
-import hashlib
 import logging
-import os
 import random
 import sys
 import tempfile
@@ -24,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from .ppocr import PPOCRReader, converted, model_path
 
 log = logging.getLogger(__name__)
 
@@ -34,21 +34,6 @@ FONTS = Path("/usr/share/fonts/truetype/dejavu")
 WORDS = ("invoice total receipt page chapter the of and to in is for with on by at from this that which water "
          "street account number amount date paid cash change thank you notice meeting report council minutes "
          "letter dear sincerely office tel road house village garden 12.50 3.99 2024 14:05 No. 1,250 %")
-
-
-def models_dir() -> Path:
-    """Where converted models are kept: ``$OCR_MODELS_DIR``, else the environment's share folder."""
-    chosen = os.environ.get("OCR_MODELS_DIR")
-    return Path(chosen) if chosen else Path(sys.prefix) / "share" / "ocr-workbench" / "models"
-
-
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-
-
-def converted(source: Path) -> Path:
-    """Where the 8-bit conversion of ``source`` lies (it may not exist)."""
-    return models_dir() / f"{source.stem}.{_digest(source)}.int8.onnx"
 
 
 def drawn_pages(count: int = CALIBRATION_PAGES, seed: int = 0) -> Iterator[np.ndarray]:
@@ -85,8 +70,6 @@ def drawn_pages(count: int = CALIBRATION_PAGES, seed: int = 0) -> Iterator[np.nd
 
 def _detector_inputs(pages: Iterator[np.ndarray]) -> list[np.ndarray]:
     """What the float detector is given for each page (rapidocr's own preprocessing), captured as it reads."""
-    from .ppocr import PPOCRReader
-
     captured: list[np.ndarray] = []
     reader = PPOCRReader(quantized=False)
     session = reader._engine.text_det.session
@@ -148,8 +131,6 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m ocr.engines.models", description=__doc__.splitlines()[0])
     p.add_argument("--force", action="store_true", help="convert again even when the conversion is there")
     args = p.parse_args(argv)
-    from .ppocr import model_path
-
     source = model_path("Det")
     target = converted(source)
     if target.exists() and not args.force:

@@ -85,7 +85,12 @@ def _alive(pid: int) -> bool:
 class WorkerProcess:
     """The parent's handle on one worker process."""
 
-    def __init__(self) -> None:
+    def __init__(self, wait: bool = True) -> None:
+        """Start the process; ``wait`` for its hello now, or let :meth:`ready` wait for it later (the
+        process starts while the caller goes on)."""
+        self.stopped = False
+        self.greeted = False
+        self.ahead = 0  # replies owed to requests sent ahead (send_ahead), read before the next call
         self.folder = tempfile.mkdtemp(prefix=FOLDER_PREFIX)
         package_root = str(Path(__file__).resolve().parent.parent.parent)
         path = os.pathsep.join([package_root, *filter(None, [os.environ.get("PYTHONPATH")])])
@@ -97,6 +102,13 @@ class WorkerProcess:
             env=child_environment({"PYTHONPATH": path, "OCR_WORKER_DIR": self.folder}),
             start_new_session=True,  # a Ctrl-C in a terminal reaches the parent, which then stops us
         )
+        if wait:
+            self.ready()
+
+    def ready(self) -> None:
+        """Wait for the worker's hello (once); RuntimeError when it did not start."""
+        if self.greeted:
+            return
         try:
             hello = recv(self._out.fileno(), time.monotonic() + START_SECONDS)
         except TimeoutError:
@@ -104,7 +116,23 @@ class WorkerProcess:
         if not hello or hello[0] != "ok":
             self.stop()
             raise RuntimeError(hello[1] if hello else "the worker did not start")
+        self.greeted = True
         log.debug("engine worker %d started", self.proc.pid)
+
+    def send_ahead(self, op: str, payload: tuple[Any, ...]) -> None:
+        """Ask for an operation whose reply is read (and set aside) before the next call: the worker
+        does it while the caller goes on (a language loaded before the first page arrives)."""
+        send(self._in.fileno(), (op, payload))
+        self.ahead += 1
+
+    def _settle(self, limit: float) -> None:
+        while self.ahead:
+            reply = recv(self._out.fileno(), time.monotonic() + limit)
+            self.ahead -= 1
+            if reply is None:
+                return
+            if reply[0] == "error":
+                log.info("a request sent ahead failed: %s", reply[1])
 
     @property
     def _in(self) -> IO[bytes]:
@@ -128,6 +156,8 @@ class WorkerProcess:
         request comes out as a :class:`WorkerError` (the worker stays usable); a crash or a hang raises
         our error, naming ``who`` was reading."""
         try:
+            self.ready()
+            self._settle(START_SECONDS)
             send(self._in.fileno(), (op, payload))
             reply = recv(self._out.fileno(), time.monotonic() + limit)
         except TimeoutError:
@@ -147,11 +177,13 @@ class WorkerProcess:
         except subprocess.TimeoutExpired:
             return "it stopped answering"
         said = f"signal {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
-        log.warning("engine worker %d died (%s)", self.proc.pid, said)
+        if not self.stopped:  # not our own stop (a pool closed while it read)
+            log.warning("engine worker %d died (%s)", self.proc.pid, said)
         return said
 
     def stop(self) -> None:
         """Kill the process (if alive), close its pipes, remove its folder."""
+        self.stopped = True
         if self.proc.poll() is None:
             self.proc.kill()
         with contextlib.suppress(subprocess.TimeoutExpired):
@@ -161,6 +193,25 @@ class WorkerProcess:
                 with contextlib.suppress(OSError):
                     stream.close()
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class _Slots:
+    """At most ``n`` pages at once (a semaphore that also says how many are free)."""
+
+    def __init__(self, n: int) -> None:
+        self._semaphore = threading.BoundedSemaphore(n)
+        self._lock = threading.Lock()
+        self.free = n
+
+    def __enter__(self) -> None:
+        self._semaphore.acquire()
+        with self._lock:
+            self.free -= 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self.free += 1
+        self._semaphore.release()
 
 
 class WorkerError(Exception):
@@ -186,7 +237,7 @@ class Engine:
         self.backend = backend
         self.warnings: list[str] = []
         self._idle: queue.LifoQueue[WorkerProcess] = queue.LifoQueue()
-        self._slots = threading.BoundedSemaphore(self.workers)
+        self._slots = _Slots(self.workers)
         self._live: set[WorkerProcess] = set()
         self._lock = threading.Lock()
         self._closed = False
@@ -253,6 +304,25 @@ class Engine:
                 except OcrError as e:
                     log.info("warming the engines: %s", e)
 
+    def prestart(self, count: int, options: Options | None = None) -> None:
+        """Start ``count`` workers now without waiting for them, loading what reading with ``options``
+        needs (the engines taken in turn: the first worker the first engine, the next the next...), so
+        a command's first page does not wait for a worker's start."""
+        if self.backend != "api":
+            return
+        options = options or Options()
+        named = [(info.name, info.module) for info in registry.chosen(options.engine) if info.reads(options.lang)]
+        for n in range(max(0, min(count, self.workers) - len(self.worker_pids()))):
+            worker = WorkerProcess(wait=False)
+            worker.send_ahead("prepare", (named[n % len(named):][:1] if named else [], options))
+            with self._lock:
+                self._live.add(worker)
+            self._idle.put(worker)
+
+    def free(self) -> int:
+        """How many workers are not reading a page now."""
+        return self._slots.free
+
     def worker_pids(self) -> list[int]:
         with self._lock:
             return [w.pid for w in self._live]
@@ -274,20 +344,30 @@ class Engine:
             except queue.Empty:
                 break
             if worker.alive():
+                try:
+                    worker.ready()
+                except RuntimeError as e:  # a worker started ahead that could not load: the command reads
+                    self._retire(worker)
+                    self._no_workers(e)
+                    return None
                 return worker
             self._retire(worker)  # died while idle (the out-of-memory killer, say): no page pays for it
         try:
             worker = WorkerProcess()
         except RuntimeError as e:
-            with self._lock:
-                if self.backend == "api":
-                    self.backend = "cli"
-                    self.warnings.append(f"tesserocr could not load ({e}); using the tesseract command instead.")
-                    log.warning("engine workers cannot start (%s); the tesseract command reads instead", e)
+            self._no_workers(e)
             return None
         with self._lock:
             self._live.add(worker)
         return worker
+
+    def _no_workers(self, e: RuntimeError) -> None:
+        """No worker can start here: the command reads from now on (said once)."""
+        with self._lock:
+            if self.backend == "api":
+                self.backend = "cli"
+                self.warnings.append(f"tesserocr could not load ({e}); using the tesseract command instead.")
+                log.warning("engine workers cannot start (%s); the tesseract command reads instead", e)
 
     def _retire(self, worker: WorkerProcess) -> None:
         with self._lock:
@@ -331,6 +411,7 @@ def default_engine(backend: str = "api") -> Engine:
 
 
 @atexit.register
-def _close_all() -> None:
+def close_all() -> None:
+    """Stop every shared engine's workers (at exit)."""
     for engine in list(_DEFAULT.values()):
         engine.close()

@@ -9,7 +9,10 @@ make rapidocr fetch something is refused. One thread per process; the text and w
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
+import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -135,14 +138,27 @@ def model_path(part: str) -> Path:
     return path
 
 
+def models_dir() -> Path:
+    """Where converted models are kept: ``$OCR_MODELS_DIR``, else the environment's share folder."""
+    chosen = os.environ.get("OCR_MODELS_DIR")
+    return Path(chosen) if chosen else Path(sys.prefix) / "share" / "ocr-workbench" / "models"
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def converted(source: Path) -> Path:
+    """Where the 8-bit conversion of ``source`` lies (it may not exist)."""
+    return models_dir() / f"{source.stem}.{_digest(source)}.int8.onnx"
+
+
 _SAID: set[str] = set()
 
 
 def quantized_detector(source: Path) -> Path:
     """The detector converted to 8 bits at install time (:mod:`ocr.engines.models`) when it is there,
     else ``source`` (said once per process)."""
-    from .models import converted
-
     found = converted(source)
     if found.is_file():
         return found
@@ -286,6 +302,9 @@ class PPOCRReader:
         self.detector = paths["Det"]
         started = time.perf_counter()
         try:
+            import cv2  # PP-OCR's pre- and post-processing: one thread, like the engines themselves
+
+            cv2.setNumThreads(1)
             from rapidocr import RapidOCR  # the one place rapidocr (and through it onnxruntime) is imported
         except ImportError as error:
             raise MissingDependencyError(f"PP-OCR needs rapidocr and onnxruntime ({error}): install them with "

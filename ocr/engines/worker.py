@@ -129,12 +129,6 @@ def serve() -> None:
     with contextlib.suppress(OSError):  # whoever finds the process gone may remove the folder
         (Path(folder) / "pid").write_text(str(os.getpid()))
     try:
-        import cv2  # PP-OCR's pre- and post-processing: one thread, like the engines themselves
-
-        cv2.setNumThreads(1)
-    except ImportError:
-        pass
-    try:
         worker = Worker(folder)
         worker.reader(*_first_engine())
     except (ImportError, OSError, RuntimeError, MissingDependencyError) as e:
