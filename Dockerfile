@@ -35,7 +35,7 @@ COPY . .
 # The package itself (its dependencies are in already): the `ocr` and `ocr-workbench` commands.
 RUN pip install --no-cache-dir --disable-pip-version-check --no-deps . && rm -rf build *.egg-info
 # PP-OCR's detector converted to 8 bits with onnxruntime's tools, from the installed wheel's model.
-RUN python -m ocr.engines.models
+RUN PYTHONDONTWRITEBYTECODE=1 python -m ocr.engines.models
 
 ENV OCR_WORKBENCH_DATA=/data \
     PYTHONPATH=/app \

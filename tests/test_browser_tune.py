@@ -279,7 +279,11 @@ def test_the_picture_zooms_and_pans_and_a_double_click_clears_the_crop(page, ser
     page.mouse.move(area["x"] + area["width"] * 0.6, area["y"] + area["height"] * 0.7, steps=8)
     page.mouse.up()
     until(lambda: "crop" in address(page), "the box did not become the crop")
-    area = page.locator(".st-key-tune_original .marks").first.bounding_box()
+    # the crop reruns the page and the chart is drawn again: wait for the new one, not the old one's box
+    until(lambda: chart.bounding_box() is not None, "the original was not drawn again after the crop",
+          page=page)
+    area = chart.bounding_box()
+    assert area is not None
     page.mouse.dblclick(area["x"] + area["width"] * 0.3, area["y"] + area["height"] * 0.3)
     until(lambda: "crop" not in address(page), "a double-click did not clear the crop", page=page)
 
