@@ -97,14 +97,24 @@ def step_scale() -> int:
 def set_step_scale(preview_factor: float) -> None:
     """Size the pixel sliders' steps for a preview drawn at ``preview_factor`` of the page's pixels: a
     step of n pixels moves the preview by n × factor pixels, so it must be at least one."""
-    st.session_state[keys.STEP_SCALE] = max(1, math.ceil(1 / max(preview_factor, 1e-6) - 1e-9))
+    scale = max(1, math.ceil(1 / max(preview_factor, 1e-6) - 1e-9))
+    if st.session_state.get(keys.STEP_SCALE, scale) != scale:
+        # a new step makes the pixel sliders new widgets to Streamlit, which start at their lowest value
+        # unless given one: forgotten here, push() gives them their settings again
+        for c in CONTROLS:
+            if _in_pixels(c):
+                st.session_state.pop(keys.setting(c.field), None)
+    st.session_state[keys.STEP_SCALE] = scale
 
 
 def step(c: Control) -> float | None:
     """The step a control moves by: the spec's, times :func:`step_scale` for sizes in pixels."""
-    if c.spec.step and c.kind == "slider" and c.spec.unit == "pixels":
-        return c.spec.step * step_scale()
-    return c.spec.step
+    return c.spec.step * step_scale() if c.spec.step and _in_pixels(c) else c.spec.step
+
+
+def _in_pixels(c: Control) -> bool:
+    """Whether ``c`` is a slider of a size in pixels (its steps follow the page's scale)."""
+    return c.kind == "slider" and c.spec.unit == "pixels"
 
 
 def shown(c: Control, value: Any) -> Any:
