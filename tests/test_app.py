@@ -1098,3 +1098,14 @@ def test_ocr_workbench_serves_from_any_folder(tmp_path):
     finally:
         stop(server)
     assert "Traceback" not in log.read_text()
+
+
+def test_the_tune_page_hides_options_no_chosen_engine_understands():
+    claimed = {field for info in ocr.registry.engines() for field in info.options}
+    assert claimed  # Tesseract's page layout, character lists ...
+    for engine in ocr.registry.CHOICES:
+        shown = {key.removeprefix(keys.setting("")) for key in shown_controls(tune(engine=engine))}
+        for field in claimed:
+            wanted = ocr.registry.understands(field, engine)
+            assert (field in shown) == wanted, (engine, field, wanted)
+        assert "engine" in shown

@@ -257,7 +257,12 @@ def pull(size: tuple[int, int]) -> str | None:
 
 def needed(c: Control, values: dict[str, Any]) -> bool:
     """Whether the control matters with the values shown (``values``: the controls drawn so far, field ->
-    value; a field not among them counts with its setting's value): its ``needs`` holds, or it has none."""
+    value; a field not among them counts with its setting's value): its ``needs`` holds, or it has none,
+    and an option only some engines understand shows only when one of them is chosen."""
+    if c.option:
+        engine = values["engine"] if "engine" in values else url.options().engine
+        if not ocr.registry.understands(c.field, engine):
+            return False
     if c.spec.needs is None:
         return True
     field, wanted = c.spec.needs
