@@ -61,6 +61,19 @@ class Spec:
             return self.names[self.choices.index(value)]
         return str(value)
 
+    def words(self, value: Any) -> str:
+        """``value`` in plain words, as the controls and the descriptions say it: on or off, a choice's
+        name, a number with its unit, a crop as its size and corner."""
+        if isinstance(value, bool):
+            return "on" if value else "off"
+        if self.choices:
+            return self.name_of(value)
+        if isinstance(value, tuple) and len(value) == 4:
+            return f"{value[2]}×{value[3]} pixels from ({value[0]}, {value[1]})"
+        if isinstance(value, (int, float)):
+            return f"{value:g}" + (f" {self.unit}" if self.unit else "")
+        return str(value)
+
     def check(self, name: str, value: Any) -> None:
         """Raise :class:`SettingsError` when ``value`` is not one of the choices or out of bounds."""
         if self.choices and value not in self.choices:
@@ -326,9 +339,9 @@ class Settings(_Plain):
             elif isinstance(value, bool):
                 parts.append(label if value else f"{label}: off")
             elif spec.choices:
-                parts.append(f"{label}: {spec.name_of(value).lower()}")
+                parts.append(f"{label}: {spec.words(value).lower()}")
             else:
-                parts.append(f"{label} {value:g}" + (f" {spec.unit}" if spec.unit else ""))
+                parts.append(f"{label} {spec.words(value)}")
         return ", ".join(parts) or "plain"
 
 
@@ -388,7 +401,7 @@ class Options(_Plain):
             elif isinstance(value, bool):
                 parts.append(spec.label.lower() if value else f"{spec.label.lower()}: off")
             else:
-                parts.append(f"{spec.label.lower()} {spec.name_of(value)}" + (f" {spec.unit}" if spec.unit else ""))
+                parts.append(f"{spec.label.lower()} {spec.words(value)}")
         return ", ".join(parts)
 
     def _check(self) -> None:

@@ -358,11 +358,5 @@ def changed(members: list[Control]) -> list[str]:
         value = getattr(o if c.option else s, c.field)
         if value == getattr(defaults.OPTIONS if c.option else defaults.SETTINGS, c.field):
             continue
-        if c.kind == "crop":
-            shown_value = f"{value[2]}×{value[3]} pixels from ({value[0]}, {value[1]})"
-        elif isinstance(value, bool):
-            shown_value = "on" if value else "off"
-        else:
-            shown_value = c.spec.name_of(value) + (f" {c.spec.unit}" if c.spec.unit and c.kind != "segmented" else "")
-        out.append(f"{c.spec.label}: {shown_value}")
+        out.append(f"{c.spec.label}: {c.spec.words(value)}")
     return out
