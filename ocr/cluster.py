@@ -22,6 +22,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import CancelledError
@@ -124,7 +126,8 @@ class ClusterRunner:
     otherwise each file's bytes are sent to the cluster once and its tasks refer to them.
     """
 
-    def __init__(self, client: Any, cluster: Any = None, *, share_paths: bool = False, backend: str = "api") -> None:
+    def __init__(self, client: Any, cluster: Local | None = None, *, share_paths: bool = False,
+                 backend: str = "api") -> None:
         self.client = client
         self.cluster = cluster
         self.share_paths = share_paths
@@ -192,8 +195,7 @@ class ClusterRunner:
         with contextlib.suppress(Exception):
             self.client.close()
         if self.cluster is not None:
-            with contextlib.suppress(Exception):
-                self.cluster.close()
+            self.cluster.close()
 
 
 def parse_local(spec: str) -> int | None:
@@ -208,22 +210,44 @@ def parse_local(spec: str) -> int | None:
     return int(count)
 
 
-def local_cluster(workers: int | None = None) -> tuple[Any, Any]:
-    """A Dask ``LocalCluster`` of ``workers`` processes of one thread each (default: one per core), and
-    its client. A page whose worker dies twice is given up (allowed-failures 1)."""
-    import dask
-    from distributed import Client, LocalCluster
+class Local:
+    """A Dask ``LocalCluster`` of one-thread worker processes, its client, and the scratch folder of
+    ours its workers spill and keep their files in (Dask's default, ``dask-scratch-space`` in the
+    system's temporary folder, outlives the cluster): :meth:`close` stops all three."""
 
-    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
-        cluster = LocalCluster(  # type: ignore[no-untyped-call]
-            n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True, dashboard_address=":0",
-            silence_logs=logging.ERROR)
-    try:
-        client = Client(cluster)  # type: ignore[no-untyped-call]
-    except Exception:  # whatever stopped the client, the cluster must not outlive it: closed, then raised
-        cluster.close()
-        raise
-    return cluster, client
+    def __init__(self, workers: int | None = None) -> None:
+        import dask
+        from distributed import Client, LocalCluster
+
+        self.scratch = Path(tempfile.mkdtemp(prefix="ocr-dask-"))
+        try:
+            # the scheduler makes a scratch folder too, where the temporary directory says
+            settings = {"distributed.scheduler.allowed-failures": 1, "temporary-directory": str(self.scratch)}
+            with dask.config.set(settings):
+                self.cluster = LocalCluster(  # type: ignore[no-untyped-call]
+                    n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                    dashboard_address=":0", silence_logs=logging.ERROR, local_directory=str(self.scratch))
+            try:
+                self.client = Client(self.cluster)  # type: ignore[no-untyped-call]
+            except Exception:  # whatever stopped the client, the cluster must not outlive it: closed, raised
+                self.cluster.close()
+                raise
+        except BaseException:  # the scratch folder must not outlive a cluster that never started
+            shutil.rmtree(self.scratch, ignore_errors=True)
+            raise
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.client.close()  # type: ignore[no-untyped-call]
+        with contextlib.suppress(Exception):
+            self.cluster.close()
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def local_cluster(workers: int | None = None) -> Local:
+    """A :class:`Local` cluster of ``workers`` processes of one thread each (default: one per core). A
+    page whose worker dies twice is given up (allowed-failures 1)."""
+    return Local(workers)
 
 
 @contextlib.contextmanager
@@ -237,8 +261,8 @@ def connect(address: str, *, share_paths: bool | None = None, backend: str = "ap
 
     cluster = None
     if address == "local" or address.startswith("local:"):
-        cluster, client = local_cluster(parse_local(address))
-        local = True
+        cluster = local_cluster(parse_local(address))
+        client, local = cluster.client, True
     else:
         try:
             client = distributed.Client(address, timeout=CONNECT_SECONDS)  # type: ignore[no-untyped-call]

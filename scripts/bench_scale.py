@@ -155,9 +155,9 @@ def measure(args: argparse.Namespace, work: Path) -> int:
                                         "--quiet", str(doc), str(work / "ocrmypdf.pdf")]
     else:
         print("OCRmyPDF is not installed (apt-get install ocrmypdf): its row is left out.")
-    cluster, client = local_cluster(2)
+    cluster = local_cluster(2)
     try:
-        address = cluster.scheduler_address
+        address = cluster.cluster.scheduler_address
         methods["cluster 2 (running)"] = [*ours, str(work / "cr"), "--scheduler", address, "--shared-files"]
         if args.only:
             methods = {name: argv for name, argv in methods.items() if name in args.only.split(",")}
@@ -169,7 +169,6 @@ def measure(args: argparse.Namespace, work: Path) -> int:
             for name in names[r % len(names):] + names[:r % len(names)]:  # each round starts elsewhere
                 times[name].append(run(methods[name]))
     finally:
-        client.close()
         cluster.close()
     if (work / "j2" / "doc.pdf").exists():
         out_size = (work / "j2" / "doc.pdf").stat().st_size

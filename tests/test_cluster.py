@@ -9,7 +9,9 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import psutil
 import pytest
@@ -189,3 +191,14 @@ def test_the_app_reads_on_the_cluster_ocr_scheduler_names(monkeypatch):
     assert [words_of(o.result.text)[:2] for o in outcomes] == [["sheet", "three"], ["sheet", "one"]]
     assert calls == [(1, 2), (2, 2)] and asked == ["local:2"]
     assert ocr.export([o.result for o in outcomes], "pdf").startswith(b"%PDF")
+
+
+def test_a_local_clusters_scratch_space_is_ours_and_goes_with_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # Dask's default place, where nothing may be left
+    with connect("local:1") as runner:
+        assert runner.cluster is not None
+        scratch = runner.cluster.scratch
+        places = runner.client.run(lambda dask_worker: dask_worker.local_directory)
+        assert places and all(Path(place).is_relative_to(scratch) for place in places.values()), places
+    assert not scratch.exists()
+    assert not [p for p in tmp_path.iterdir() if p != scratch], list(tmp_path.iterdir())
