@@ -6,6 +6,7 @@ busy moment hits every method alike), reporting the median:
 
 - ``jobs 1``, ``jobs 2``: ``python -m ocr doc.pdf --format pdf -o OUT --jobs N`` (Tesseract's library
   in worker processes);
+- ``jobs 2 auto``: the same with ``--engine auto`` (the second engine reads where the first is unsure);
 - ``cluster 2 (running)``: the same with ``--scheduler`` on a Dask LocalCluster of 2 worker processes of
   one thread, started once beforehand (engines loaded by a first batch), so the time is the batch's;
 - ``cluster 2 (started)``: ``--cluster local:2``, the cluster's start included;
@@ -144,6 +145,7 @@ def measure(args: argparse.Namespace, work: Path) -> int:
     methods: dict[str, list[str]] = {
         "jobs 1": [*ours, str(work / "j1"), "--jobs", "1"],
         "jobs 2": [*ours, str(work / "j2"), "--jobs", "2"],
+        "jobs 2 auto": [*ours, str(work / "j2a"), "--jobs", "2", "--engine", "auto"],
         "cluster 2 (started)": [*ours, str(work / "cs"), "--cluster", "local:2"],
         "jobs 2 without orientation": [*ours, str(work / "j2u"), "--jobs", "2", "--preset", str(upright)],
         "jobs 2 tesseract command": [*ours, str(work / "cli"), "--jobs", "2", "--backend", "cli"],
@@ -184,6 +186,7 @@ def measure(args: argparse.Namespace, work: Path) -> int:
     ratios = [("2 workers / 1", "jobs 2", "jobs 1"), ("cluster (running) / jobs 2", "cluster 2 (running)", "jobs 2"),
               ("cluster (started) / jobs 2", "cluster 2 (started)", "jobs 2"),
               ("jobs 2 / OCRmyPDF", "jobs 2", "ocrmypdf --jobs 2"),
+              ("jobs 2 auto / OCRmyPDF", "jobs 2 auto", "ocrmypdf --jobs 2"),
               ("jobs 2 without orientation / OCRmyPDF", "jobs 2 without orientation", "ocrmypdf --jobs 2"),
               ("the tesseract command on 2 / OCRmyPDF", "jobs 2 tesseract command", "ocrmypdf --jobs 2")]
     print("\n" + "; ".join(f"{label}: {rate[a] / rate[b]:.2f}x" for label, a, b in ratios if a in rate and b in rate))
