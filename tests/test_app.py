@@ -564,7 +564,7 @@ def test_downloads_carry_the_right_bytes(media):
     assert b"ocrx_word" in download(at, media, ".hocr")
     assert download(at, media, "Searchable .pdf").startswith(b"%PDF")
     names = zipfile.ZipFile(io.BytesIO(download(at, media, "Everything"))).namelist()
-    assert {f"page.png.{fmt}" for fmt in ("txt", "json", "csv", "hocr", "pdf")} <= set(names)
+    assert {f"page.{fmt}" for fmt in ("txt", "json", "csv", "hocr", "pdf")} <= set(names)
     for fmt in ("txt", "json", "csv", "hocr", "pdf", "zip"):  # each served as the type ocr.exports names
         assert media.mimetype(at.download_button(key=keys.download(fmt))) == MIME[fmt], fmt
 
@@ -698,7 +698,7 @@ def test_a_page_whose_new_reading_failed_is_marked_and_left_out_of_the_zip(media
     assert at.session_state[keys.RESULTS][other].text  # the old text is still there...
     assert any("last reading of this page failed" in w.value for w in at.warning)  # ...marked as old
     names = zipfile.ZipFile(io.BytesIO(download(at, media, "Everything"))).namelist()
-    assert "a.png.txt" in names and not any(n.startswith("b.png") for n in names)  # no stale text in the .zip
+    assert "a.txt" in names and not any(n.startswith("b.") for n in names)  # no stale text in the .zip
     assert any("leaves out 1 page whose last reading failed" in c.value for c in at.caption)
 
 

@@ -11,14 +11,15 @@ import pandas as pd
 import streamlit as st
 
 import ocr
-from ocr import overlay
+from ocr import exports, overlay
 from ocr.batch import configured_scheduler, describe_error
-from ocr.exports import MIME, safe_name
+from ocr.exports import MIME, stem_of
 from ocr.judge import judge
 from ocr.metrics import cer, wer
+from ocr.result import Origin
 from workbench import defaults, history, keys, layout, nav, preview, url, workspace
 from workbench.engine import engine
-from workbench.files import PageRef, file_bytes, page_keys, page_label, page_problem, page_ref
+from workbench.files import FileEntry, PageRef, file_bytes, page_keys, page_label, page_problem, page_ref, pages_of
 from workbench.store import Store
 
 ss = st.session_state
@@ -169,10 +170,10 @@ def pictures(key: str, result: ocr.Result | None) -> None:
 def downloads(key: str, result: ocr.Result) -> None:
     ref = page_ref(key)
     assert ref is not None
-    name = ref.page.name
-    stem = safe_name(name).rsplit(".", 1)[0] if "." in name else safe_name(name)
     text = history.edited(key)
-    final = replace(result, text=text)
+    final = exports.with_text(result, text)  # the person's edits, in the words' boxes too
+    edited = text != result.text
+    stem = stem_of(result)
 
     def button(label: str, fmt: str, data: Any, **more: Any) -> None:
         st.download_button(label, data, file_name=f"{stem}.{fmt}", mime=MIME[fmt], on_click="ignore",
@@ -186,9 +187,9 @@ def downloads(key: str, result: ocr.Result) -> None:
         button(".hocr", "hocr", ocr.export(result, "hocr"), help="hOCR: words, lines and boxes as HTML.")
         kept, ws = workspace.store(), workspace.ws()  # the download is made on the click, outside this run
         if result.origin is not None:
-            pdf = lambda: ocr.export(history.exportable([(key, result)], kept, ws), "pdf")
-            button("Searchable .pdf", "pdf", pdf,
-                   help="The processed page with its text invisible on top: select and search it.")
+            pdf = lambda: ocr.export(history.exportable([(key, final)], kept, ws), "pdf")
+            carries = " Its hidden text is your edited text." if edited else " Its hidden text is the text as read."
+            button("Searchable .pdf", "pdf", pdf, help=PDF_HELP + carries)
         done, left_out = zip_pages()
         pairs = list(zip(zip_keys(), done))
         mixed = len({describe(r) for r in done}) > 1
@@ -197,8 +198,12 @@ def downloads(key: str, result: ocr.Result) -> None:
                                lambda: everything_zip(pairs, kept, ws),  # made on the click, from this run's results
                                file_name="ocr-results.zip", mime=MIME["zip"], on_click="ignore",
                                key=keys.download("zip"), icon=":material/folder_zip:",
-                               help="Every page's latest reading, in every format.")
+                               help="Every page's latest reading, in every format, named as the downloads "
+                                    "above, in page order.")
     notes = []
+    if result.origin is not None:
+        notes.append("The searchable .pdf carries your edits." if edited else
+                     "The searchable .pdf carries the text as read (you have not edited it).")
     if left_out:
         many = len(left_out) > 1
         notes.append(f"The .zip leaves out {len(left_out)} page{'s' if many else ''} whose last reading failed "
@@ -209,6 +214,60 @@ def downloads(key: str, result: ocr.Result) -> None:
                      "page's.")
     if notes:
         st.caption(" ".join(notes))
+    if ref.entry.count > 1:
+        whole_file(ref.entry, kept, ws)
+
+
+PDF_HELP = "The page as it was, with its text invisible on top: select and search it."
+
+
+def whole_file(entry: FileEntry, kept: Store, ws: str) -> None:
+    """Downloads of the whole file the page is in: one searchable PDF (every page in order, as it was;
+    each page read carries its text, with the person's edits) and one .txt of every page, a form feed
+    between pages. A page not read yet keeps its place: no hidden text in the PDF, an empty page in the
+    .txt."""
+    pages = file_pages(entry)
+    read = sum(1 for _, r in pages if r is not None)
+    if not read:
+        return
+    stem = exports.file_stem(entry.name)
+    texts = [r.text if r is not None else "" for _, r in pages]
+    st.markdown(f"**The whole file** ({entry.name}, {read} of {entry.count} pages read)")
+    with st.container(horizontal=True):
+        st.download_button(f"Searchable .pdf of all {entry.count} pages", lambda: document_pdf(entry, pages, kept, ws),
+                           file_name=f"{stem}.ocr.pdf", mime=MIME["pdf"], on_click="ignore",
+                           key=keys.download("file_pdf"), icon=":material/picture_as_pdf:",
+                           help=PDF_HELP + " Every page of the file in order; each page read carries its "
+                                           "text, with your edits.")
+        st.download_button(f"Text of all {entry.count} pages (.txt)", exports.document_text(texts),
+                           file_name=f"{stem}.txt", mime=MIME["txt"], on_click="ignore",
+                           key=keys.download("file_txt"), icon=":material/article:",
+                           help="Every page's text with your edits; a page break (form feed) between pages.")
+    if read < entry.count:
+        st.caption(f"{entry.count - read} page{'s are' if entry.count - read > 1 else ' is'} not read yet: in "
+                   "the .pdf without hidden text, empty in the .txt. Extract all pages to fill them.")
+
+
+def file_pages(entry: FileEntry) -> list[tuple[Origin, ocr.Result | None]]:
+    """Every page of a file in order: its origin (without the file's bytes) and its latest reading with
+    the person's edits, or None when it was not read or its last reading failed."""
+    read = history.results()
+    out: list[tuple[Origin, ocr.Result | None]] = []
+    for n, page in enumerate(pages_of(entry)):
+        k = f"{entry.sha}:{n}"
+        r = read.get(k) if k not in ss[keys.FAILED] else None
+        origin = Origin(kind=page.kind, index=n, count=entry.count, dpi=page.dpi)
+        out.append((origin, None if r is None else exports.with_text(r, history.edited(k))))
+    return out
+
+
+def document_pdf(entry: FileEntry, pages: list[tuple[Origin, ocr.Result | None]], kept: Store,
+                 ws: str) -> bytes:
+    """The whole file as one searchable PDF, its bytes read from the workspace now (on the click)."""
+    data = kept.file_data(ws, entry.sha)
+    if data is None:
+        raise ocr.OcrError(f"{entry.name} is no longer in the workspace.")
+    return exports.document_pdf([(replace(o, data=data), r) for o, r in pages])
 
 
 def describe(r: ocr.Result) -> str:
@@ -231,7 +290,7 @@ def zip_pages() -> tuple[list[ocr.Result], list[str]]:
         if k in ss[keys.FAILED]:
             left_out.append(k)
         elif k in read:
-            done.append(replace(read[k], text=history.edited(k)))  # its PDF is read when the .zip is made
+            done.append(exports.with_text(read[k], history.edited(k)))  # its PDF is read when the .zip is made
     return done, left_out
 
 
