@@ -8,10 +8,10 @@ import io
 import subprocess
 import zipfile
 
-from workbench import keys, nav
+from workbench import history, keys, nav
 
 from .conftest import draw_page, words_of
-from .test_app import download, downloads, first_key, go, media, ok, start, upload, workspaces
+from .test_app import download, downloads, extract, first_key, go, media, ok, start, upload, workspaces
 
 __all__ = ["media", "workspaces"]  # the fixtures, shared with tests/test_app.py
 
@@ -76,3 +76,41 @@ def test_a_whole_file_with_pages_not_read_keeps_them_in_place(media):
     pages = pdftotext_pages(media(at.download_button(key=keys.download("file_pdf"))))
     assert len(pages) == 3 and words_of(pages[0])[0] == "alpha" and not pages[1].strip()
     assert "Searchable .pdf of all 3 pages" in downloads(at)
+
+
+# -- the compare panel ---------------------------------------------------------------------------------
+
+
+def test_the_engines_lines_line_up_row_by_row():
+    first = "Title line\nThe quick brown fox\njumps over\nthe lazy dog\nEnd"
+    other = "Title line\nThe quick brown f0x\njumps over\nextra line\nthe lazy dog\nEnd"
+    rows = history.aligned({"tesseract": first, "ppocr": other})
+    assert len(rows["tesseract"]) == len(rows["ppocr"])
+    pairs = list(zip(rows["tesseract"], rows["ppocr"]))
+    assert pairs[0] == ("  Title line", "  Title line")
+    assert pairs[1] == ("- The quick brown fox", "+ The quick brown f0x")  # the changed line on its row
+    assert ("", "+ extra line") in pairs and pairs[-1] == ("  End", "  End")
+    # one reading all on one line: it sits on the first row, not below all the other's lines
+    flat = history.aligned({"ppocr": "a\nb\nc", "tesseract": "a b c"})
+    assert flat["tesseract"][0] == "+ a b c" and len(flat["ppocr"]) == len(flat["tesseract"])
+
+
+def test_keeping_a_compared_reading_asks_before_replacing_edits_and_keeps_the_settings():
+    at = extract()
+    key = first_key(at)
+    ok(at.text_area(key=keys.TEXT).input("My own text").run())
+    ok(at.button(key=keys.COMPARE_RUN).click().run(timeout=240))
+    diffs = [c.value for c in at.code if c.language == "diff"]
+    assert len(diffs) == 2 and len(diffs[0].splitlines()) == len(diffs[1].splitlines())
+    ok(at.button(key=keys.keep_reading("ppocr")).click().run())
+    assert any("You edited the text of 1 page" in m.value and "Keeping PP-OCR's reading" in m.value
+               for m in at.markdown)
+    assert at.text_area(key=keys.TEXT).value == "My own text"  # nothing replaced yet
+    ok(at.button(key=keys.REPLACE_NO).click().run())
+    assert at.text_area(key=keys.TEXT).value == "My own text"
+    ok(at.button(key=keys.keep_reading("ppocr")).click().run())
+    ok(at.button(key=keys.REPLACE_YES).click().run())
+    kept = at.session_state[keys.RESULTS][key]
+    assert kept.engine == "ppocr" and at.text_area(key=keys.TEXT).value == kept.text != "My own text"
+    assert not any("settings have changed" in i.value for i in at.info)
+    assert [r.kind for r in at.session_state[keys.HISTORY]][-2:] == ["edited", "read"]

@@ -110,19 +110,26 @@ def needs_asking(todo: list[str]) -> list[str]:
 
 
 @st.dialog("Replace your edits?", icon=":material/edit_note:")
-def ask_replace(edited: list[str]) -> None:
-    """Asks before a reading replaces edited text; the edited text is kept in the History either way."""
+def ask_replace(edited: list[str], keeping: str = "") -> None:
+    """Asks before a reading (a new one, or ``keeping``: the engine whose compared reading the person
+    chose) replaces edited text; the edited text is kept in the History either way."""
     names = ", ".join(page_label(k) for k in edited[:5]) + (f" and {len(edited) - 5} more" if len(edited) > 5 else "")
+    what = f"Keeping {ocr.registry.label(keeping)}'s reading" if keeping else "Reading again"
     st.write(f"You edited the text of {len(edited)} page{'s' if len(edited) > 1 else ''}. "
-             "Reading again replaces the text you see with the new reading; your edited text is kept "
+             f"{what} replaces the text you see with the new reading; your edited text is kept "
              "in the History as a version of its own, so you can copy it back.")
     st.text(names)
     with st.container(horizontal=True):
-        if st.button("Read again", type="primary", key=keys.REPLACE_YES, icon=":material/refresh:"):
-            ss[keys.CONFIRMED] = ss.pop(keys.ASK_REPLACE, [])
+        yes = f"Keep {ocr.registry.label(keeping)}'s reading" if keeping else "Read again"
+        if st.button(yes, type="primary", key=keys.REPLACE_YES, icon=":material/refresh:"):
+            if keeping:
+                ss[keys.KEEP_CONFIRMED] = ss.pop(keys.ASK_KEEP, None)
+            else:
+                ss[keys.CONFIRMED] = ss.pop(keys.ASK_REPLACE, [])
             st.rerun()
         if st.button("Keep my edits", key=keys.REPLACE_NO):
             ss.pop(keys.ASK_REPLACE, None)
+            ss.pop(keys.ASK_KEEP, None)
             st.rerun()
 
 
@@ -378,9 +385,23 @@ def compare_read(key: str) -> None:
     ss[keys.COMPARE][key] = found
 
 
-def keep_reading(key: str, result: ocr.Result) -> None:
-    """on_click of "keep this reading": it becomes the page's result (the edits, if any, kept in the history)."""
-    history.record(key, result)
+def keep_reading(key: str, name: str) -> None:
+    """on_click of "keep this reading": it becomes the page's result (the edits, if any, kept in the
+    history), after asking when the person edited the text. It was read with the settings shown now, so
+    it counts as read with them: its options name the engine choice shown now (``result.engine`` and its
+    note say which engine read it)."""
+    reading = ss[keys.COMPARE].get(key, {}).get(name)
+    if not isinstance(reading, ocr.Result):
+        return
+    if history.was_edited(key) and ss.get(keys.KEEP_CONFIRMED) != (key, name):
+        ss[keys.ASK_KEEP] = (key, name)
+        return
+    ss.pop(keys.KEEP_CONFIRMED, None)
+    shown = url.options()
+    if reading.options.replace(engine=shown.engine) == shown:
+        note = f"{ocr.registry.label(reading.engine)} read this page: you kept its reading from the comparison."
+        reading = replace(reading, options=shown, note=note)
+    history.record(key, reading)
     ss[keys.FAILED].pop(key, None)
 
 
@@ -400,7 +421,7 @@ def compare_engines(key: str) -> None:
         if not found:
             return
         texts = {name: r.text if isinstance(r, ocr.Result) else "" for name, r in found.items()}
-        marked = history.marked(texts)
+        rows = history.aligned(texts)  # the same number of rows each, so the columns line up
         for column, name in zip(st.columns(len(found)), found):
             reading = found[name]
             with column:
@@ -411,12 +432,12 @@ def compare_engines(key: str) -> None:
                 judged = reading.score if reading.score is not None else judge(reading).score
                 st.text(f"{ocr.registry.label(name)}: score {judged:.1f}, {reading.word_count} words, "
                         f"mean confidence {reading.mean_conf:.0f}, {reading.timings.get('total', 0):.1f} s")
-                st.code(marked[name], language="diff", wrap_lines=True, height=320)
+                st.code("\n".join(rows[name]), language="diff", wrap_lines=False, height=320)
                 st.button(f"Keep {ocr.registry.label(name)}'s reading", key=keys.keep_reading(name),
-                          icon=":material/check:", on_click=keep_reading, args=(key, reading))
+                          icon=":material/check:", on_click=keep_reading, args=(key, name))
         first = ocr.registry.label(next(iter(found)))
-        st.caption(f"Lines marked - are in {first}'s reading and not in every other; lines marked + are not in "
-                   f"{first}'s.")
+        st.caption(f"Each row holds the engines' readings of the same line. Lines marked - are in {first}'s "
+                   f"reading and not in every other; lines marked + are not in {first}'s.")
 
 
 def looks_like_nonsense(result: ocr.Result) -> bool:
@@ -467,6 +488,10 @@ if todo and (edited := needs_asking(todo)):
     todo = []
 if keys.ASK_REPLACE in ss:
     ask_replace(needs_asking(ss[keys.ASK_REPLACE]))
+elif keys.ASK_KEEP in ss:
+    ask_replace([ss[keys.ASK_KEEP][0]], keeping=ss[keys.ASK_KEEP][1])
+if (confirmed := ss.get(keys.KEEP_CONFIRMED)) is not None:
+    keep_reading(*confirmed)
 todo = todo or ss.pop(keys.CONFIRMED, [])
 if todo:
     read(todo)
