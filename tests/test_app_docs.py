@@ -8,6 +8,9 @@ import io
 import subprocess
 import zipfile
 
+import ocr
+import ocr.recognition
+from ocr.settings import Options
 from workbench import history, keys, nav
 
 from .conftest import draw_page, words_of
@@ -114,3 +117,32 @@ def test_keeping_a_compared_reading_asks_before_replacing_edits_and_keeps_the_se
     assert kept.engine == "ppocr" and at.text_area(key=keys.TEXT).value == kept.text != "My own text"
     assert not any("settings have changed" in i.value for i in at.info)
     assert [r.kind for r in at.session_state[keys.HISTORY]][-2:] == ["edited", "read"]
+
+
+# -- which engine read the page --------------------------------------------------------------------------
+
+
+def test_the_engine_that_read_the_page_is_said_plainly_and_named_in_the_help():
+    at = extract(options=Options(engine="ppocr"))
+    said = [c.value for c in at.caption if c.value.startswith("Read by")]
+    assert said == ["Read by PP-OCR."]
+    assert not any("PP-OCR" in w.value or "Tesseract" in w.value for w in at.warning)
+    helps = {m.label: m.help for m in at.metric}
+    assert helps["Mean confidence"].startswith("PP-OCR's confidence")
+    assert "PP-OCR read" in helps["Read at"]
+    auto = extract(options=Options(engine="auto"))
+    result = auto.session_state[keys.RESULTS][first_key(auto)]
+    [line] = [c.value for c in auto.caption if c.value.startswith("Read by")]
+    assert line.startswith(f"Read by {ocr.registry.label(result.engine)}.") and result.note[1:] in line
+
+
+def test_a_close_choice_between_engines_says_why_the_lower_score_was_kept():
+    words = ocr.result.words_frame([])
+    first = ocr.Result(text="a", words=words, engine="tesseract", score=174.0)
+    second = ocr.Result(text="b", words=words, engine="ppocr", score=175.0)
+    kept = ocr.recognition.best([first, second])
+    assert kept is first
+    assert "about as good" in kept.note and "first engine's is when the readings are this close" in kept.note
+    clear = ocr.recognition.best([ocr.Result(text="a", words=words, engine="tesseract", score=100.0),
+                                  ocr.Result(text="b", words=words, engine="ppocr", score=175.0)])
+    assert clear.engine == "ppocr" and "looked more like real text (175 characters" in clear.note

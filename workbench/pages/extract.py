@@ -315,11 +315,13 @@ def everything_zip(pairs: list[tuple[str, ocr.Result]], kept: Store, ws: str) ->
 
 
 def details(key: str, result: ocr.Result) -> None:
+    reader = ocr.registry.label(result.engine)
+    st.caption(which_engine(result))
     a, b, c, d = st.columns(4)
-    a.metric("Mean confidence", f"{result.mean_conf:.0f}", help="Tesseract's confidence in each word, 0-100, averaged.")
+    a.metric("Mean confidence", f"{result.mean_conf:.0f}", help=f"{reader}'s confidence in each word, 0-100, averaged.")
     b.metric("Words", result.word_count)
     c.metric("Time", f"{result.timings.get('total', 0):.1f} s", help="Preprocessing and recognition, full size.")
-    d.metric("Read at", f"{result.size[0]}×{result.size[1]}", help="The size of the processed page Tesseract read.")
+    d.metric("Read at", f"{result.size[0]}×{result.size[1]}", help=f"The size of the processed page {reader} read.")
     for warning in result.warnings:
         st.warning(warning)
     words = result.words.sort_values("conf").reset_index(drop=True)
@@ -333,6 +335,14 @@ def details(key: str, result: ocr.Result) -> None:
         st.dataframe(timings, hide_index=True)
         st.bar_chart(timings[timings["part"] != "total"], x="part", y="seconds", horizontal=True, height=200)
     truth_panel(key, result)
+
+
+def which_engine(result: ocr.Result) -> str:
+    """Which engine read the page, and how it was chosen (``Result.note``, from ocr.recognition), as
+    one plain statement: a fact, not a warning."""
+    said = f"Read by {ocr.registry.label(result.engine)}."
+    note = result.note.strip()
+    return f"{said} {note[0].upper()}{note[1:]}" if note else said
 
 
 def truth_panel(key: str, result: ocr.Result) -> None:
@@ -399,7 +409,7 @@ def keep_reading(key: str, name: str) -> None:
     ss.pop(keys.KEEP_CONFIRMED, None)
     shown = url.options()
     if reading.options.replace(engine=shown.engine) == shown:
-        note = f"{ocr.registry.label(reading.engine)} read this page: you kept its reading from the comparison."
+        note = "you kept its reading in the comparison of the engines."
         reading = replace(reading, options=shown, note=note)
     history.record(key, reading)
     ss[keys.FAILED].pop(key, None)
