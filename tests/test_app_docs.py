@@ -5,16 +5,20 @@ message, auto-tune's words, History's table, the accuracy's sentence."""
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 import zipfile
 
+import pandas as pd
+
 import ocr
 import ocr.recognition
-from ocr.settings import Options
+import ocr.tuning
+from ocr.settings import Options, Settings
 from workbench import history, keys, nav
 
 from .conftest import draw_page, words_of
-from .test_app import download, downloads, extract, first_key, go, media, ok, start, upload, workspaces
+from .test_app import download, downloads, extract, first_key, go, media, ok, png, start, upload, workspaces
 
 __all__ = ["media", "workspaces"]  # the fixtures, shared with tests/test_app.py
 
@@ -146,3 +150,55 @@ def test_a_close_choice_between_engines_says_why_the_lower_score_was_kept():
     clear = ocr.recognition.best([ocr.Result(text="a", words=words, engine="tesseract", score=100.0),
                                   ocr.Result(text="b", words=words, engine="ppocr", score=175.0)])
     assert clear.engine == "ppocr" and "looked more like real text (175 characters" in clear.note
+
+
+# -- auto-tune's words ---------------------------------------------------------------------------------
+
+
+def test_auto_tune_counts_on_across_stages_and_ends_in_plain_words():
+    page = ocr.load(png(draw_page(size=(900, 300))), "page.png")[0]
+    said: list[str] = []
+    answer = ocr.autotune(page, effort=3.0, progress=lambda fraction, message: said.append(message),
+                          options=Options(engine="tesseract"), limit_s=60)
+    found = (re.search(r"\((\d+) settings? tried so far\)", message) for message in said)
+    counts = [int(m.group(1)) for m in found if m]
+    stages = {s.split(" (")[0] for s in said[1:-1]}
+    assert len(stages) > 1 and counts == sorted(counts) and counts == list(range(1, len(counts) + 1))
+    last = said[-1]
+    assert last.startswith("Done: ") and "page layout 3" not in last and "chose" not in last
+    assert f"({len(answer.trace)} settings tried)" in last
+    assert answer.settings.describe() in last
+
+
+def test_auto_tune_says_when_nothing_read_better_than_the_page_as_it_is():
+    said = ocr.tuning.summary(Settings(), Options(engine="ppocr", psm=3), Options(engine="auto"), plain=True,
+                              cut_short=False, count=12)
+    assert said == ("Done: no clean-up read this page better than the page as it is (12 settings tried), so "
+                    "the settings stay plain, read with PP-OCR.")
+    better = ocr.tuning.summary(Settings(threshold="otsu"), Options(psm=6), Options(), plain=False,
+                                cut_short=False, count=1)
+    assert better == ("Done: the best reading came with black & white: level found for the page, read with "
+                      "one block of text (1 setting tried).")
+
+
+def test_the_trace_names_each_candidates_engine_and_the_end_is_said(monkeypatch):
+    def quick(page, *, progress, options, engine, stop=None, limit_s=None):
+        progress(1.0, "Done: no clean-up read this page better than the page as it is (2 settings tried), "
+                      "so the settings stay plain.")
+        trace = pd.DataFrame({"candidate": [0, 1], "stage": ["plain", "plain"], "engine": ["tesseract", "ppocr"],
+                              "settings": ["plain", "plain"], "psm": [3, 3], "score": [0.9, 0.5],
+                              "seconds": [0.1, 0.1], "chosen": [True, False]})
+        return ocr.Tuning(Settings(), options, trace)
+
+    monkeypatch.setattr(ocr, "autotune", quick)
+    at = upload(start(), ("page.png", png(draw_page())))
+    go(at, nav.TUNE)
+    at = ok(at.button(key=keys.AUTO_TUNE).click().run())
+    job = at.session_state.get(keys.TUNING)
+    if job is not None:
+        job.thread.join(30)
+        ok(at.run())
+    trace = next(d.value for d in at.dataframe if "candidate" in d.value.columns)
+    assert list(trace["engine"]) == ["Tesseract", "PP-OCR"]
+    assert any("Nothing read this page better than the page as it is" in c.value for c in at.caption)
+    assert any(i.value.startswith("Done: no clean-up read this page better") for i in at.info)
