@@ -799,7 +799,7 @@ def test_history_lists_runs_compares_two_and_restores_one():
     assert list(table["settings"]) == ["plain", "×1.5, black & white: level found for the page"]
     assert at.selectbox(key=keys.RUN_A).value == 1 and at.selectbox(key=keys.RUN_B).value == 2
     differences = at.dataframe[1].value
-    assert set(differences["setting"]) == {"scale", "threshold"}
+    assert set(differences["setting"]) == {Settings.spec("scale").label, Settings.spec("threshold").label}
     assert len(at.code) == 2 and all(c.language == "diff" for c in at.code)
     runs = at.session_state[keys.HISTORY]  # typed records, not dicts
     assert all(isinstance(r, history.Run) for r in runs) and [r.number for r in runs] == [1, 2]

@@ -17,7 +17,7 @@ import ocr.tuning
 from ocr.settings import Options, Settings
 from workbench import history, keys, nav
 
-from .conftest import draw_page, words_of
+from .conftest import SAMPLE_TEXT, draw_page, words_of
 from .test_app import download, downloads, extract, first_key, go, media, ok, png, start, upload, workspaces
 
 __all__ = ["media", "workspaces"]  # the fixtures, shared with tests/test_app.py
@@ -202,3 +202,34 @@ def test_the_trace_names_each_candidates_engine_and_the_end_is_said(monkeypatch)
     assert list(trace["engine"]) == ["Tesseract", "PP-OCR"]
     assert any("Nothing read this page better than the page as it is" in c.value for c in at.caption)
     assert any(i.value.startswith("Done: no clean-up read this page better") for i in at.info)
+
+
+# -- History and the accuracy ----------------------------------------------------------------------------
+
+
+def test_history_names_settings_plainly_and_one_run_is_not_compared_with_itself():
+    at = extract()
+    go(at, nav.HISTORY)
+    assert not at.code and not at.selectbox  # nothing to compare one run with
+    assert any("There is one run so far" in i.value for i in at.info)
+    go(at, nav.EXTRACT)
+    at.session_state[keys.SETTINGS] = Settings(threshold="otsu", scale=1.5, deskew=True)
+    ok(at.button(key=keys.EXTRACT_ONE).click().run())
+    go(at, nav.HISTORY)
+    differences = at.dataframe[1].value
+    shown = {row["setting"]: (row["run 1"], row["run 2"]) for row in differences.to_dict("records")}
+    assert shown == {"Resize": ("×1", "×1.5"), "Straighten a slanted page": ("off", "on"),
+                     "Black & white": ("Off: keep the greys", "Level found for the page")}
+    assert not any(name in shown for name in ("scale", "threshold", "deskew"))
+    assert len(at.code[0].value.splitlines()) == len(at.code[1].value.splitlines())  # rows line up
+
+
+def test_a_true_text_much_shorter_than_the_reading_says_why_the_rate_is_over_100():
+    at = extract()
+    key = first_key(at)
+    ok(at.text_area(key=keys.truth(key)).input("The").run())
+    rate = next(m for m in at.metric if m.label.startswith("Character error rate"))
+    assert float(rate.value[:-1]) > 100
+    assert any(c.value.startswith("Over 100%: the reading has") for c in at.caption)
+    ok(at.text_area(key=keys.truth(key)).input("\n".join(SAMPLE_TEXT)).run())
+    assert not any(c.value.startswith("Over 100%") for c in at.caption)

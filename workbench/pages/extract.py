@@ -371,9 +371,15 @@ def truth_panel(key: str, result: ocr.Result) -> None:
         typed = str(ss[widget])
         if typed.strip():
             x, y = st.columns(2)
-            x.metric("Character error rate (CER)", f"{cer(typed, result.text):.1%}", help="0% is perfect.")
+            rate = cer(typed, result.text)
+            x.metric("Character error rate (CER)", f"{rate:.1%}", help="0% is perfect.")
             y.metric("Word error rate (WER)", f"{wer(typed, result.text):.1%}", help="0% is perfect.")
             st.caption("Of the text as read (before your edits), after normalising spaces, quotes and dashes.")
+            if rate > 1:
+                st.caption(f"Over 100%: the reading has {len(result.text)} characters and the true text "
+                           f"{len(typed)}. The rate counts every character the reading has too many as an "
+                           "error, against the true text's length; check that the true text is the whole "
+                           "page's text.")
 
 
 def compare_read(key: str) -> None:
