@@ -901,7 +901,7 @@ def test_auto_tune_moves_the_sliders_and_shows_the_candidates(monkeypatch):
     scale = spec["encoding"]["color"]["scale"]
     assert dict(zip(scale["domain"], scale["range"])) == {"chosen": "#2563eb", "tried": "#9aa5b1"}
     theme = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["theme"]
-    assert theme["primaryColor"] == "#2563eb"
+    assert theme["light"]["primaryColor"] == theme["dark"]["primaryColor"] == "#2563eb"
     # with a crop chosen, auto-tune looks at that region only
     ok(at.slider(key=keys.setting(keys.CROP_X)).set_value((0.0, 50.0)).run())
     tuned(ok(at.button(key=keys.AUTO_TUNE).click().run()))
@@ -1078,8 +1078,17 @@ def test_the_launcher_passes_the_projects_streamlit_options():
     command = launch.command(["--server.port", "8600"])
     assert command[:2] == ["run", str(ROOT / "workbench" / "app.py")] and command[-2:] == ["--server.port", "8600"]
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
-    flat = {f"{section}.{name}": str(value).lower() if isinstance(value, bool) else str(value)
-            for section, values in config.items() for name, value in values.items()}
+
+    def flatten(table: dict, prefix: str = "") -> dict[str, str]:  # [theme.light] is a table in a table
+        out = {}
+        for name, value in table.items():
+            if isinstance(value, dict):
+                out.update(flatten(value, f"{prefix}{name}."))
+            else:
+                out[f"{prefix}{name}"] = str(value).lower() if isinstance(value, bool) else str(value)
+        return out
+
+    flat = flatten(config)
     assert dict(flag.removeprefix("--").split("=", 1) for flag in command[2:-2]) == flat
 
 
