@@ -91,6 +91,7 @@ CROP_X, CROP_Y = "crop_x", "crop_y"
 # Extract
 EXTRACT_ONE, EXTRACT_ALL = "extract_one", "extract_all"
 TEXT, BOXES = "w_text", "w_boxes"
+EXTRACT_TEXT = "extract_text"  # the text column's container (its CSS class puts it first on a phone)
 REPLACE_YES, REPLACE_NO = "replace_yes", "replace_no"  # the "replace your edits?" question
 COMPARE_RUN = "compare_engines"
 COMPARE_PANEL = "compare_panel"  # the comparison's expander: one identity, so it stays as the person left it

@@ -161,7 +161,7 @@ def pictures(key: str, result: ocr.Result | None) -> None:
             st.markdown(LEGEND)
         else:
             layout.show_image(shown.data, shown.size, shown.fmt)
-    with text_column:
+    with text_column, st.container(key=keys.EXTRACT_TEXT):
         st.markdown("**Text**")
         if result is None:
             st.info("Not read yet: press **Extract text**.", icon=":material/text_snippet:")
@@ -477,6 +477,14 @@ def nonsense_advice(result: ocr.Result) -> None:
                icon=":material/help:")
 
 
+# On a narrow screen the three columns stack: the text comes first, the pictures after it.
+PHONE_CSS = f"""<style>
+@media (max-width: 640px) {{
+  div[data-testid="stColumn"]:has(.st-key-{keys.EXTRACT_TEXT}) {{ order: -1; }}
+}}
+</style>"""
+
+st.html(PHONE_CSS)
 st.title("Extract the text")
 key = layout.page_picker("extract")
 if key is None:
