@@ -302,8 +302,16 @@ def stem_of(r: Result) -> str:
     if found is None:
         return file_stem(r.name) if r.name else "page"
     number = int(found.group(2))
-    count = max(r.origin.count if r.origin is not None else number, number)
-    return f"{file_stem(found.group(1))}-p{number:0{len(str(count))}d}"
+    return page_stem(found.group(1), number - 1, max(r.origin.count if r.origin is not None else number, number))
+
+
+def page_stem(source: str, index: int, count: int) -> str:
+    """The name of page ``index`` (0-based) of a file of ``count`` pages called ``source``, without
+    extension: the file's stem alone for a file of one page, else ``-p`` and the page number padded to
+    the page count's width (``ten_pages-p01``), so that names sort as the pages go."""
+    if count <= 1:
+        return file_stem(source)
+    return f"{file_stem(source)}-p{index + 1:0{len(str(count))}d}"
 
 
 def export_zip(results: Iterable[Result], formats: Sequence[str] = FORMATS) -> bytes:

@@ -144,7 +144,7 @@ def test_page_names_sort_in_page_order_and_drop_the_extension(results):
         origin = dataclasses.replace(results[0].origin, count=count)
         return ocr.exports.stem_of(dataclasses.replace(results[0], name=name, origin=origin))
 
-    assert named("scan.png", 1) == "scan"
+    assert named("scan.png", 1) == "scan" and ocr.exports.page_stem("a/ten pages.pdf", 9, 10) == "ten_pages-p10"
     assert named("ten_pages.pdf#3", 10) == "ten_pages-p03"
     assert [named(f"ten_pages.pdf#{n}", 10) for n in range(1, 11)] == sorted(
         named(f"ten_pages.pdf#{n}", 10) for n in range(1, 11))
