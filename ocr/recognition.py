@@ -108,7 +108,7 @@ def read_auto(
     else:
         readings = read_each(image, options, engines=tuple(others), dpi=dpi, engine=pool, name=name, first=first)
     chosen = best(readings)
-    chosen.note = f"{lead.label}'s reading left something to do ({why}): {chosen.note}"
+    chosen.note = f"{lead.label} read the page first and left something to do ({why}), so {chosen.note}"
     return chosen
 
 
@@ -220,12 +220,12 @@ def best(readings: list[Result]) -> Result:
         label = registry.label(chosen.engine)
         if close and chosen is readings[0]:  # never "kept A (174) against B (175)" without the why
             scores = ", ".join(f"{registry.label(r.engine)} {r.score or 0.0:.0f}" for r in readings)
-            chosen.note = (f"each engine read the page and their readings looked about as good ({scores} "
-                           f"characters that look right), so {label}'s reading was kept, as the first "
-                           "engine's is when the readings are this close.")
+            chosen.note = (f"each engine read it and their readings looked about as good ({scores} characters "
+                           f"that look right): {label}'s reading was kept, as the first engine's is when the "
+                           "readings are this close.")
         else:
             scores = ", ".join(f"{registry.label(r.engine)}'s {r.score or 0.0:.0f}" for r in others)
-            chosen.note = (f"each engine read the page; {label}'s reading was kept: it looked more like real "
+            chosen.note = (f"each engine read it and {label}'s reading was kept, as it looked more like real "
                            f"text ({mine:.0f} characters that look right, against {scores}).")
     return chosen
 
