@@ -198,11 +198,12 @@ def downloads(key: str, result: ocr.Result) -> None:
             carries = " Its hidden text is your edited text." if edited else " Its hidden text is the text as read."
             button("Searchable .pdf", "pdf", pdf, help=PDF_HELP + carries)
         done, left_out = zip_pages()
-        pairs = list(zip(zip_keys(), done))
+        edits = {k: history.edited(k) for k in zip_keys()}
+        pairs = list(zip(edits, done))
         mixed = len({describe(r) for r in done}) > 1
         if done:
             st.download_button(f"Everything (.zip, {len(done)} page{'s' if len(done) > 1 else ''})",
-                               lambda: everything_zip(pairs, kept, ws),  # made on the click, from this run's results
+                               lambda: everything_zip(pairs, edits, kept, ws),  # made on the click
                                file_name="ocr-results.zip", mime=MIME["zip"], on_click="ignore",
                                key=keys.download("zip"), icon=":material/folder_zip:",
                                help="Every page's latest reading, in every format, named as the downloads "
@@ -234,11 +235,11 @@ def whole_file(entry: FileEntry, kept: Store, ws: str) -> None:
     between pages. A page not read yet keeps its place: no hidden text in the PDF, an empty page in the
     .txt."""
     pages = file_pages(entry)
-    read = sum(1 for _, r in pages if r is not None)
+    read = sum(1 for _, r, _ in pages if r is not None)
     if not read:
         return
     stem = exports.file_stem(entry.name)
-    texts = [r.text if r is not None else "" for _, r in pages]
+    texts = [text for _, _, text in pages]
     st.markdown(f"**The whole file** ({entry.name}, {read} of {entry.count} pages read)")
     with st.container(horizontal=True):
         st.download_button(f"Searchable .pdf of all {entry.count} pages", lambda: document_pdf(entry, pages, kept, ws),
@@ -255,26 +256,30 @@ def whole_file(entry: FileEntry, kept: Store, ws: str) -> None:
                    "the .pdf without hidden text, empty in the .txt. Extract all pages to fill them.")
 
 
-def file_pages(entry: FileEntry) -> list[tuple[Origin, ocr.Result | None]]:
-    """Every page of a file in order: its origin (without the file's bytes) and its latest reading with
-    the person's edits, or None when it was not read or its last reading failed."""
+FilePage = tuple[Origin, ocr.Result | None, str]
+
+
+def file_pages(entry: FileEntry) -> list[FilePage]:
+    """Every page of a file in order: its origin (without the file's bytes), its latest reading (None
+    when it was not read or its last reading failed) and its text with the person's edits ("" unread)."""
     read = history.results()
-    out: list[tuple[Origin, ocr.Result | None]] = []
+    out: list[FilePage] = []
     for n, page in enumerate(pages_of(entry)):
         k = f"{entry.sha}:{n}"
         r = read.get(k) if k not in ss[keys.FAILED] else None
         origin = Origin(kind=page.kind, index=n, count=entry.count, dpi=page.dpi)
-        out.append((origin, None if r is None else exports.with_text(r, history.edited(k))))
+        out.append((origin, r, history.edited(k) if r is not None else ""))
     return out
 
 
-def document_pdf(entry: FileEntry, pages: list[tuple[Origin, ocr.Result | None]], kept: Store,
-                 ws: str) -> bytes:
-    """The whole file as one searchable PDF, its bytes read from the workspace now (on the click)."""
+def document_pdf(entry: FileEntry, pages: list[FilePage], kept: Store, ws: str) -> bytes:
+    """The whole file as one searchable PDF with the person's edits, made on the click: the file's bytes
+    read from the workspace now, each page's edits laid into its words now."""
     data = kept.file_data(ws, entry.sha)
     if data is None:
         raise ocr.OcrError(f"{entry.name} is no longer in the workspace.")
-    return exports.document_pdf([(replace(o, data=data), r) for o, r in pages])
+    return exports.document_pdf([(replace(o, data=data), None if r is None else exports.with_text(r, text))
+                                 for o, r, text in pages])
 
 
 def describe(r: ocr.Result) -> str:
@@ -289,22 +294,23 @@ def zip_keys() -> list[str]:
 
 
 def zip_pages() -> tuple[list[ocr.Result], list[str]]:
-    """The results the .zip carries (each page's latest reading, with the person's edits) and the page
-    keys left out because their last reading failed (their older text would pass for the new)."""
+    """The results the .zip carries (each page's latest reading; :func:`everything_zip` lays the person's
+    edits in) and the page keys left out because their last reading failed (their older text would pass
+    for the new)."""
     read = history.results()
     done, left_out = [], []
     for k in page_keys():
         if k in ss[keys.FAILED]:
             left_out.append(k)
         elif k in read:
-            done.append(exports.with_text(read[k], history.edited(k)))  # its PDF is read when the .zip is made
+            done.append(read[k])  # its PDF is read, and its edits laid in, when the .zip is made
     return done, left_out
 
 
-def everything_zip(pairs: list[tuple[str, ocr.Result]], kept: Store, ws: str) -> bytes:
-    """Every page in every format (each page's PDF read from the workspace now); with ``settings.txt``
-    naming each page's settings when they differ."""
-    done = history.exportable(pairs, kept, ws)
+def everything_zip(pairs: list[tuple[str, ocr.Result]], edits: dict[str, str], kept: Store, ws: str) -> bytes:
+    """Every page in every format with the person's edits (each page's PDF read from the workspace now);
+    with ``settings.txt`` naming each page's settings when they differ."""
+    done = history.exportable([(k, exports.with_text(r, edits[k])) for k, r in pairs], kept, ws)
     data = ocr.export_zip(done)
     if len({describe(r) for r in done}) > 1:
         buffer = io.BytesIO(data)
