@@ -314,6 +314,12 @@ def page_stem(source: str, index: int, count: int) -> str:
     return f"{file_stem(source)}-p{index + 1:0{len(str(count))}d}"
 
 
+def download_name(stem: str, fmt: str) -> str:
+    """A download's file name: ``stem`` and the format's extension; a searchable PDF is ``.ocr.pdf``, so
+    it never takes the name of the PDF it was made from (``letter.pdf`` -> ``letter.ocr.pdf``)."""
+    return f"{stem}.ocr.pdf" if fmt == "pdf" else f"{stem}.{fmt}"
+
+
 def export_zip(results: Iterable[Result], formats: Sequence[str] = FORMATS) -> bytes:
     """Every result in every format (the PDF where its original page is known), in the order given, each
     named as :func:`stem_of` names it; plus ``all.txt`` (every page's text) when there are several."""
@@ -332,7 +338,7 @@ def export_zip(results: Iterable[Result], formats: Sequence[str] = FORMATS) -> b
             for fmt in formats:
                 if fmt == "pdf" and r.origin is None:
                     continue
-                archive.writestr(f"{stem}.{fmt}", _WRITERS[fmt]([r]))
+                archive.writestr(download_name(stem, fmt), _WRITERS[fmt]([r]))
         if len(pages) > 1:
             archive.writestr("all.txt", to_text(pages))
     return buffer.getvalue()

@@ -57,7 +57,7 @@ def test_a_whole_file_downloads_as_one_searchable_pdf_and_one_text(media):
 
     # one page's downloads are named for the page, without the file's extension
     assert file_name(media, at, keys.download("txt")) == "three_pages-p2.txt"
-    assert file_name(media, at, keys.download("pdf")) == "three_pages-p2.pdf"
+    assert file_name(media, at, keys.download("pdf")) == "three_pages-p2.ocr.pdf"
     assert any("searchable .pdf carries your edits" in c.value for c in at.caption)
     assert "delta" in words_of(pdftotext_pages(download(at, media, "Searchable .pdf"))[0])
 

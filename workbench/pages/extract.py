@@ -183,7 +183,7 @@ def downloads(key: str, result: ocr.Result) -> None:
     stem = stem_of(result)
 
     def button(label: str, fmt: str, data: Any, **more: Any) -> None:
-        st.download_button(label, data, file_name=f"{stem}.{fmt}", mime=MIME[fmt], on_click="ignore",
+        st.download_button(label, data, file_name=exports.download_name(stem, fmt), mime=MIME[fmt], on_click="ignore",
                            key=keys.download(fmt), **more)
 
     with st.container(horizontal=True):
@@ -243,7 +243,7 @@ def whole_file(entry: FileEntry, kept: Store, ws: str) -> None:
     st.markdown(f"**The whole file** ({entry.name}, {read} of {entry.count} pages read)")
     with st.container(horizontal=True):
         st.download_button(f"Searchable .pdf of all {entry.count} pages", lambda: document_pdf(entry, pages, kept, ws),
-                           file_name=f"{stem}.ocr.pdf", mime=MIME["pdf"], on_click="ignore",
+                           file_name=exports.download_name(stem, "pdf"), mime=MIME["pdf"], on_click="ignore",
                            key=keys.download("file_pdf"), icon=":material/picture_as_pdf:",
                            help=PDF_HELP + " Every page of the file in order; each page read carries its "
                                            "text, with your edits.")
