@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 import urllib.parse
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -22,17 +23,18 @@ from .conftest import ARGS, CHROMIUM, ROOT, draw_page, free_port, stop, wait_for
 
 pytestmark = pytest.mark.browser
 
-PAGE_WORDS = ["Alpha", "Bravo", "Charlie"]
+PAGE_WORDS = ["Alpha", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot", "Golf", "Hotel", "India", "Juliet"]
 PHONE = {"width": 400, "height": 800}
 DESKTOP = {"width": 1280, "height": 800}
 TEXT_BOX = '[data-testid="stTextArea"] textarea'
 
 
-def three_pages() -> bytes:
+def ten_pages() -> bytes:
+    """A PDF of ten pages, each opening with its own word."""
     pages = [draw_page([f"{word} page of the document", "with a few short lines", "to read on a phone"],
-                       size=(900, 1200)).convert("RGB") for word in PAGE_WORDS]
+                       size=(900, 700)).convert("RGB") for word in PAGE_WORDS]
     buffer = io.BytesIO()
-    pages[0].save(buffer, "PDF", save_all=True, append_images=pages[1:], resolution=150)
+    pages[0].save(buffer, "PDF", save_all=True, append_images=pages[1:], resolution=300)
     return buffer.getvalue()
 
 
@@ -86,16 +88,16 @@ def wait_for_text(page, text: str) -> None:
 
 @pytest.fixture(scope="module")
 def workspace(served, chromium) -> str:
-    """A workspace with a three-page PDF open and every page read: its Extract page's address."""
+    """A workspace with a ten-page PDF open and every page read: its Extract page's address."""
     context, page = open_tab(chromium)
     try:
         page.goto(served)
         page.get_by_role("heading", name="Get the text out of a photo or scan").wait_for()
         page.locator('input[type="file"]').first.set_input_files(
-            files=[{"name": "three pages.pdf", "mimeType": "application/pdf", "buffer": three_pages()}])
-        page.get_by_role("button", name="Extract text from 3 pages").click()
+            files=[{"name": "ten pages.pdf", "mimeType": "application/pdf", "buffer": ten_pages()}])
+        page.get_by_role("button", name="Extract text from 10 pages").click()
         wait_for_text(page, PAGE_WORDS[0])
-        page.get_by_text("Read 3 of 3 pages").wait_for()
+        page.get_by_text("Read 10 of 10 pages").wait_for()
         page.wait_for_url("**ws=**")
         return page.url
     finally:
@@ -121,19 +123,28 @@ def pdftotext_pages(data: bytes) -> list[str]:
 
 def test_a_whole_file_downloads_as_one_searchable_pdf_and_one_text(workspace, chromium):
     context, page = open_tab(chromium)
+    words = [w.lower() for w in PAGE_WORDS]
     try:
         page.goto(workspace)
         wait_for_text(page, PAGE_WORDS[0])
         with page.expect_download() as got:
-            page.get_by_role("button", name="Searchable .pdf of all 3 pages").click()
-        assert got.value.suggested_filename == "three_pages.ocr.pdf"
+            page.get_by_role("button", name="Searchable .pdf of all 10 pages").click()
+        assert got.value.suggested_filename == "ten_pages.ocr.pdf"
         pages = pdftotext_pages(Path(got.value.path()).read_bytes())
-        assert [words_of(p)[0] for p in pages] == [w.lower() for w in PAGE_WORDS]
+        assert [words_of(p)[0] for p in pages] == words  # each page's text on its own page, in order
         with page.expect_download() as got:
-            page.get_by_role("button", name="Text of all 3 pages (.txt)").click()
-        assert got.value.suggested_filename == "three_pages.txt"
+            page.get_by_role("button", name="Text of all 10 pages (.txt)").click()
+        assert got.value.suggested_filename == "ten_pages.txt"
         texts = Path(got.value.path()).read_text().split("\f")
-        assert [words_of(t)[0] for t in texts] == [w.lower() for w in PAGE_WORDS]
+        assert [words_of(t)[0] for t in texts] == words
+        with page.expect_download() as got:
+            page.get_by_role("button", name="Everything (.zip, 10 pages)").click()
+        names = zipfile.ZipFile(got.value.path()).namelist()
+        listed = [n for n in names if n.endswith(".txt") and n.startswith("ten_pages-p")]
+        assert listed == sorted(listed) == [f"ten_pages-p{n:02d}.txt" for n in range(1, 11)]
+        with page.expect_download() as got:
+            page.get_by_role("button", name="Download text (.txt)").click()
+        assert got.value.suggested_filename == "ten_pages-p01.txt"  # the zip's name for the same page
         pictures_drawn(page)
         shot(page, "docs-extract-1280-light")
     finally:
@@ -198,7 +209,7 @@ def test_icon_names_stay_out_of_button_names(workspace, chromium):
             page.get_by_role("button", name=ready, exact=True).first.wait_for()
             names = re.findall(r'(?:button|link) "([^"]*)"', page.locator("body").aria_snapshot())
             assert names and not [n for n in names if ICON_WORDS.match(n)], names
-        assert page.get_by_role("button", name="Extract all 3 pages", exact=True).count() == 1
+        assert page.get_by_role("button", name="Extract all 10 pages", exact=True).count() == 1
     finally:
         context.close()
 
