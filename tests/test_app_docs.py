@@ -121,6 +121,11 @@ def test_keeping_a_compared_reading_asks_before_replacing_edits_and_keeps_the_se
     assert kept.engine == "ppocr" and at.text_area(key=keys.TEXT).value == kept.text != "My own text"
     assert not any("settings have changed" in i.value for i in at.info)
     assert [r.kind for r in at.session_state[keys.HISTORY]][-2:] == ["edited", "read"]
+    # a yes is for that question only: new edits are asked about again
+    ok(at.text_area(key=keys.TEXT).input("Edited again").run())
+    ok(at.button(key=keys.keep_reading("tesseract")).click().run())
+    assert any("Keeping Tesseract's reading" in m.value for m in at.markdown)
+    assert at.text_area(key=keys.TEXT).value == "Edited again"
 
 
 # -- which engine read the page --------------------------------------------------------------------------

@@ -407,7 +407,7 @@ def compare_read(key: str) -> None:
     ss[keys.COMPARE][key] = found
 
 
-def keep_reading(key: str, name: str) -> None:
+def keep_reading(key: str, name: str, asked: bool = False) -> None:
     """on_click of "keep this reading": it becomes the page's result (the edits, if any, kept in the
     history), after asking when the person edited the text. It was read with the settings shown now, so
     it counts as read with them: its options name the engine choice shown now (``result.engine`` and its
@@ -415,10 +415,9 @@ def keep_reading(key: str, name: str) -> None:
     reading = ss[keys.COMPARE].get(key, {}).get(name)
     if not isinstance(reading, ocr.Result):
         return
-    if history.was_edited(key) and ss.get(keys.KEEP_CONFIRMED) != (key, name):
+    if history.was_edited(key) and not asked:  # ``asked``: the person said yes to the question
         ss[keys.ASK_KEEP] = (key, name)
         return
-    ss.pop(keys.KEEP_CONFIRMED, None)
     shown = url.options()
     if reading.options.replace(engine=shown.engine) == shown:
         note = "you kept its reading in the comparison of the engines."
@@ -520,8 +519,9 @@ if keys.ASK_REPLACE in ss:
     ask_replace(needs_asking(ss[keys.ASK_REPLACE]))
 elif keys.ASK_KEEP in ss:
     ask_replace([ss[keys.ASK_KEEP][0]], keeping=ss[keys.ASK_KEEP][1])
-if (confirmed := ss.get(keys.KEEP_CONFIRMED)) is not None:
-    keep_reading(*confirmed)
+if (confirmed := ss.pop(keys.KEEP_CONFIRMED, None)) is not None:
+    kept_page, kept_engine = confirmed
+    keep_reading(kept_page, kept_engine, asked=True)
 todo = todo or ss.pop(keys.CONFIRMED, [])
 if todo:
     read(todo)
