@@ -23,7 +23,7 @@ from .engines import registry
 from .engines.install import check_languages
 from .engines.pool import BACKENDS, Engine
 from .errors import LanguageMissingError, MissingDependencyError, OcrError, SettingsError
-from .exports import FORMATS, export, pieces, safe_name
+from .exports import FORMATS, export, page_stem, pieces, safe_name
 from .limits import Limits
 from .settings import DEFAULT_EFFORT, Options, Settings, parse_preset, preset_json
 
@@ -450,10 +450,9 @@ class Output:
 
 
 def _stem(outcome: Outcome, used: set[str]) -> str:
-    """Output name for a page: the file's name without extension, ``-pN`` for pages of a longer file."""
-    stem = safe_name(Path(outcome.source).stem)
-    if outcome.count > 1:
-        stem = f"{stem}-p{outcome.index + 1}"
+    """Output name for a page: the file's name without extension, ``-pN`` for pages of a longer file
+    (padded to the page count's width, so names sort in page order)."""
+    stem = page_stem(outcome.source, outcome.index, outcome.count)  # as the app names a page's downloads
     if stem in used:
         stem = safe_name(outcome.name)
     return _unique(stem, used)

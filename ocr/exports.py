@@ -9,18 +9,21 @@ each page as it is read and lets it go.
 
 from __future__ import annotations
 
+import difflib
 import html
 import io
 import json
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .errors import OcrError
-from .result import Result
+from .result import Origin, Result
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -200,17 +203,59 @@ def _bbox(rows: pd.DataFrame | dict[Any, Any]) -> str:
 
 def to_pdf(pages: list[Result]) -> bytes:
     """One searchable PDF of these pages: each page as it was (see :mod:`ocr.pdf`), its words over it."""
-    from .pdf import SearchablePdf
-
     missing = [r.name or "page" for r in pages if r.origin is None]
     if missing:
         raise OcrError(f"{missing[0]} has no original page to lay its text over; read it from its file "
                        "(ocr.read_page or ocr.read_files) to make a PDF.")
+    return document_pdf([(r.origin, r) for r in pages if r.origin is not None])
+
+
+def document_pdf(pages: Sequence[tuple[Origin, Result | None]]) -> bytes:
+    """One searchable PDF of these pages in this order: each page as it was, with its result's words over
+    it, or alone where it has no result (a page not read yet keeps its place in the document)."""
+    from .pdf import SearchablePdf
+
+    if not pages:
+        raise OcrError("there is nothing to export yet.")
     with SearchablePdf() as document:
-        for r in pages:
-            assert r.origin is not None
-            document.add(r.origin, r)
+        for origin, r in pages:
+            document.add(origin, r)
         return document.to_bytes()
+
+
+def document_text(texts: Sequence[str]) -> bytes:
+    """The pages' texts as one text, a form feed between pages (as pdftotext writes a document), so a
+    page's text stays on its page however many lines it has."""
+    return "\f".join(t.rstrip("\n") + "\n" for t in texts).encode("utf-8")
+
+
+def with_text(r: Result, text: str) -> Result:
+    """``r`` with ``text`` (the person's edits of its text) as its text and in its words, so a text layer
+    made from the words carries the edits: the edited words are matched to the words read (difflib, word
+    by word); a word changed takes the box of the word it replaces, several changed words share the boxes
+    of the ones they replace, a word added joins the box before it, a word deleted leaves its box empty.
+    Unchanged text gives ``r`` itself."""
+    if text == r.text:
+        return r
+    words = r.words.reset_index(drop=True)
+    old = [str(t).strip() for t in words["text"]]
+    new = text.split()
+    placed = list(old)
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    for op, i0, i1, j0, j1 in matcher.get_opcodes():
+        if op == "equal":
+            continue
+        if i1 > i0:  # replaced or deleted: the new words spread over these boxes, in order
+            chunk, n = new[j0:j1], i1 - i0
+            for k in range(n):
+                placed[i0 + k] = " ".join(chunk[k * len(chunk) // n:(k + 1) * len(chunk) // n])
+        elif old:  # inserted: into the box before (or the first box, at the very start)
+            at = max(i0 - 1, 0)
+            added = " ".join(new[j0:j1])
+            placed[at] = f"{placed[at]} {added}".strip() if i0 > 0 else f"{added} {placed[at]}".strip()
+    out = words.copy()
+    out["text"] = placed
+    return replace(r, text=text, words=out)
 
 
 def _nothing(many: bool) -> bytes:
@@ -244,8 +289,40 @@ def safe_name(name: str) -> str:
     return name[:120]
 
 
+def file_stem(name: str) -> str:
+    """A file's name without its extension, safe in a zip or a folder: ``ten_pages.pdf`` -> ``ten_pages``."""
+    return safe_name(PurePosixPath(name.replace("\\", "/")).stem or name)
+
+
+def stem_of(r: Result) -> str:
+    """The name a page's downloads share, without extension: the file's name without its extension, and
+    for a page of a longer file ``-p`` and its number, zero-padded to the file's page count so that
+    names sort in page order (``ten_pages-p01`` ... ``ten_pages-p10``; ``scan.png`` -> ``scan``)."""
+    found = re.fullmatch(r"(.*)#(\d+)", r.name, flags=re.DOTALL)
+    if found is None:
+        return file_stem(r.name) if r.name else "page"
+    number = int(found.group(2))
+    return page_stem(found.group(1), number - 1, max(r.origin.count if r.origin is not None else number, number))
+
+
+def page_stem(source: str, index: int, count: int) -> str:
+    """The name of page ``index`` (0-based) of a file of ``count`` pages called ``source``, without
+    extension: the file's stem alone for a file of one page, else ``-p`` and the page number padded to
+    the page count's width (``ten_pages-p01``), so that names sort as the pages go."""
+    if count <= 1:
+        return file_stem(source)
+    return f"{file_stem(source)}-p{index + 1:0{len(str(count))}d}"
+
+
+def download_name(stem: str, fmt: str) -> str:
+    """A download's file name: ``stem`` and the format's extension; a searchable PDF is ``.ocr.pdf``, so
+    it never takes the name of the PDF it was made from (``letter.pdf`` -> ``letter.ocr.pdf``)."""
+    return f"{stem}.ocr.pdf" if fmt == "pdf" else f"{stem}.{fmt}"
+
+
 def export_zip(results: Iterable[Result], formats: Sequence[str] = FORMATS) -> bytes:
-    """Every result in every format (the PDF where its original page is known), plus ``all.txt``."""
+    """Every result in every format (the PDF where its original page is known), in the order given, each
+    named as :func:`stem_of` names it; plus ``all.txt`` (every page's text) when there are several."""
     pages = list(results)
     if not pages:
         raise OcrError("there is nothing to export yet.")
@@ -253,7 +330,7 @@ def export_zip(results: Iterable[Result], formats: Sequence[str] = FORMATS) -> b
     used: set[str] = set()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for r in pages:
-            stem = base = safe_name(r.name)
+            stem = base = stem_of(r)
             n = 2
             while stem in used:
                 stem, n = f"{base}-{n}", n + 1
@@ -261,7 +338,7 @@ def export_zip(results: Iterable[Result], formats: Sequence[str] = FORMATS) -> b
             for fmt in formats:
                 if fmt == "pdf" and r.origin is None:
                     continue
-                archive.writestr(f"{stem}.{fmt}", _WRITERS[fmt]([r]))
+                archive.writestr(download_name(stem, fmt), _WRITERS[fmt]([r]))
         if len(pages) > 1:
             archive.writestr("all.txt", to_text(pages))
     return buffer.getvalue()

@@ -108,7 +108,7 @@ def read_auto(
     else:
         readings = read_each(image, options, engines=tuple(others), dpi=dpi, engine=pool, name=name, first=first)
     chosen = best(readings)
-    chosen.note = f"{lead.label}'s reading left something to do ({why}): {chosen.note}"
+    chosen.note = f"{lead.label} read the page first and left something to do ({why}), so {chosen.note}"
     return chosen
 
 
@@ -215,13 +215,18 @@ def best(readings: list[Result]) -> Result:
             chosen = r
     others = [r for r in readings if r is not chosen]
     if others:
-        scores = ", ".join(f"{registry.label(r.engine)}'s {r.score:.0f}" for r in others)
         mine = chosen.score or 0.0
         close = all(abs((r.score or 0.0) - mine) <= max(CLEARLY[0], CLEARLY[1] * abs(mine)) for r in others)
-        why = ("the readings were nearly equal, and the first engine's is kept then" if close and chosen is readings[0]
-               else "it looked more like real text")
-        chosen.note = (f"each engine read the page; {registry.label(chosen.engine)}'s reading was kept: {why} "
-                       f"(judged {chosen.score:.0f} characters right, against {scores}).")
+        label = registry.label(chosen.engine)
+        if close and chosen is readings[0]:  # never "kept A (174) against B (175)" without the why
+            scores = ", ".join(f"{registry.label(r.engine)} {r.score or 0.0:.0f}" for r in readings)
+            chosen.note = (f"each engine read it and their readings looked about as good ({scores} characters "
+                           f"that look right): {label}'s reading was kept, as the first engine's is when the "
+                           "readings are this close.")
+        else:
+            scores = ", ".join(f"{registry.label(r.engine)}'s {r.score or 0.0:.0f}" for r in others)
+            chosen.note = (f"each engine read it and {label}'s reading was kept, as it looked more like real "
+                           f"text ({mine:.0f} characters that look right, against {scores}).")
     return chosen
 
 

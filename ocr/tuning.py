@@ -147,6 +147,7 @@ class Search:
     spent: dict[str, float] = field(default_factory=dict)  # effort spent, by engine
     cut_short: bool = False
     safety: dict[str, float] = field(default_factory=dict)  # seconds a candidate may take, by engine
+    finished: int = 0  # candidates read so far, every stage together (the count a person sees)
 
     @property
     def engines(self) -> tuple[str, ...]:
@@ -205,11 +206,12 @@ class Search:
             batch.append(c)
         with ThreadPoolExecutor(max_workers=max(1, self.engine.workers)) as pool:
             futures = [pool.submit(self._read, c, always) for c in batch]
-            for n, future in enumerate(as_completed(futures), start=1):
+            for future in as_completed(futures):
                 future.result()  # our own errors are the candidate's; anything else is a bug: raise it
-                if self.progress and batch:
+                self.finished += 1
+                if self.progress and batch:  # one count for the whole search: it never starts again at 1
                     words = STAGE_WORDS.get(batch[0].stage, batch[0].stage)
-                    self.progress(self.done(), f"{words}: {n} of {len(batch)}")
+                    self.progress(self.done(), f"{words} ({settings_tried(self.finished)} so far)")
         unread = [c for c in batch if c.error == NOT_READ]  # the limit came before they started
         if unread:
             for c in unread:
@@ -476,13 +478,33 @@ def autotune(
     chosen = decide(search, anchor, list(plains.values()), shrink)
 
     if progress:
-        done = "stopped early" if search.cut_short else "done"
-        progress(1.0, f"{done}: chose {_final(chosen, search).describe()}, page layout {chosen.psm}")
+        plain = any(chosen is p for p in plains.values())
+        progress(1.0, summary(_final(chosen, search), chosen.options, options, plain=plain,
+                              cut_short=search.cut_short, count=search.finished))
     return Tuning(_final(chosen, search), chosen.options.replace(timeout=options.timeout), _trace(search, chosen),
                   search.cut_short)
 
 
 # -- pieces --------------------------------------------------------------------------------------------
+
+
+def settings_tried(count: int) -> str:
+    """How many settings were tried, in words: "1 setting tried", "24 settings tried"."""
+    return f"{count} setting{'' if count == 1 else 's'} tried"
+
+
+def summary(settings: Settings, chosen: Options, options: Options, *, plain: bool, cut_short: bool,
+            count: int) -> str:
+    """Auto-tune's last words, in the settings' and options' own plain words (their ``describe``): what
+    it chose and how many it tried, or that nothing read the page better than the page as it is."""
+    done = "Stopped early" if cut_short else "Done"
+    how = chosen.describe(options)
+    if plain:
+        kept = settings.describe()
+        return (f"{done}: no clean-up read this page better than the page as it is ({settings_tried(count)}), so the "
+                f"settings stay {'plain' if kept == 'plain' else kept}" + (f", read with {how}." if how else "."))
+    return (f"{done}: the best reading came with {settings.describe()}" + (f", read with {how}" if how else "")
+            + f" ({settings_tried(count)}).")
 
 
 def _needed(plain_score: float) -> float:

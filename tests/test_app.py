@@ -564,7 +564,7 @@ def test_downloads_carry_the_right_bytes(media):
     assert b"ocrx_word" in download(at, media, ".hocr")
     assert download(at, media, "Searchable .pdf").startswith(b"%PDF")
     names = zipfile.ZipFile(io.BytesIO(download(at, media, "Everything"))).namelist()
-    assert {f"page.png.{fmt}" for fmt in ("txt", "json", "csv", "hocr", "pdf")} <= set(names)
+    assert {"page.txt", "page.json", "page.csv", "page.hocr", "page.ocr.pdf"} <= set(names)
     for fmt in ("txt", "json", "csv", "hocr", "pdf", "zip"):  # each served as the type ocr.exports names
         assert media.mimetype(at.download_button(key=keys.download(fmt))) == MIME[fmt], fmt
 
@@ -698,7 +698,7 @@ def test_a_page_whose_new_reading_failed_is_marked_and_left_out_of_the_zip(media
     assert at.session_state[keys.RESULTS][other].text  # the old text is still there...
     assert any("last reading of this page failed" in w.value for w in at.warning)  # ...marked as old
     names = zipfile.ZipFile(io.BytesIO(download(at, media, "Everything"))).namelist()
-    assert "a.png.txt" in names and not any(n.startswith("b.png") for n in names)  # no stale text in the .zip
+    assert "a.txt" in names and not any(n.startswith("b.") for n in names)  # no stale text in the .zip
     assert any("leaves out 1 page whose last reading failed" in c.value for c in at.caption)
 
 
@@ -759,7 +759,8 @@ def test_compare_engines_side_by_side_and_keep_either():
     assert len(diffs) == 2 and all("quick" in c.value for c in diffs)
     ok(at.button(key=keys.keep_reading("ppocr")).click().run())
     kept = at.session_state[keys.RESULTS][key]
-    assert kept.engine == "ppocr" and at.session_state[keys.HISTORY][-1].options.engine == "ppocr"
+    # read with the settings shown, so counted as read with them; the result names the engine that read it
+    assert kept.engine == "ppocr" and at.session_state[keys.HISTORY][-1].options == at.session_state[keys.OPTIONS]
     assert at.text_area(key=keys.TEXT).value == kept.text
 
 
@@ -798,7 +799,7 @@ def test_history_lists_runs_compares_two_and_restores_one():
     assert list(table["settings"]) == ["plain", "×1.5, black & white: level found for the page"]
     assert at.selectbox(key=keys.RUN_A).value == 1 and at.selectbox(key=keys.RUN_B).value == 2
     differences = at.dataframe[1].value
-    assert set(differences["setting"]) == {"scale", "threshold"}
+    assert set(differences["setting"]) == {Settings.spec("scale").label, Settings.spec("threshold").label}
     assert len(at.code) == 2 and all(c.language == "diff" for c in at.code)
     runs = at.session_state[keys.HISTORY]  # typed records, not dicts
     assert all(isinstance(r, history.Run) for r in runs) and [r.number for r in runs] == [1, 2]
@@ -900,7 +901,7 @@ def test_auto_tune_moves_the_sliders_and_shows_the_candidates(monkeypatch):
     scale = spec["encoding"]["color"]["scale"]
     assert dict(zip(scale["domain"], scale["range"])) == {"chosen": "#2563eb", "tried": "#9aa5b1"}
     theme = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["theme"]
-    assert theme["primaryColor"] == "#2563eb"
+    assert theme["light"]["primaryColor"] == theme["dark"]["primaryColor"] == "#2563eb"
     # with a crop chosen, auto-tune looks at that region only
     ok(at.slider(key=keys.setting(keys.CROP_X)).set_value((0.0, 50.0)).run())
     tuned(ok(at.button(key=keys.AUTO_TUNE).click().run()))
@@ -1077,8 +1078,17 @@ def test_the_launcher_passes_the_projects_streamlit_options():
     command = launch.command(["--server.port", "8600"])
     assert command[:2] == ["run", str(ROOT / "workbench" / "app.py")] and command[-2:] == ["--server.port", "8600"]
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
-    flat = {f"{section}.{name}": str(value).lower() if isinstance(value, bool) else str(value)
-            for section, values in config.items() for name, value in values.items()}
+
+    def flatten(table: dict, prefix: str = "") -> dict[str, str]:  # [theme.light] is a table in a table
+        out = {}
+        for name, value in table.items():
+            if isinstance(value, dict):
+                out.update(flatten(value, f"{prefix}{name}."))
+            else:
+                out[f"{prefix}{name}"] = str(value).lower() if isinstance(value, bool) else str(value)
+        return out
+
+    flat = flatten(config)
     assert dict(flag.removeprefix("--").split("=", 1) for flag in command[2:-2]) == flat
 
 

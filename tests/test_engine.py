@@ -352,7 +352,7 @@ def test_best_of_both_keeps_tesseract_on_a_clean_page_and_ppocr_on_a_screen_phot
     assert cer(truth, each["tesseract"].text) > 0.5 > 0.1 > cer(truth, each["ppocr"].text)
     photo = ocr.recognize(page, ocr.Options(engine="auto"))
     assert photo.engine == "ppocr" and photo.text == each["ppocr"].text
-    assert photo.note.startswith("Tesseract's reading left something to do")
+    assert photo.note.startswith("Tesseract read the page first and left something to do")
     assert "PP-OCR's reading was kept" in photo.note
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import xml.etree.ElementTree as ET
@@ -130,10 +131,52 @@ def test_every_export_works_for_words_of_another_engine(results):
 def test_zip_holds_every_format_for_every_page(results):
     archive = zipfile.ZipFile(io.BytesIO(ocr.export(results, "zip")))
     names = set(archive.namelist())
-    for stem in ("doc.pdf-p1", "doc.pdf-p2"):
-        assert {f"{stem}.{fmt}" for fmt in ocr.FORMATS} <= names
+    for stem in ("doc-p1", "doc-p2"):
+        assert {f"{stem}.{fmt}" for fmt in ocr.FORMATS if fmt != "pdf"} | {f"{stem}.ocr.pdf"} <= names
     assert "all.txt" in names
-    assert archive.read("doc.pdf-p1.txt").decode() == results[0].text
+    assert archive.read("doc-p1.txt").decode() == results[0].text
+
+
+def test_page_names_sort_in_page_order_and_drop_the_extension(results):
+    """A page's downloads are named from its file without the extension, its number padded to the file's
+    page count: p01 ... p10 sort as the pages go, in a zip and in a folder."""
+    def named(name: str, count: int) -> str:
+        origin = dataclasses.replace(results[0].origin, count=count)
+        return ocr.exports.stem_of(dataclasses.replace(results[0], name=name, origin=origin))
+
+    assert named("scan.png", 1) == "scan" and ocr.exports.page_stem("a/ten pages.pdf", 9, 10) == "ten_pages-p10"
+    assert named("ten_pages.pdf#3", 10) == "ten_pages-p03"
+    assert [named(f"ten_pages.pdf#{n}", 10) for n in range(1, 11)] == sorted(
+        named(f"ten_pages.pdf#{n}", 10) for n in range(1, 11))
+    ten = [dataclasses.replace(results[n % 2], name=f"ten.pdf#{n + 1}",
+                               origin=dataclasses.replace(results[n % 2].origin, count=10)) for n in range(10)]
+    listed = zipfile.ZipFile(io.BytesIO(ocr.export_zip(ten, formats=["txt"]))).namelist()
+    assert listed == [f"ten-p{n:02d}.txt" for n in range(1, 11)] + ["all.txt"]
+
+
+def test_a_document_text_puts_a_form_feed_between_pages(results):
+    text = ocr.exports.document_text([r.text for r in results]).decode()
+    pages = text.split("\f")
+    assert len(pages) == 2 and words_of(pages[1]) == words_of(results[1].text)
+
+
+def test_edits_go_into_the_text_layer_word_by_word(results):
+    """The person's edits replace the words read in their boxes, so the PDF's text is the edited text."""
+    first = results[0]
+    read = first.text.split()
+    edited = " ".join(["Thee", *read[1:4], "leaps", "high", *read[5:-1]])  # one changed, one split, last gone
+    changed = ocr.exports.with_text(first, edited)
+    assert changed.text == edited and changed.words[["left", "top"]].equals(first.words[["left", "top"]])
+    assert " ".join(t for t in changed.words["text"] if t) == edited
+    [layer] = pdf_text(ocr.export(changed, "pdf"))
+    assert words_of(layer) == words_of(edited)
+    assert ocr.exports.with_text(first, first.text) is first
+
+
+def test_a_document_pdf_keeps_unread_pages_in_their_place(results):
+    whole = ocr.exports.document_pdf([(results[0].origin, None), (results[1].origin, results[1])])
+    layers = pdf_text(whole)
+    assert len(layers) == 2 and layers[0].strip() == "" and "second" in words_of(layers[1])
 
 
 def test_zip_names_are_safe(results):

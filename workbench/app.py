@@ -31,6 +31,7 @@ def main() -> None:
     url.start()
     engine()  # start Tesseract now, so the first page is read quickly
     page = nav.navigation()
+    layout.browser_fixes()
     layout.show_notices()
     url.write()
     try:

@@ -205,41 +205,44 @@ def up_to_date(key: str) -> bool:
     return result is not None and (result.settings or ocr.Settings()) == settings() and result.options == options()
 
 
-def side_by_side(a: str, b: str) -> tuple[str, str]:
-    """Each text's lines marked for a diff view: '-' only in the first, '+' only in the second."""
-    left, right = [], []
-    matcher = difflib.SequenceMatcher(None, a.splitlines(), b.splitlines(), autojunk=False)
-    la, lb = a.splitlines(), b.splitlines()
-    for op, i0, i1, j0, j1 in matcher.get_opcodes():
-        if op == "equal":
-            left += [f"  {line}" for line in la[i0:i1]]
-            right += [f"  {line}" for line in lb[j0:j1]]
-        else:
-            left += [f"- {line}" for line in la[i0:i1]]
-            right += [f"+ {line}" for line in lb[j0:j1]]
-            pad = (i1 - i0) - (j1 - j0)
-            (right if pad > 0 else left).extend(["  "] * abs(pad))
-    return "\n".join(left), "\n".join(right)
-
-
-def marked(texts: dict[str, str]) -> dict[str, str]:
-    """Several readings of one page, each marked line by line against the first: the first's lines that
-    some other reading lacks get '-', another's lines the first lacks get '+'. Nothing is padded, so each
-    reading reads as it is."""
+def aligned(texts: dict[str, str]) -> dict[str, list[str]]:
+    """Several readings of one page, line by line in rows that line up: each other reading's lines are
+    matched to the first's (difflib); a line that differs sits on the row of the line it replaces, and
+    a line only one reading has gets a row of its own, left empty ("") in the others. Marks: '-' on a
+    line of the first that some other reading lacks, '+' on another's line the first lacks, two spaces
+    on a line they share. Every reading gets the same number of rows."""
     first, *others = texts
-    lines = {name: text.splitlines() for name, text in texts.items()}
-
-    def mark(own: list[str], against: list[list[str]], sign: str) -> str:
-        out = [[f"  {line}" for line in own] for _ in against]
-        for n, theirs in enumerate(against):
-            matcher = difflib.SequenceMatcher(None, own, theirs, autojunk=False)
-            for op, i0, i1, _, _ in matcher.get_opcodes():
-                if op != "equal":
-                    for i in range(i0, i1):
-                        out[n][i] = f"{sign} {own[i]}"
-        return "\n".join(next((o[i] for o in out if o[i].startswith(sign)), f"  {own[i]}") for i in range(len(own)))
-
-    result = {first: mark(lines[first], [lines[o] for o in others] or [lines[first]], "-")}
+    own = texts[first].splitlines()
+    # per other reading: its line on each row of the first (None: none), and its lines before row i
+    paired: dict[str, list[str | None]] = {}
+    before: dict[str, list[list[str]]] = {}
+    differs = [False] * len(own)
     for name in others:
-        result[name] = mark(lines[name], [lines[first]], "+")
-    return result
+        theirs = texts[name].splitlines()
+        on_row: list[str | None] = [None] * len(own)
+        extra: list[list[str]] = [[] for _ in range(len(own) + 1)]
+        matcher = difflib.SequenceMatcher(None, own, theirs, autojunk=False)
+        for op, i0, i1, j0, j1 in matcher.get_opcodes():
+            if op == "equal":
+                for k in range(i1 - i0):
+                    on_row[i0 + k] = f"  {theirs[j0 + k]}"
+                continue
+            pairs = min(i1 - i0, j1 - j0)
+            for k in range(pairs):
+                on_row[i0 + k] = f"+ {theirs[j0 + k]}"
+            for i in range(i0, i1):
+                differs[i] = True
+            extra[i1] += [f"+ {line}" for line in theirs[j0 + pairs:j1]]
+        paired[name], before[name] = on_row, extra
+    rows: dict[str, list[str]] = {name: [] for name in texts}
+    for i in range(len(own) + 1):
+        height = max((len(before[name][i]) for name in others), default=0)
+        for name in others:
+            rows[name] += before[name][i] + [""] * (height - len(before[name][i]))
+        rows[first] += [""] * height
+        if i == len(own):
+            break
+        rows[first].append(f"{'-' if differs[i] else ' '} {own[i]}")
+        for name in others:
+            rows[name].append(paired[name][i] or "")
+    return rows

@@ -21,6 +21,8 @@ its page is left):
 ``ASK_REPLACE``         the page keys whose edited texts a new reading would replace (the question is open)
 ``TUNING``              the running auto-tune job (:class:`workbench.tuning.Job`), or absent
 ``CONFIRMED``           the page keys the person agreed to read again, replacing their edits
+``ASK_KEEP``            (page key, engine) of a compared reading that would replace edited text (asked)
+``KEEP_CONFIRMED``      (page key, engine) of a compared reading the person agreed to keep over their edits
 ``STEP_SCALE``          how many spec steps a pixel slider moves by on the page shown (so each step shows)
 ``CROP_SEEN``           the last box drawn on the picture that was made the crop
 ``COMPARE``             dict page key -> {engine: Result or the sentence why it failed}, the engines compared
@@ -59,6 +61,7 @@ SETTINGS, OPTIONS, PUSH = "settings", "options", "push"
 RESULTS, EDITS, HISTORY, BATCH, AUTORUN, TRACE = "results", "edits", "history", "batch", "autorun", "trace"
 TRUTHS, ASK_REPLACE, TUNING, CONFIRMED, FAILED = "truths", "ask_replace", "tuning", "confirmed", "failed"
 STEP_SCALE, CROP_SEEN, COMPARE = "step_scale", "crop_seen", "compare"
+ASK_KEEP, KEEP_CONFIRMED = "ask_keep", "keep_confirmed"
 URL_READ, NOTICE, UPLOAD_ROUND, CAMERA_SEEN, PRESET_SEEN = (
     "url_read", "notice", "upload_round", "camera_seen", "preset_seen")
 VERSIONS, READ_ONLY, HELD, GENERATION = "versions", "read_only", "held", "generation"
@@ -88,6 +91,7 @@ CROP_X, CROP_Y = "crop_x", "crop_y"
 # Extract
 EXTRACT_ONE, EXTRACT_ALL = "extract_one", "extract_all"
 TEXT, BOXES = "w_text", "w_boxes"
+EXTRACT_TEXT = "extract_text"  # the text column's container (its CSS class puts it first on a phone)
 REPLACE_YES, REPLACE_NO = "replace_yes", "replace_no"  # the "replace your edits?" question
 COMPARE_RUN = "compare_engines"
 COMPARE_PANEL = "compare_panel"  # the comparison's expander: one identity, so it stays as the person left it

@@ -21,7 +21,8 @@ CONFIG = {
     "client.showErrorLinks": "false",  # an error box offers no links to outside services
     "browser.gatherUsageStats": "false",
     "runner.magicEnabled": "false",
-    "theme.primaryColor": "#2563eb",
+    "theme.light.primaryColor": "#2563eb",  # a light and a dark theme: the browser's setting chooses
+    "theme.dark.primaryColor": "#2563eb",
     "server.maxUploadSize": "50",  # MB a file: uploads stay in their session's memory
     "server.enableXsrfProtection": "true",
 }

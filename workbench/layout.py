@@ -11,6 +11,31 @@ import streamlit as st
 from . import keys, nav
 from .files import current, page_keys, page_label
 
+# In a narrow window the page menu (the sidebar the top menu folds into) closes once a page is chosen, as
+# Streamlit closes it on a phone (it tells a phone by the device, not the width), so the page chosen is
+# not left under it. Added once per tab (the flag keeps a rerun from adding it again); the element itself
+# takes no room.
+BROWSER_JS = """<style>[data-testid="stElementContainer"]:has(.ocr-browser-fixes) { display: none; }</style>
+<span class="ocr-browser-fixes"></span><script>
+(() => {
+  const top = window.parent && window.parent.document ? window.parent : window;
+  const doc = top.document;
+  if (top.__ocrWorkbenchMenu) return;
+  top.__ocrWorkbenchMenu = true;
+  doc.addEventListener('click', (event) => {
+    const link = event.target.closest && event.target.closest('[data-testid="stSidebarNav"] a');
+    if (!link || top.innerWidth > 768) return;
+    const close = doc.querySelector('[data-testid="stSidebarCollapseButton"] button');
+    if (close) setTimeout(() => close.click(), 0);
+  }, true);
+})();
+</script>"""
+
+
+def browser_fixes() -> None:
+    """What the pages need in the browser beyond Streamlit's own (:data:`BROWSER_JS`)."""
+    st.html(BROWSER_JS, unsafe_allow_javascript=True)
+
 
 def show_notices() -> None:
     """Messages left for the next page (e.g. from the link); shown once."""

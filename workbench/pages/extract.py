@@ -11,14 +11,15 @@ import pandas as pd
 import streamlit as st
 
 import ocr
-from ocr import overlay
+from ocr import exports, overlay
 from ocr.batch import configured_scheduler, describe_error
-from ocr.exports import MIME, safe_name
+from ocr.exports import MIME, stem_of
 from ocr.judge import judge
 from ocr.metrics import cer, wer
+from ocr.result import Origin
 from workbench import defaults, history, keys, layout, nav, preview, url, workspace
 from workbench.engine import engine
-from workbench.files import PageRef, file_bytes, page_keys, page_label, page_problem, page_ref
+from workbench.files import FileEntry, PageRef, file_bytes, page_keys, page_label, page_problem, page_ref, pages_of
 from workbench.store import Store
 
 ss = st.session_state
@@ -109,19 +110,26 @@ def needs_asking(todo: list[str]) -> list[str]:
 
 
 @st.dialog("Replace your edits?", icon=":material/edit_note:")
-def ask_replace(edited: list[str]) -> None:
-    """Asks before a reading replaces edited text; the edited text is kept in the History either way."""
+def ask_replace(edited: list[str], keeping: str = "") -> None:
+    """Asks before a reading (a new one, or ``keeping``: the engine whose compared reading the person
+    chose) replaces edited text; the edited text is kept in the History either way."""
     names = ", ".join(page_label(k) for k in edited[:5]) + (f" and {len(edited) - 5} more" if len(edited) > 5 else "")
+    what = f"Keeping {ocr.registry.label(keeping)}'s reading" if keeping else "Reading again"
     st.write(f"You edited the text of {len(edited)} page{'s' if len(edited) > 1 else ''}. "
-             "Reading again replaces the text you see with the new reading; your edited text is kept "
+             f"{what} replaces the text you see with the new reading; your edited text is kept "
              "in the History as a version of its own, so you can copy it back.")
     st.text(names)
     with st.container(horizontal=True):
-        if st.button("Read again", type="primary", key=keys.REPLACE_YES, icon=":material/refresh:"):
-            ss[keys.CONFIRMED] = ss.pop(keys.ASK_REPLACE, [])
+        yes = f"Keep {ocr.registry.label(keeping)}'s reading" if keeping else "Read again"
+        if st.button(yes, type="primary", key=keys.REPLACE_YES, icon=":material/refresh:"):
+            if keeping:
+                ss[keys.KEEP_CONFIRMED] = ss.pop(keys.ASK_KEEP, None)
+            else:
+                ss[keys.CONFIRMED] = ss.pop(keys.ASK_REPLACE, [])
             st.rerun()
         if st.button("Keep my edits", key=keys.REPLACE_NO):
             ss.pop(keys.ASK_REPLACE, None)
+            ss.pop(keys.ASK_KEEP, None)
             st.rerun()
 
 
@@ -153,7 +161,7 @@ def pictures(key: str, result: ocr.Result | None) -> None:
             st.markdown(LEGEND)
         else:
             layout.show_image(shown.data, shown.size, shown.fmt)
-    with text_column:
+    with text_column, st.container(key=keys.EXTRACT_TEXT):
         st.markdown("**Text**")
         if result is None:
             st.info("Not read yet: press **Extract text**.", icon=":material/text_snippet:")
@@ -169,13 +177,13 @@ def pictures(key: str, result: ocr.Result | None) -> None:
 def downloads(key: str, result: ocr.Result) -> None:
     ref = page_ref(key)
     assert ref is not None
-    name = ref.page.name
-    stem = safe_name(name).rsplit(".", 1)[0] if "." in name else safe_name(name)
     text = history.edited(key)
-    final = replace(result, text=text)
+    final = exports.with_text(result, text)  # the person's edits, in the words' boxes too
+    edited = text != result.text
+    stem = stem_of(result)
 
     def button(label: str, fmt: str, data: Any, **more: Any) -> None:
-        st.download_button(label, data, file_name=f"{stem}.{fmt}", mime=MIME[fmt], on_click="ignore",
+        st.download_button(label, data, file_name=exports.download_name(stem, fmt), mime=MIME[fmt], on_click="ignore",
                            key=keys.download(fmt), **more)
 
     with st.container(horizontal=True):
@@ -186,19 +194,24 @@ def downloads(key: str, result: ocr.Result) -> None:
         button(".hocr", "hocr", ocr.export(result, "hocr"), help="hOCR: words, lines and boxes as HTML.")
         kept, ws = workspace.store(), workspace.ws()  # the download is made on the click, outside this run
         if result.origin is not None:
-            pdf = lambda: ocr.export(history.exportable([(key, result)], kept, ws), "pdf")
-            button("Searchable .pdf", "pdf", pdf,
-                   help="The processed page with its text invisible on top: select and search it.")
+            pdf = lambda: ocr.export(history.exportable([(key, final)], kept, ws), "pdf")
+            carries = " Its hidden text is your edited text." if edited else " Its hidden text is the text as read."
+            button("Searchable .pdf", "pdf", pdf, help=PDF_HELP + carries)
         done, left_out = zip_pages()
-        pairs = list(zip(zip_keys(), done))
+        edits = {k: history.edited(k) for k in zip_keys()}
+        pairs = list(zip(edits, done))
         mixed = len({describe(r) for r in done}) > 1
         if done:
             st.download_button(f"Everything (.zip, {len(done)} page{'s' if len(done) > 1 else ''})",
-                               lambda: everything_zip(pairs, kept, ws),  # made on the click, from this run's results
+                               lambda: everything_zip(pairs, edits, kept, ws),  # made on the click
                                file_name="ocr-results.zip", mime=MIME["zip"], on_click="ignore",
                                key=keys.download("zip"), icon=":material/folder_zip:",
-                               help="Every page's latest reading, in every format.")
+                               help="Every page's latest reading, in every format, named as the downloads "
+                                    "above, in page order.")
     notes = []
+    if result.origin is not None:
+        notes.append("The searchable .pdf carries your edits." if edited else
+                     "The searchable .pdf carries the text as read (you have not edited it).")
     if left_out:
         many = len(left_out) > 1
         notes.append(f"The .zip leaves out {len(left_out)} page{'s' if many else ''} whose last reading failed "
@@ -209,6 +222,64 @@ def downloads(key: str, result: ocr.Result) -> None:
                      "page's.")
     if notes:
         st.caption(" ".join(notes))
+    if ref.entry.count > 1:
+        whole_file(ref.entry, kept, ws)
+
+
+PDF_HELP = "The page as it was, with its text invisible on top: select and search it."
+
+
+def whole_file(entry: FileEntry, kept: Store, ws: str) -> None:
+    """Downloads of the whole file the page is in: one searchable PDF (every page in order, as it was;
+    each page read carries its text, with the person's edits) and one .txt of every page, a form feed
+    between pages. A page not read yet keeps its place: no hidden text in the PDF, an empty page in the
+    .txt."""
+    pages = file_pages(entry)
+    read = sum(1 for _, r, _ in pages if r is not None)
+    if not read:
+        return
+    stem = exports.file_stem(entry.name)
+    texts = [text for _, _, text in pages]
+    st.markdown(f"**The whole file** ({entry.name}, {read} of {entry.count} pages read)")
+    with st.container(horizontal=True):
+        st.download_button(f"Searchable .pdf of all {entry.count} pages", lambda: document_pdf(entry, pages, kept, ws),
+                           file_name=exports.download_name(stem, "pdf"), mime=MIME["pdf"], on_click="ignore",
+                           key=keys.download("file_pdf"), icon=":material/picture_as_pdf:",
+                           help=PDF_HELP + " Every page of the file in order; each page read carries its "
+                                           "text, with your edits.")
+        st.download_button(f"Text of all {entry.count} pages (.txt)", exports.document_text(texts),
+                           file_name=f"{stem}.txt", mime=MIME["txt"], on_click="ignore",
+                           key=keys.download("file_txt"), icon=":material/article:",
+                           help="Every page's text with your edits; a page break (form feed) between pages.")
+    if read < entry.count:
+        st.caption(f"{entry.count - read} page{'s are' if entry.count - read > 1 else ' is'} not read yet: in "
+                   "the .pdf without hidden text, empty in the .txt. Extract all pages to fill them.")
+
+
+FilePage = tuple[Origin, ocr.Result | None, str]
+
+
+def file_pages(entry: FileEntry) -> list[FilePage]:
+    """Every page of a file in order: its origin (without the file's bytes), its latest reading (None
+    when it was not read or its last reading failed) and its text with the person's edits ("" unread)."""
+    read = history.results()
+    out: list[FilePage] = []
+    for n, page in enumerate(pages_of(entry)):
+        k = f"{entry.sha}:{n}"
+        r = read.get(k) if k not in ss[keys.FAILED] else None
+        origin = Origin(kind=page.kind, index=n, count=entry.count, dpi=page.dpi)
+        out.append((origin, r, history.edited(k) if r is not None else ""))
+    return out
+
+
+def document_pdf(entry: FileEntry, pages: list[FilePage], kept: Store, ws: str) -> bytes:
+    """The whole file as one searchable PDF with the person's edits, made on the click: the file's bytes
+    read from the workspace now, each page's edits laid into its words now."""
+    data = kept.file_data(ws, entry.sha)
+    if data is None:
+        raise ocr.OcrError(f"{entry.name} is no longer in the workspace.")
+    return exports.document_pdf([(replace(o, data=data), None if r is None else exports.with_text(r, text))
+                                 for o, r, text in pages])
 
 
 def describe(r: ocr.Result) -> str:
@@ -223,22 +294,23 @@ def zip_keys() -> list[str]:
 
 
 def zip_pages() -> tuple[list[ocr.Result], list[str]]:
-    """The results the .zip carries (each page's latest reading, with the person's edits) and the page
-    keys left out because their last reading failed (their older text would pass for the new)."""
+    """The results the .zip carries (each page's latest reading; :func:`everything_zip` lays the person's
+    edits in) and the page keys left out because their last reading failed (their older text would pass
+    for the new)."""
     read = history.results()
     done, left_out = [], []
     for k in page_keys():
         if k in ss[keys.FAILED]:
             left_out.append(k)
         elif k in read:
-            done.append(replace(read[k], text=history.edited(k)))  # its PDF is read when the .zip is made
+            done.append(read[k])  # its PDF is read, and its edits laid in, when the .zip is made
     return done, left_out
 
 
-def everything_zip(pairs: list[tuple[str, ocr.Result]], kept: Store, ws: str) -> bytes:
-    """Every page in every format (each page's PDF read from the workspace now); with ``settings.txt``
-    naming each page's settings when they differ."""
-    done = history.exportable(pairs, kept, ws)
+def everything_zip(pairs: list[tuple[str, ocr.Result]], edits: dict[str, str], kept: Store, ws: str) -> bytes:
+    """Every page in every format with the person's edits (each page's PDF read from the workspace now);
+    with ``settings.txt`` naming each page's settings when they differ."""
+    done = history.exportable([(k, exports.with_text(r, edits[k])) for k, r in pairs], kept, ws)
     data = ocr.export_zip(done)
     if len({describe(r) for r in done}) > 1:
         buffer = io.BytesIO(data)
@@ -249,11 +321,13 @@ def everything_zip(pairs: list[tuple[str, ocr.Result]], kept: Store, ws: str) ->
 
 
 def details(key: str, result: ocr.Result) -> None:
+    reader = ocr.registry.label(result.engine)
+    st.caption(which_engine(result))
     a, b, c, d = st.columns(4)
-    a.metric("Mean confidence", f"{result.mean_conf:.0f}", help="Tesseract's confidence in each word, 0-100, averaged.")
+    a.metric("Mean confidence", f"{result.mean_conf:.0f}", help=f"{reader}'s confidence in each word, 0-100, averaged.")
     b.metric("Words", result.word_count)
     c.metric("Time", f"{result.timings.get('total', 0):.1f} s", help="Preprocessing and recognition, full size.")
-    d.metric("Read at", f"{result.size[0]}×{result.size[1]}", help="The size of the processed page Tesseract read.")
+    d.metric("Read at", f"{result.size[0]}×{result.size[1]}", help=f"The size of the processed page {reader} read.")
     for warning in result.warnings:
         st.warning(warning)
     words = result.words.sort_values("conf").reset_index(drop=True)
@@ -267,6 +341,14 @@ def details(key: str, result: ocr.Result) -> None:
         st.dataframe(timings, hide_index=True)
         st.bar_chart(timings[timings["part"] != "total"], x="part", y="seconds", horizontal=True, height=200)
     truth_panel(key, result)
+
+
+def which_engine(result: ocr.Result) -> str:
+    """Which engine read the page, and how it was chosen (``Result.note``, from ocr.recognition), as
+    one plain statement: a fact, not a warning."""
+    said = f"Read by {ocr.registry.label(result.engine)}."
+    note = result.note.strip()
+    return f"{said} {note[0].upper()}{note[1:]}" if note else said
 
 
 def truth_panel(key: str, result: ocr.Result) -> None:
@@ -295,9 +377,15 @@ def truth_panel(key: str, result: ocr.Result) -> None:
         typed = str(ss[widget])
         if typed.strip():
             x, y = st.columns(2)
-            x.metric("Character error rate (CER)", f"{cer(typed, result.text):.1%}", help="0% is perfect.")
+            rate = cer(typed, result.text)
+            x.metric("Character error rate (CER)", f"{rate:.1%}", help="0% is perfect.")
             y.metric("Word error rate (WER)", f"{wer(typed, result.text):.1%}", help="0% is perfect.")
             st.caption("Of the text as read (before your edits), after normalising spaces, quotes and dashes.")
+            if rate > 1:
+                st.caption(f"Over 100%: the reading has {len(result.text)} characters and the true text "
+                           f"{len(typed)}. The rate counts every character the reading has too many as an "
+                           "error, against the true text's length; check that the true text is the whole "
+                           "page's text.")
 
 
 def compare_read(key: str) -> None:
@@ -319,9 +407,22 @@ def compare_read(key: str) -> None:
     ss[keys.COMPARE][key] = found
 
 
-def keep_reading(key: str, result: ocr.Result) -> None:
-    """on_click of "keep this reading": it becomes the page's result (the edits, if any, kept in the history)."""
-    history.record(key, result)
+def keep_reading(key: str, name: str, asked: bool = False) -> None:
+    """on_click of "keep this reading": it becomes the page's result (the edits, if any, kept in the
+    history), after asking when the person edited the text. It was read with the settings shown now, so
+    it counts as read with them: its options name the engine choice shown now (``result.engine`` and its
+    note say which engine read it)."""
+    reading = ss[keys.COMPARE].get(key, {}).get(name)
+    if not isinstance(reading, ocr.Result):
+        return
+    if history.was_edited(key) and not asked:  # ``asked``: the person said yes to the question
+        ss[keys.ASK_KEEP] = (key, name)
+        return
+    shown = url.options()
+    if reading.options.replace(engine=shown.engine) == shown:
+        note = "you kept its reading in the comparison of the engines."
+        reading = replace(reading, options=shown, note=note)
+    history.record(key, reading)
     ss[keys.FAILED].pop(key, None)
 
 
@@ -341,7 +442,7 @@ def compare_engines(key: str) -> None:
         if not found:
             return
         texts = {name: r.text if isinstance(r, ocr.Result) else "" for name, r in found.items()}
-        marked = history.marked(texts)
+        rows = history.aligned(texts)  # the same number of rows each, so the columns line up
         for column, name in zip(st.columns(len(found)), found):
             reading = found[name]
             with column:
@@ -352,12 +453,12 @@ def compare_engines(key: str) -> None:
                 judged = reading.score if reading.score is not None else judge(reading).score
                 st.text(f"{ocr.registry.label(name)}: score {judged:.1f}, {reading.word_count} words, "
                         f"mean confidence {reading.mean_conf:.0f}, {reading.timings.get('total', 0):.1f} s")
-                st.code(marked[name], language="diff", wrap_lines=True, height=320)
+                st.code("\n".join(rows[name]), language="diff", wrap_lines=False, height=320)
                 st.button(f"Keep {ocr.registry.label(name)}'s reading", key=keys.keep_reading(name),
-                          icon=":material/check:", on_click=keep_reading, args=(key, reading))
+                          icon=":material/check:", on_click=keep_reading, args=(key, name))
         first = ocr.registry.label(next(iter(found)))
-        st.caption(f"Lines marked - are in {first}'s reading and not in every other; lines marked + are not in "
-                   f"{first}'s.")
+        st.caption(f"Each row holds the engines' readings of the same line. Lines marked - are in {first}'s "
+                   f"reading and not in every other; lines marked + are not in {first}'s.")
 
 
 def looks_like_nonsense(result: ocr.Result) -> bool:
@@ -381,6 +482,14 @@ def nonsense_advice(result: ocr.Result) -> None:
                icon=":material/help:")
 
 
+# On a narrow screen the three columns stack: the text comes first, the pictures after it.
+PHONE_CSS = f"""<style>
+@media (max-width: 640px) {{
+  div[data-testid="stColumn"]:has(.st-key-{keys.EXTRACT_TEXT}) {{ order: -1; }}
+}}
+</style>"""
+
+st.html(PHONE_CSS)
 st.title("Extract the text")
 key = layout.page_picker("extract")
 if key is None:
@@ -408,6 +517,11 @@ if todo and (edited := needs_asking(todo)):
     todo = []
 if keys.ASK_REPLACE in ss:
     ask_replace(needs_asking(ss[keys.ASK_REPLACE]))
+elif keys.ASK_KEEP in ss:
+    ask_replace([ss[keys.ASK_KEEP][0]], keeping=ss[keys.ASK_KEEP][1])
+if (confirmed := ss.pop(keys.KEEP_CONFIRMED, None)) is not None:
+    kept_page, kept_engine = confirmed
+    keep_reading(kept_page, kept_engine, asked=True)
 todo = todo or ss.pop(keys.CONFIRMED, [])
 if todo:
     read(todo)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
@@ -9,20 +11,40 @@ import ocr
 from ocr.metrics import cer
 from workbench import keys, nav, url
 from workbench.files import page_ref
-from workbench.history import Run, runs, side_by_side
+from workbench.history import Run, aligned, runs
 
 ss = st.session_state
 
 
 def settings_table(a: Run, b: Run, everything: bool) -> pd.DataFrame:
-    """The settings of two runs side by side: those that differ, or all."""
+    """The settings of two runs side by side (those that differ, or all), by the names and in the words
+    the controls use ("Black & white: Otsu", not "threshold: otsu")."""
     rows = []
     columns = ["setting", f"run {a.number}", f"run {b.number}"]
-    for left, right in ((a.settings.to_dict(), b.settings.to_dict()), (a.options.to_dict(), b.options.to_dict())):
+    for kind, left, right in ((ocr.Settings, a.settings.to_dict(), b.settings.to_dict()),
+                              (ocr.Options, a.options.to_dict(), b.options.to_dict())):
         for field in left:
             if everything or left[field] != right[field]:
-                rows.append(dict(zip(columns, (field, str(left[field]), str(right[field])))))
+                spec = kind.spec(field)
+                rows.append(dict(zip(columns, (spec.label, plain(spec, left[field]), plain(spec, right[field])))))
     return pd.DataFrame(rows, columns=columns)
+
+
+def plain(spec: Any, value: object) -> str:
+    """A setting's value as its control shows it: a choice by its name, a switch as on or off, a number
+    with its unit; nothing set as "none"."""
+    if value is None or value == "":
+        return "none"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if spec.choices:
+        return str(spec.name_of(value))
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    number = f"{value:g}" if isinstance(value, float) else str(value)
+    if spec.unit == "×":
+        return f"×{number}"
+    return f"{number} {spec.unit}" if spec.unit else number
 
 
 def restore(run: Run) -> None:
@@ -52,6 +74,10 @@ if len(table) > 1:
     st.bar_chart(table, x="run", y="mean confidence", height=180, sort=False)
 
 st.subheader("Compare two runs")
+if len(done) == 1:  # one run has nothing to be compared with
+    st.info("There is one run so far. Read a page again, with other settings or another engine, and its two "
+            "runs can be compared here.", icon=":material/compare_arrows:")
+    st.stop()
 by_number = {r.number: r for r in done}
 numbers = list(reversed(by_number))
 # By default: the latest run against the run before it on the same page (else the run before it).
@@ -71,12 +97,13 @@ if differences.empty:
 else:
     st.dataframe(differences, hide_index=True)
 
-left_text, right_text = side_by_side(a.text, b.text)
+rows = aligned({"a": a.text, "b": b.text}) if a.number != b.number else {"a": [], "b": []}
+left_text, right_text = "\n".join(rows["a"]), "\n".join(rows["b"])  # rows that line up
 height = min(480, 40 + 21 * max(left_text.count("\n"), right_text.count("\n"), 1))
 for column, run, text, side in zip(st.columns(2), (a, b), (left_text, right_text), "ab"):
     with column:
         st.text(f"Run {run.number}: {run.words} words, mean confidence {run.mean_conf:.0f}")
-        st.code(text, language="diff", wrap_lines=True, height=height)
+        st.code(text or run.text, language="diff", wrap_lines=False, height=height)
         if st.button(f"Use run {run.number}'s settings", icon=":material/settings_backup_restore:",
                      key=keys.restore(side)):
             restore(run)

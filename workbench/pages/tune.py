@@ -254,6 +254,8 @@ def finish_tuning() -> None:
     if job.answer.cut_short:
         st.warning("Auto-tune was stopped before it had tried everything: the best settings it found so far "
                    "are applied.", icon=":material/timer_off:")
+    elif job.fraction >= 1.0:  # its last words: what it chose, in plain words, or that nothing was better
+        st.info(job.message, icon=":material/auto_awesome:")
 
 
 def tuning_progress() -> None:
@@ -273,9 +275,11 @@ def tuning_progress() -> None:
 def trace_table(trace: pd.DataFrame) -> pd.DataFrame:
     """The trace in plain words: what was tried, the page layout by name, the score, the time."""
     psm = ocr.Options.spec("psm")
+    engines = trace["engine"] if "engine" in trace else [""] * len(trace)  # a trace kept before it had one
     return pd.DataFrame({
         "candidate": trace["candidate"],
         "step": [STAGE_WORDS.get(stage, stage) for stage in trace["stage"]],
+        "engine": [ocr.registry.label(e) if e else "" for e in engines],
         "clean-up": trace["settings"],
         "page layout": [psm.name_of(int(p)) for p in trace["psm"]],
         "score": trace["score"], "seconds": trace["seconds"], "chosen": trace["chosen"],
@@ -299,9 +303,14 @@ def show_trace(trace: pd.DataFrame) -> None:
     with st.expander(f"Auto-tune tried {len(trace)} candidates", expanded=False, icon=":material/auto_awesome:"):
         if len(chosen):
             best = chosen.iloc[0]
-            layout_name = ocr.Options.spec("psm").name_of(int(best["psm"]))
-            st.caption(f"Chosen: candidate {int(best['candidate'])} ({best['settings']}; page layout "
-                       f"{layout_name.lower()}), score {best['score']:.3f}.")
+            layout_name = ocr.Options.spec("psm").name_of(int(best["psm"])).lower()
+            reader = f"read by {ocr.registry.label(best['engine'])}, " if best.get("engine") else ""
+            if best["stage"] == "plain":
+                st.caption(f"Nothing read this page better than the page as it is: candidate "
+                           f"{int(best['candidate'])} ({reader}page layout {layout_name}) is kept.")
+            else:
+                st.caption(f"Chosen: candidate {int(best['candidate'])}: {best['settings']} ({reader}page "
+                           f"layout {layout_name}), score {best['score']:.3f}.")
         st.altair_chart(trace_chart(trace))
         st.dataframe(trace_table(trace), hide_index=True, height=260,
                      column_config={"score": st.column_config.NumberColumn(format="%.3f"),
