@@ -150,7 +150,11 @@ def main(argv: list[str] | None = None, prog: str = "python -m ocr") -> int:
     parser = build_parser(prog)
     args = parser.parse_args(argv)
     setup_logging(args)
-    engine = _started(args)
+    try:
+        engine = _started(args)
+    except MissingDependencyError as e:  # the tesseract command, for --backend cli
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     try:
         settings, options = _check(args)
     except (SettingsError, MissingDependencyError) as e:
