@@ -70,6 +70,14 @@ CREATE TABLE IF NOT EXISTS run (
 CREATE TABLE IF NOT EXISTS version (
     ws TEXT NOT NULL REFERENCES workspace(id) ON DELETE CASCADE, key TEXT NOT NULL, number INTEGER NOT NULL,
     PRIMARY KEY (ws, key));
+CREATE TABLE IF NOT EXISTS job (
+    id TEXT PRIMARY KEY, ws TEXT REFERENCES workspace(id) ON DELETE CASCADE, name TEXT NOT NULL, sha TEXT NOT NULL,
+    preset TEXT NOT NULL, state TEXT NOT NULL, created REAL NOT NULL, started REAL, updated REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS job_page (
+    job TEXT NOT NULL REFERENCES job(id) ON DELETE CASCADE, position INTEGER NOT NULL, page INTEGER NOT NULL,
+    key TEXT NOT NULL, result TEXT, error TEXT, taken INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (job, position));
+CREATE INDEX IF NOT EXISTS job_ws ON job(ws);
+CREATE INDEX IF NOT EXISTS job_sha ON job(sha);
 CREATE INDEX IF NOT EXISTS workspace_used ON workspace(used);
 CREATE INDEX IF NOT EXISTS file_sha ON file(sha);
 """
@@ -285,7 +293,8 @@ class Store:
     def clear(self, ws: str) -> None:
         """Delete a workspace: its rows, and the bytes of files no other workspace holds."""
         def work(db: sqlite3.Connection) -> list[str]:
-            shas = [sha for (sha,) in db.execute("SELECT sha FROM file WHERE ws = ?", (ws,))]
+            shas = [sha for (sha,) in db.execute("SELECT sha FROM file WHERE ws = ? UNION SELECT sha FROM job "
+                                                 "WHERE ws = ?", (ws, ws))]
             db.execute("DELETE FROM workspace WHERE id = ?", (ws,))
             return shas
 
@@ -301,7 +310,8 @@ class Store:
         def work(db: sqlite3.Connection) -> tuple[int, list[str]]:
             old = db.execute("SELECT COUNT(*) FROM workspace WHERE used < ?", (limit,)).fetchone()[0]
             shas = [sha for (sha,) in db.execute(
-                "SELECT DISTINCT sha FROM file WHERE ws IN (SELECT id FROM workspace WHERE used < ?)", (limit,))]
+                "SELECT sha FROM file WHERE ws IN (SELECT id FROM workspace WHERE used < ?) UNION "
+                "SELECT sha FROM job WHERE ws IN (SELECT id FROM workspace WHERE used < ?)", (limit, limit))]
             db.execute("DELETE FROM workspace WHERE used < ?", (limit,))
             return old, shas
 
@@ -323,7 +333,8 @@ class Store:
 
     def _drop_unheld(self, shas: list[str]) -> None:
         for sha in shas:
-            if not self._rows("SELECT 1 FROM file WHERE sha = ? LIMIT 1", sha):
+            if not self._rows("SELECT 1 FROM file WHERE sha = ? UNION ALL SELECT 1 FROM job WHERE sha = ? LIMIT 1",
+                              sha, sha):
                 try:
                     self._blob(sha).unlink(missing_ok=True)
                 except OSError as e:  # a read-only folder: the file stays until a sweep finds it unheld
