@@ -18,7 +18,7 @@ from ocr.settings import Options, Settings
 from workbench import history, keys, nav
 
 from .conftest import SAMPLE_TEXT, draw_page, words_of
-from .test_app import download, downloads, extract, first_key, go, media, ok, png, start, upload, workspaces
+from .test_app import download, downloads, extract, first_key, go, media, ok, png, settle, start, upload, workspaces
 
 __all__ = ["media", "workspaces"]  # the fixtures, shared with tests/test_app.py
 
@@ -46,7 +46,7 @@ def file_name(media, at, key: str) -> str:
 def test_a_whole_file_downloads_as_one_searchable_pdf_and_one_text(media):
     at = upload(start(), ("three pages.pdf", three_pages()))
     go(at, nav.EXTRACT)
-    ok(at.button(key=keys.EXTRACT_ALL).click().run())
+    settle(ok(at.button(key=keys.EXTRACT_ALL).click().run()))
     second = first_key(at).rsplit(":", 1)[0] + ":1"
     at.session_state[keys.CURRENT] = second
     ok(at.run())

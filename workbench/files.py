@@ -202,7 +202,7 @@ def page_keys() -> list[str]:
     return [f"{sha}:{i}" for sha, entry in files().items() for i in range(entry.count)]
 
 
-def _split(key: str | None) -> tuple[FileEntry, int] | None:
+def locate(key: str | None) -> tuple[FileEntry, int] | None:
     """The file and page index a page key names, or None when it is gone (without decoding anything)."""
     if not key or ":" not in key:
         return None
@@ -222,7 +222,7 @@ class PageRef(NamedTuple):
 
 def page_ref(key: str | None) -> PageRef | None:
     """The file and the page a page key names, or None when it is gone."""
-    found = _split(key)
+    found = locate(key)
     if found is None:
         return None
     entry, index = found
@@ -243,7 +243,7 @@ def page_problem(key: str) -> str | None:
 
 def page_label(key: str) -> str:
     """A page as a person names it: the file's name, and the page number in a file of many pages."""
-    found = _split(key)
+    found = locate(key)
     if found is None:
         return "?"
     entry, index = found
@@ -253,7 +253,7 @@ def page_label(key: str) -> str:
 def current() -> str | None:
     """The chosen page's key (the first page when the chosen one was closed), None when nothing is open."""
     key = st.session_state.get(keys.CURRENT)
-    if _split(key) is None:
+    if locate(key) is None:
         every = page_keys()
         key = st.session_state[keys.CURRENT] = every[0] if every else None
     return key

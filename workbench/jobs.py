@@ -147,6 +147,10 @@ class Jobs:
         self._notify()
         return changed
 
+    def cancel_interrupted(self, job_id: str) -> bool:
+        """Let an interrupted job rest (its missing pages finished by a new job, or left unread)."""
+        return self._set_state(job_id, CANCELLED, (INTERRUPTED,))
+
     def claim(self, job_id: str, ws: str, position: int) -> bool:
         """Mark a finished page of a workspace's job as taken into the workspace; True for the one caller
         that did it (two tabs of one workspace take each page once)."""

@@ -43,6 +43,7 @@ its page is left):
 ``WORKING``             the Tune page's working copy of the page shown (:class:`workbench.preview.Working`)
 ``MOVED``               the control keys the person moved (their ``on_change``) since the settings took them
 ``SHOWN``               dict control key -> the value the code last gave that control, or took from it
+``BATCH_WATCH``         ids of the server's jobs (Extract all) this tab started or saw running, until they end
 ``LIVE``                the Tune page's quick reading (:class:`workbench.live.Live`): its worker and last text
 ======================  =========================================================================
 """
@@ -66,11 +67,13 @@ URL_READ, NOTICE, UPLOAD_ROUND, CAMERA_SEEN, PRESET_SEEN = (
     "url_read", "notice", "upload_round", "camera_seen", "preset_seen")
 VERSIONS, READ_ONLY, HELD, GENERATION = "versions", "read_only", "held", "generation"
 WORKING, MOVED, SHOWN, LIVE = "working", "moved", "shown", "live"
+BATCH_WATCH = "batch_watch"
 
 # What each collection starts as in a new session.
 FRESH: dict[str, Callable[[], Any]] = {
     FILES: dict, DECODED: dict, REFUSED: list, RESULTS: dict, EDITS: dict, TRUTHS: dict, HISTORY: list,
     BATCH: list, TRACE: dict, NOTICE: list, UPLOAD_ROUND: int, FAILED: dict, COMPARE: dict, VERSIONS: dict,
+    BATCH_WATCH: list,
 }
 
 
@@ -90,6 +93,9 @@ TUNE_VIEWER = "w_tune_viewer"  # the processed picture's viewer (zoom, pan, 1:1)
 CROP_X, CROP_Y = "crop_x", "crop_y"
 # Extract
 EXTRACT_ONE, EXTRACT_ALL = "extract_one", "extract_all"
+# Extract all on the server: its progress panel and Cancel; the offer to finish a batch a restart cut off
+BATCH_PANEL, BATCH_CANCEL = "batch_panel", "batch_cancel"
+BATCH_CUT, BATCH_FINISH, BATCH_LEAVE = "batch_cut", "batch_finish", "batch_leave"
 TEXT, BOXES = "w_text", "w_boxes"
 EXTRACT_TEXT = "extract_text"  # the text column's container (its CSS class puts it first on a phone)
 REPLACE_YES, REPLACE_NO = "replace_yes", "replace_no"  # the "replace your edits?" question

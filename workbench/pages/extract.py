@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import zipfile
 from dataclasses import replace
 from typing import Any
@@ -17,11 +18,12 @@ from ocr.exports import MIME, stem_of
 from ocr.judge import judge
 from ocr.metrics import cer, wer
 from ocr.result import Origin
-from workbench import defaults, history, keys, layout, nav, preview, url, workspace
+from workbench import batches, defaults, history, keys, layout, nav, preview, url, workspace
 from workbench.engine import engine
 from workbench.files import FileEntry, PageRef, file_bytes, page_keys, page_label, page_problem, page_ref, pages_of
-from workbench.store import Store
+from workbench.store import Store, StoreUnavailable
 
+log = logging.getLogger(__name__)
 ss = st.session_state
 LEGEND = "Word confidence: " + " ".join(
     f':color[&nbsp;{label}&nbsp;]{{background="#{r:02x}{g:02x}{b:02x}" foreground="white"}}'
@@ -505,7 +507,7 @@ with st.container(horizontal=True, vertical_alignment="center"):
                  icon=":material/text_snippet:", key=keys.EXTRACT_ONE):
         todo = [key]
     if len(every) > 1 and st.button(f"Extract all {len(every)} pages", icon=":material/library_books:",
-                                    key=keys.EXTRACT_ALL):
+                                    key=keys.EXTRACT_ALL, disabled=bool(batches.active())):
         todo = every
     options = url.options()
     described = defaults.describe(url.settings(), options)
@@ -523,8 +525,15 @@ if (confirmed := ss.pop(keys.KEEP_CONFIRMED, None)) is not None:
     kept_page, kept_engine = confirmed
     keep_reading(kept_page, kept_engine, asked=True)
 todo = todo or ss.pop(keys.CONFIRMED, [])
+if len(todo) > 1:  # on the server, as a job: it goes on through a reload or a closed tab
+    try:
+        batches.start(todo)
+        todo = []
+    except StoreUnavailable as e:  # a store that cannot keep the job: read here, in this run, as before
+        log.warning("Extract all reads in the session: %s", e)
 if todo:
     read(todo)
+batches.panel()
 last_run()
 
 result = history.results().get(key)
