@@ -65,6 +65,29 @@ def dev_dir() -> Path:
 
 # -- a real server and a real browser (tests/test_browser.py, test_app_load.py, test_container.py) --------
 
+@pytest.fixture(scope="session", autouse=True)
+def nothing_left_behind():
+    """After the tests: no engine worker's folder whose process is gone, and no Dask scratch space, in the
+    temporary folder (the pool and ocr.cluster remove their own; a test that leaves one fails here)."""
+    import tempfile
+
+    yield
+    from ocr.engines.pool import FOLDER_PREFIX, _alive
+
+    top = Path(tempfile.gettempdir())
+    left = []
+    for path in top.glob(f"{FOLDER_PREFIX}*"):
+        try:
+            pid = int((path / "pid").read_text())
+        except (OSError, ValueError):
+            continue  # a worker still starting (another run's): not ours to judge
+        if not _alive(pid):
+            left.append(path.name)
+    if (top / "dask-scratch-space").exists():
+        left.append("dask-scratch-space")
+    assert not left, f"left in {top} after the tests: {left}"
+
+
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
