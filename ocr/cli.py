@@ -416,6 +416,8 @@ class Output:
         if self.outdir is not None and self.pdf_file is not None and outcome.file != self.pdf_file:
             self._save_pdf()
         if self.pdf is None:
+            from .pdf import SearchablePdf  # only when a PDF is written: pikepdf costs a cold start otherwise
+
             self.pdf = SearchablePdf()
             self.pdf_file = outcome.file
             self.pdf_name = outcome.source
