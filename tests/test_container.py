@@ -19,6 +19,7 @@ import shutil
 import signal
 import subprocess
 import time
+import urllib.error
 import urllib.request
 import warnings
 from collections.abc import Iterator
@@ -431,3 +432,20 @@ def test_a_dask_worker_container_reads_with_the_engines(image: str) -> None:
     assert readings["tesseract"]["backend"] == "api" and readings["ppocr"]["engine"] == "ppocr"
     for engine in ("tesseract", "ppocr"):
         assert reading_cer(readings[engine]["text"]) < 0.05, engine
+
+
+def test_the_api_reads_a_page_in_the_image_when_a_token_is_set(image: str) -> None:
+    """The README's `docker run` line with the API's token given: the app's own process answers the API."""
+    line = readme_docker_lines()["run"]
+    argv = [*line[:2], "-e", "OCR_WORKBENCH_API_TOKEN=container-token", "--name", "api",
+            *[arg.replace("ocr-workbench-data:", "ocr-workbench-api-data:") for arg in line[2:]]]
+    _, ports = start(argv)
+    url = f"http://127.0.0.1:{next(iter(ports.values()))}/api/v1/read?format=txt&engine=tesseract"
+    request = urllib.request.Request(url, data=SAMPLE.read_bytes(), method="POST", headers={
+        "Authorization": "Bearer container-token", "Content-Type": "image/png"})
+    with urllib.request.urlopen(request, timeout=300) as answer:
+        assert reading_cer(answer.read().decode()) < 0.05
+    refused = urllib.request.Request(url, data=SAMPLE.read_bytes(), method="POST")
+    with pytest.raises(urllib.error.HTTPError) as error:
+        urllib.request.urlopen(refused, timeout=60)
+    assert error.value.code == 401

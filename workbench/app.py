@@ -53,3 +53,7 @@ def logging_once() -> bool:
 
 if __name__ == "__main__":
     main()
+elif __name__ == "app":  # `ocr-workbench` runs this file: `streamlit run` imports it to serve the app and its API
+    from workbench.api import ROUTES, lifespan
+
+    app = st.App(__file__, routes=ROUTES, lifespan=lifespan)
