@@ -108,6 +108,7 @@ class Result:
     engine: str = "tesseract"  # the engine that read it ("tesseract" or "ppocr")
     score: float | None = None  # the judge's score, when it was judged (see ocr.judge)
     note: str = ""  # how the engine was chosen, in plain words (engine="auto"), for a person to read
+    language: str = ""  # the language found (Tesseract's code) when asked to find it (lang="auto"); "" if unsure
     backend: str = ""
     # from the original page to the image read (3x3), and the original page's size: see page_words()
     transform: np.ndarray = field(default_factory=lambda: np.eye(3))

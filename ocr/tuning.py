@@ -28,6 +28,7 @@ from .engines import registry
 from .engines.pool import Engine, default_engine
 from .errors import OcrError
 from .judge import Judgement, load_words, score as judge_score
+from .language import AUTO as AUTO_LANGUAGE
 from .metrics import cer
 from .preprocessing import (
     ORIENT_MIN_CONF,
@@ -39,7 +40,7 @@ from .preprocessing import (
     rotate,
     to_gray,
 )
-from .recognition import CLEARLY, recognize
+from .recognition import CLEARLY, lead_and_others, recognize
 from .settings import DEFAULT_EFFORT, Options, Settings
 
 Progress = Callable[[float, str], None]
@@ -452,6 +453,9 @@ def autotune(
     shrink = min(1.0, math.sqrt(SAMPLE_PIXELS / (h * w)))
     work = reduce(pixels_in, shrink) if shrink < 1 else pixels_in
     work_dpi = (dpi or DEFAULT_DPI) * shrink
+    asked = options
+    if options.lang == AUTO_LANGUAGE:
+        options = options.replace(lang=found_language(work, work_dpi, options, engine))
     load_words(options.lang)  # the dictionary (extracted once per machine, then cached)
     search = Search(
         views={"work": View(work, work_dpi), "full": View(pixels_in, dpi)},
@@ -481,11 +485,19 @@ def autotune(
         plain = any(chosen is p for p in plains.values())
         progress(1.0, summary(_final(chosen, search), chosen.options, options, plain=plain,
                               cut_short=search.cut_short, count=search.finished))
-    return Tuning(_final(chosen, search), chosen.options.replace(timeout=options.timeout), _trace(search, chosen),
+    return Tuning(_final(chosen, search), chosen.options.replace(timeout=options.timeout, lang=asked.lang),
+                  _trace(search, chosen),
                   search.cut_short)
 
 
 # -- pieces --------------------------------------------------------------------------------------------
+
+
+def found_language(image: np.ndarray, dpi: float, options: Options, engine: Engine) -> str:
+    """What a page asked to be read in ``lang="auto"`` is read with (its language found from a first
+    reading, joined with English): found once, so every candidate is read and judged in it."""
+    lead = lead_and_others(options.lang)[0].name
+    return recognize(image, options.replace(engine=lead), dpi=dpi, engine=engine).options.lang
 
 
 def settings_tried(count: int) -> str:
