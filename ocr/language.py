@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 
 AUTO = "auto"  # Options.lang: find the language from a first reading
 FIRST = "eng"  # what the first reading is made with
+UNSURE = "und"  # Result.language of a page whose language could not be told (ISO 639's "undetermined")
 
 # py3langid's ISO 639-1 codes -> Tesseract's codes, and the language's name as a person says it.
 CODES: dict[str, tuple[str, str]] = {

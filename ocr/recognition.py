@@ -91,7 +91,7 @@ def in_found_language(first: Result, image: np.ndarray | Processed | Page, *, dp
 
 
 def _say_found(result: Result, found: language.Found) -> None:
-    result.language = found.code
+    result.language = found.code or language.UNSURE
     result.note = " ".join(filter(None, [found.note, result.note]))
     if found.warning and found.warning not in result.warnings:
         result.warnings.insert(0, found.warning)

@@ -202,7 +202,7 @@ def saved(key: str, done: Saved | None) -> None:
 def up_to_date(key: str) -> bool:
     """True when the page was read with the settings the controls show now."""
     result = results().get(key)
-    return result is not None and (result.settings or ocr.Settings()) == settings() and result.options == options()
+    return result is not None and (result.settings or ocr.Settings()) == settings() and result.asked == options()
 
 
 def aligned(texts: dict[str, str]) -> dict[str, list[str]]:
