@@ -283,8 +283,9 @@ def document_pdf(entry: FileEntry, pages: list[FilePage], kept: Store, ws: str) 
 
 
 def describe(r: ocr.Result) -> str:
-    """The settings and options a result was read with, in plain words."""
-    return defaults.describe(r.settings or ocr.Settings(), r.options)
+    """The settings and options a result was read with, in plain words (the options as asked: a language
+    found by itself is said where the reading is shown)."""
+    return defaults.describe(r.settings or ocr.Settings(), r.asked)
 
 
 def zip_keys() -> list[str]:
