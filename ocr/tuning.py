@@ -70,6 +70,7 @@ STAGE_WORDS = {
     "plain": "reading the page as it is",
     "engine": "trying the other engines' clean-ups",
     "orientation": "turning the page upright",
+    "flatten": "flattening the photographed page",
     "deskew": "straightening the page",
     "scale": "trying other print sizes",
     "clean-up (sample)": "trying clean-ups on a part of the page",
@@ -339,6 +340,26 @@ def try_light(search: Search, base: Settings, engine: str) -> None:
     search.run([Candidate(base.replace(**kw), options, "engine") for kw in changes])
 
 
+def try_flatten(search: Search, base: Settings, anchor: Candidate) -> tuple[Settings, Candidate]:
+    """Stage 2a': on a photo that shows the need (:func:`ocr.flatten.needs`: a page edge inside it, text
+    lines that curve), the page found and straightened and/or uncurled, with each engine. The best of
+    them is where the search goes on from, and the reading to beat, only when the judge prefers it to
+    everything so far by the search's margin; otherwise nothing is flattened."""
+    from .flatten import needs
+
+    changes = needs(rotate(to_gray(search.views["work"].image), base.rotate)).settings()
+    if not changes:
+        return base, anchor
+    flat = [Candidate(base.replace(**kw), search.reading(e), "flatten") for kw in changes for e in search.engines]
+    so_far = max(c.score for c in search.tried)
+    search.run(flat)
+    read = [c for c in flat if c.judgement]
+    top = max(read, key=lambda c: c.score) if read else None
+    if top is not None and top.score >= _needed(so_far):
+        return top.settings, top
+    return base, anchor
+
+
 def try_deskew(search: Search, base: Settings, anchor: Candidate, engine: str) -> tuple[Settings, Candidate]:
     """Stage 2b: a clearly skewed page read deskewed; when that reads at least as well as everything so
     far, it is where the search goes on from, and the reading to beat."""
@@ -468,6 +489,7 @@ def autotune(
     plains, baselines, found = read_plain(search, full=shrink < 1)
     base = try_orientation(search, baselines, found)
     anchor = better_plain(plains)
+    base, anchor = try_flatten(search, base, anchor)
     searching = worth_searching(search, {e: c.text for e, c in baselines.items()})
     for e in search.searching("light"):
         if e in searching:
