@@ -46,7 +46,7 @@ def build_parser(prog: str = "python -m ocr") -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=_version())
     p.add_argument("--preset", metavar="JSON", help="settings (and options) saved from the app or --save-preset")
     p.add_argument("--engine", choices=Options.spec("engine").choices, help=_engine_help())
-    p.add_argument("--lang", help="language data, several joined by +: eng+deu (default eng)")
+    p.add_argument("--lang", help="language data, several joined by +: eng+deu (default eng); auto finds it")
     p.add_argument("--psm", type=int, help="page segmentation mode 0-13 (default 3, automatic)")
     p.add_argument("--oem", type=int, help="engine mode 0-3 (default 3)")
     p.add_argument("--dpi", type=int, help="resolution to tell Tesseract (default: the file's, else 300)")
