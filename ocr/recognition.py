@@ -123,7 +123,8 @@ def read_auto(
         first = recognize(image, options.replace(engine=lead.name), dpi=dpi, engine=pool, name=name)
     found: language.Found | None = None
     if options.lang == language.AUTO:
-        found = language.Found(first.language, first.options.lang, lead.label)
+        code = "" if first.language == language.UNSURE else first.language
+        found = language.Found(code, first.options.lang, lead.label)
         first.note = ""  # said again, before what the engines did
         options = options.replace(lang=first.options.lang)
         lead, others = lead_and_others(options.lang)

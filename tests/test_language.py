@@ -165,3 +165,11 @@ def test_the_command_line_reads_with_lang_auto(tmp_path, capsys, installed):
     assert main(["--lang", "auto", str(path)]) == 0
     out = capsys.readouterr().out
     assert "cœur" in out or "été" in out
+
+
+def test_a_page_with_too_little_text_reads_as_english_and_says_so():
+    image = np.asarray(draw_page(["Le 12 mai"], size=(600, 120), font_size=38, font=SERIF))
+    result = ocr.recognize(image, ocr.Options(engine="auto", lang="auto"), dpi=300)
+    assert result.language == language.UNSURE and result.options.lang == "eng"
+    assert result.asked.lang == "auto" and result.asked.engine == "auto"
+    assert "Too little text" in result.note and not result.warnings
