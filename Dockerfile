@@ -9,7 +9,7 @@
 ARG BASE=python:3.11-slim-bookworm
 FROM ${BASE}
 
-ARG LANGS="eng deu fra spa"
+ARG LANGS="eng deu fra spa por"
 # Debian names a language's package from Tesseract's code: chi_sim -> tesseract-ocr-chi-sim.
 RUN set -eu; \
     langs=""; \

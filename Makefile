@@ -8,7 +8,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
 # The languages the app offers from the start (the container image's LANGS build argument says the same).
-BASE_LANGS    := eng deu fra spa
+BASE_LANGS    := eng deu fra spa por
 LANGS         ?=
 # Debian names a language's package from Tesseract's code: chi_sim -> tesseract-ocr-chi-sim.
 LANG_PACKAGES  = $(foreach code,$(BASE_LANGS) $(LANGS),tesseract-ocr-$(subst _,-,$(shell echo $(code) | tr A-Z a-z)))

@@ -24,6 +24,7 @@ from .engines.install import check_languages
 from .engines.pool import BACKENDS, Engine
 from .errors import LanguageMissingError, MissingDependencyError, OcrError, SettingsError
 from .exports import FORMATS, export, page_stem, pieces, safe_name
+from .language import first as first_language
 from .limits import Limits
 from .settings import DEFAULT_EFFORT, Options, Settings, parse_preset, preset_json
 
@@ -45,7 +46,7 @@ def build_parser(prog: str = "python -m ocr") -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=_version())
     p.add_argument("--preset", metavar="JSON", help="settings (and options) saved from the app or --save-preset")
     p.add_argument("--engine", choices=Options.spec("engine").choices, help=_engine_help())
-    p.add_argument("--lang", help="language data, several joined by +: eng+deu (default eng)")
+    p.add_argument("--lang", help="language data, several joined by +: eng+deu (default eng); auto finds it")
     p.add_argument("--psm", type=int, help="page segmentation mode 0-13 (default 3, automatic)")
     p.add_argument("--oem", type=int, help="engine mode 0-3 (default 3)")
     p.add_argument("--dpi", type=int, help="resolution to tell Tesseract (default: the file's, else 300)")
@@ -142,7 +143,7 @@ def _check(args: argparse.Namespace) -> tuple[Settings, Options]:
         from .cluster import parse_local
 
         parse_local(args.cluster)
-    check_languages(options.lang)
+    check_languages(first_language(options.lang))
     return settings, options
 
 
@@ -243,7 +244,7 @@ def _started(args: argparse.Namespace) -> Engine | None:
         return engine
     wanted = engine.workers if len(args.files) > 1 or _one_pdf(args) or guess.engine != "tesseract" else 1
     engine.prestart(wanted, guess)
-    threading.Thread(target=_warm, args=(guess.lang,), daemon=True, name="ocr-warm").start()
+    threading.Thread(target=_warm, args=(first_language(guess.lang),), daemon=True, name="ocr-warm").start()
     return engine
 
 

@@ -62,6 +62,8 @@ class Weights:
     plausible: float = -2.5  # mean log-probability per letter (trigram) at which an unknown word earns its
     implausible: float = -4.0  # ... best credit, and at which it earns its worst (from the dictionary's words)
     layout: float = -1.0  # credit per character of a word read twice over itself, or a speck in the margin
+    accentless: float = 0.5  # credit per character of a dictionary word without the accents its language's
+    # dictionary also has it with ("etait" for "était"): a reading that drops a language's letters is worse
 
 
 DEFAULT_WEIGHTS = Weights()
@@ -97,6 +99,26 @@ def _load_words(lang: str) -> frozenset[str]:
         with contextlib.suppress(Exception):  # no dictionary for this language: the judge leans on confidence
             words |= wordlist(part)
     return frozenset(w for w in words if any(ch.isalpha() for ch in w))
+
+
+def fold(word: str) -> str:
+    """``word`` without its accents ("été" -> "ete", "Straße" stays)."""
+    return "".join(ch for ch in unicodedata.normalize("NFD", word) if unicodedata.category(ch) != "Mn")
+
+
+def accented(lang: str) -> frozenset[str]:
+    """The words of each language of ``lang`` but English that its dictionary has with accents, as they
+    read without them ("etait"): a reading of that language that has them dropped its letters."""
+    return _accented(lang)
+
+
+@lru_cache(maxsize=8)
+def _accented(lang: str) -> frozenset[str]:
+    out: set[str] = set()
+    for part in lang.split("+"):
+        if part != "eng":
+            out |= {folded for w in load_words(part) if (folded := fold(w)) != w}
+    return frozenset(out)
 
 
 class CharModel:
@@ -170,8 +192,10 @@ def _case_jumble(part: str) -> bool:
 
 
 def word_credit(token: str, conf: float, words: frozenset[str], w: Weights = DEFAULT_WEIGHTS,
-                model: CharModel | None = None) -> list[tuple[str, int, float]]:
-    """The (kind, characters, credit) parts of one token as Tesseract read it.
+                model: CharModel | None = None,
+                accentless: frozenset[str] = frozenset()) -> list[tuple[str, int, float]]:
+    """The (kind, characters, credit) parts of one token as Tesseract read it. A dictionary word found in
+    ``accentless`` (:func:`accented`) earns less: it may be the page's word with its accents dropped.
 
     A token is split at punctuation inside it (``islice(iterable,`` is two words, ``wo|rd`` two short
     ones); the punctuation itself counts nothing, except the symbols ordinary text hardly has
@@ -202,7 +226,8 @@ def word_credit(token: str, conf: float, words: frozenset[str], w: Weights = DEF
         elif _case_jumble(part):
             out.append(("garbage", m, w.garbage * m))
         elif _letters(part) >= 4 and words and _in_dictionary(part, words):
-            out.append(("dictionary", m, m * (1.0 if conf >= 50 else w.dict_low_conf)))
+            credit = w.accentless if part.lower() in accentless else 1.0
+            out.append(("dictionary", m, m * credit * (1.0 if conf >= 50 else w.dict_low_conf)))
         else:
             unknown = m * (w.unknown_min + (w.unknown_max - w.unknown_min) * p)
             if _letters(part) <= 3:  # too short for the dictionary to say anything: confidence alone, capped
@@ -290,6 +315,7 @@ def score(words: pd.DataFrame, lang: str = "eng", *, dictionary: frozenset[str] 
     """Judge a reading from its words table (``Result.words``: columns ``text`` and ``conf``, and the
     boxes when there are) by the engine that read it."""
     model = char_model(lang) if dictionary is None else (CharModel.of(dictionary) if dictionary else None)
+    accentless = accented(lang) if dictionary is None else frozenset()
     dictionary = load_words(lang) if dictionary is None else dictionary
     out = Judgement()
     if words is None or len(words) == 0:
@@ -303,7 +329,7 @@ def score(words: pd.DataFrame, lang: str = "eng", *, dictionary: frozenset[str] 
         if not token.strip():
             continue
         out.words += 1
-        for kind, n, credit in word_credit(token, conf, dictionary, weights, model):
+        for kind, n, credit in word_credit(token, conf, dictionary, weights, model, accentless):
             out.chars += n
             setattr(out, kind, getattr(out, kind) + n)
             out.score += credit

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from . import judge
+from . import judge, language
 from .decode import DEFAULT_DPI, Page
 from .engines import registry
 from .engines.pool import Engine, default_engine
@@ -42,21 +42,23 @@ def recognize(
     speculate: bool = False,
     **overrides: Any,
 ) -> Result:
-    """Read the text of ``image``: an array, a :class:`~ocr.preprocessing.Processed` (its settings,
-    resolution and step timings are kept) or a :class:`~ocr.decode.Page`.
-
-    ``options`` (or keyword overrides such as ``lang="eng+deu", psm=6``) say how the page is read; with
-    ``engine="auto"`` the first engine reads it, and the others too where that can change the text
-    (:func:`read_auto`). The resolution the engine is told is ``options.dpi`` when set, else the image's
-    own, else 300. ``engine`` is the pool of worker processes to read in (by default the process's
-    shared one); ``speculate`` lets ``auto`` start the other engines at once on idle workers (one page
-    read alone: less waiting, some work thrown away).
+    """Read the text of ``image``: an array, a :class:`~ocr.preprocessing.Processed` (its settings, resolution and step
+    timings are kept) or a :class:`~ocr.decode.Page`. ``options`` (or keyword overrides such as ``lang="eng+deu",
+    psm=6``) say how the page is read; with ``engine="auto"`` the first engine reads it, and the others too where
+    that can change the text (:func:`read_auto`); with ``lang="auto"`` the page is read in English first and again
+    in the language found, when that changes the reading (:func:`in_found_language`). The resolution the engine is
+    told is ``options.dpi`` when set, else the image's own, else 300. ``engine`` is the pool of worker processes to
+    read in (by default the process's shared one); ``speculate`` lets ``auto`` start the other engines at once on
+    idle workers (one page read alone: less waiting, some work thrown away).
     """
     options = options or Options()
     if overrides:
         options = options.replace(**overrides)
     pool = engine or default_engine(backend)
     if options.engine != registry.AUTO:
+        if options.lang == language.AUTO:
+            first = recognize(image, options.replace(lang=language.FIRST), dpi=dpi, engine=pool, name=name)
+            return in_found_language(first, image, dpi=dpi, engine=pool, name=name)
         info = registry.get(options.engine)
         if info.reads(options.lang) or not registry.reading(options.lang):
             return _read(image, options, dpi, pool, name)
@@ -65,6 +67,34 @@ def recognize(
         result.warnings.insert(0, unread_by(info.name, options.lang, instead.name))
         return result
     return read_auto(image, options, dpi=dpi, engine=pool, name=name, speculate=speculate)
+
+
+def in_found_language(first: Result, image: np.ndarray | Processed | Page, *, dpi: float | None = None,
+                      engine: Engine | None = None, name: str = "") -> Result:
+    """The page in the language its first reading (``first``, made in English) is found to be in: read
+    again by an engine whose model is chosen by the language (Tesseract) when its data is installed,
+    else ``first`` relabelled, so the judge scores it against that language's words. ``Result.language``
+    is the language found, ``Result.note`` says it, and a language found but not installed is warned of."""
+    info = registry.get(first.engine)
+    found = language.resolve(first.text, info.languages(), info.label)
+    result = first
+    if found.lang != first.options.lang:
+        if info.by_language:
+            result = _read(image, first.options.replace(lang=found.lang), dpi, engine or default_engine(), name)
+            spent = first.timings.get("total", 0.0)
+            result.timings = {"read in English first": spent, **result.timings,
+                              "total": result.timings.get("total", 0.0) + spent}
+        else:
+            result.options = result.options.replace(lang=found.lang)
+    _say_found(result, found)
+    return result
+
+
+def _say_found(result: Result, found: language.Found) -> None:
+    result.language = found.code or language.UNSURE
+    result.note = " ".join(filter(None, [found.note, result.note]))
+    if found.warning and found.warning not in result.warnings:
+        result.warnings.insert(0, found.warning)
 
 
 def read_auto(
@@ -78,11 +108,11 @@ def read_auto(
     name: str = "",
     speculate: bool = False,
 ) -> Result:
-    """The best reading of every engine that reads the page's language, spending the engines after the
-    first only where they can change the text: the first engine's reading (``first``, when it was made
-    already) stands when :func:`ocr.settled.unsettled` finds nothing left to do; otherwise the others
-    read the page too (``started``: their readings begun already) and the judge keeps the best
-    (:func:`best`). ``result.note`` says which."""
+    """The best reading of every engine that reads the page's language, spending the engines after the first only where
+    they can change the text: the first engine's reading (``first``, when it was made already, with ``options`` but
+    its own engine: with ``lang="auto"`` its language is found) stands when :func:`ocr.settled.unsettled` finds
+    nothing left to do; otherwise the others read the page too (``started``: their readings begun already) and the
+    judge keeps the best (:func:`best`), each judged in the language found. ``result.note`` says which."""
     from . import settled
 
     pool = engine or default_engine()
@@ -90,7 +120,14 @@ def read_auto(
     if started is None and first is None and speculate:
         started = start_others(image, options, pool, name, dpi)
     if first is None:
-        first = _read(image, options.replace(engine=lead.name), dpi, pool, name)
+        first = recognize(image, options.replace(engine=lead.name), dpi=dpi, engine=pool, name=name)
+    found: language.Found | None = None
+    if options.lang == language.AUTO:
+        code = "" if first.language == language.UNSURE else first.language
+        found = language.Found(code, first.options.lang, lead.label)
+        first.note = ""  # said again, before what the engines did
+        options = options.replace(lang=first.options.lang)
+        lead, others = lead_and_others(options.lang)
     judged = judge.judge(first)
     why = settled.unsettled(first, _pixels(image), judged) if others else ""
     unread = [unread_by(info.name, options.lang, lead.name) for info in registry.engines()
@@ -101,6 +138,8 @@ def read_auto(
         if others:
             first.note = (f"{lead.label}'s reading looked right (no doubted words, nothing left unread), so "
                           f"{_listed(others)} did not read this page.")
+        if found is not None:
+            _say_found(first, found)
         return first
     log.debug("%s: %s; %s read it too", name or "page", why, _listed(others))
     if started:
@@ -109,12 +148,14 @@ def read_auto(
         readings = read_each(image, options, engines=tuple(others), dpi=dpi, engine=pool, name=name, first=first)
     chosen = best(readings)
     chosen.note = f"{lead.label} read the page first and left something to do ({why}), so {chosen.note}"
+    if found is not None:
+        _say_found(chosen, found)
     return chosen
 
 
 def lead_and_others(lang: str) -> tuple[registry.EngineInfo, list[str]]:
     """The engine ``auto`` reads with first, and the names of those that may read after it."""
-    engines = registry.reading(lang) or registry.engines()[:1]
+    engines = registry.reading(language.first(lang)) or registry.engines()[:1]
     return engines[0], [info.name for info in engines[1:]]
 
 
@@ -122,8 +163,10 @@ def start_others(image: np.ndarray | Processed | Page, options: Options, pool: E
                  dpi: float | None = None) -> dict[str, Future[Result]] | None:
     """The engines after the first, started now on workers that are idle (None when there are too few):
     for a page read alone, they read while the first does, and their work is thrown away when the first
-    engine's reading stands."""
+    engine's reading stands. With ``lang="auto"`` they read in English, and are judged in the language
+    found (:func:`_collect`)."""
     _, others = lead_and_others(options.lang)
+    options = options.replace(lang=language.first(options.lang))
     if not others or pool.free() <= len(others):
         return None
     side = ThreadPoolExecutor(max_workers=len(others), thread_name_prefix="ocr-auto")
@@ -142,9 +185,9 @@ def _collect(started: dict[str, Future[Result]], first: Result, options: Options
         except OcrError as error:
             failed[e] = error
     for r in results:
+        r.options = r.options.replace(engine=options.engine, lang=options.lang)
         if r is not first:
             judge.judge(r)
-        r.options = r.options.replace(engine=options.engine)
         r.warnings.extend(f"{registry.label(e)} could not read this page: {error}" for e, error in failed.items())
     return results
 

@@ -108,6 +108,8 @@ class Result:
     engine: str = "tesseract"  # the engine that read it ("tesseract" or "ppocr")
     score: float | None = None  # the judge's score, when it was judged (see ocr.judge)
     note: str = ""  # how the engine was chosen, in plain words (engine="auto"), for a person to read
+    # lang="auto": the language found (Tesseract's code), "und" when it could not be told; "" when lang was given
+    language: str = ""
     backend: str = ""
     # from the original page to the image read (3x3), and the original page's size: see page_words()
     transform: np.ndarray = field(default_factory=lambda: np.eye(3))
@@ -131,6 +133,12 @@ class Result:
         out = self.words.copy()
         out[["left", "top", "width", "height"]] = boxes if len(boxes) else np.zeros((0, 4))
         return out
+
+    @property
+    def asked(self) -> Options:
+        """The options as asked: ``options`` say what the page was read with (the language found), and
+        this says ``lang="auto"`` again when the language was found by itself."""
+        return self.options.replace(lang="auto") if self.language else self.options
 
     @property
     def mean_conf(self) -> float:

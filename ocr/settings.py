@@ -359,7 +359,8 @@ class Options(_Plain):
              "text, and keeps the reading that looks right (judged without the true text); it takes longer.")
     lang: str = _setting(
         "eng", "Languages", group="reading", widget="languages",
-        help="The languages of the page; several at once are joined by +, as in eng+deu.")
+        help="The languages of the page; several at once are joined by +, as in eng+deu; auto finds the "
+             "language from a first reading in English.")
     psm: int = _setting(
         3, "Page layout", group="reading", choices=_PSMS,
         names=("Automatic", "One column", "One block of text", "Scattered text", "Automatic, with orientation",
@@ -408,6 +409,8 @@ class Options(_Plain):
         lang = self.lang.strip()
         if not lang or any(not part or not all(ch.isalnum() or ch in "_-" for ch in part) for part in lang.split("+")):
             raise SettingsError(f"language {self.lang!r} is not a language name like 'eng' or 'eng+deu'.")
+        if "auto" in lang.split("+") and lang != "auto":
+            raise SettingsError(f"language {self.lang!r}: auto finds the language by itself, so it stands alone.")
         object.__setattr__(self, "lang", lang)
 
 

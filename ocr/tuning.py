@@ -28,6 +28,7 @@ from .engines import registry
 from .engines.pool import Engine, default_engine
 from .errors import OcrError
 from .judge import Judgement, load_words, score as judge_score
+from .language import AUTO as AUTO_LANGUAGE
 from .metrics import cer
 from .preprocessing import (
     ORIENT_MIN_CONF,
@@ -39,7 +40,7 @@ from .preprocessing import (
     rotate,
     to_gray,
 )
-from .recognition import CLEARLY, recognize
+from .recognition import CLEARLY, lead_and_others, recognize
 from .settings import DEFAULT_EFFORT, Options, Settings
 
 Progress = Callable[[float, str], None]
@@ -69,6 +70,7 @@ STAGE_WORDS = {
     "plain": "reading the page as it is",
     "engine": "trying the other engines' clean-ups",
     "orientation": "turning the page upright",
+    "flatten": "flattening the photographed page",
     "deskew": "straightening the page",
     "scale": "trying other print sizes",
     "clean-up (sample)": "trying clean-ups on a part of the page",
@@ -338,6 +340,26 @@ def try_light(search: Search, base: Settings, engine: str) -> None:
     search.run([Candidate(base.replace(**kw), options, "engine") for kw in changes])
 
 
+def try_flatten(search: Search, base: Settings, anchor: Candidate) -> tuple[Settings, Candidate]:
+    """Stage 2a': on a photo that shows the need (:func:`ocr.flatten.needs`: a page edge inside it, text
+    lines that curve), the page found and straightened and/or uncurled, with each engine. The best of
+    them is where the search goes on from, and the reading to beat, only when the judge prefers it to
+    everything so far by the search's margin; otherwise nothing is flattened."""
+    from .flatten import needs
+
+    changes = needs(rotate(to_gray(search.views["work"].image), base.rotate)).settings()
+    if not changes:
+        return base, anchor
+    flat = [Candidate(base.replace(**kw), search.reading(e), "flatten") for kw in changes for e in search.engines]
+    so_far = max(c.score for c in search.tried)
+    search.run(flat)
+    read = [c for c in flat if c.judgement]
+    top = max(read, key=lambda c: c.score) if read else None
+    if top is not None and top.score >= _needed(so_far):
+        return top.settings, top
+    return base, anchor
+
+
 def try_deskew(search: Search, base: Settings, anchor: Candidate, engine: str) -> tuple[Settings, Candidate]:
     """Stage 2b: a clearly skewed page read deskewed; when that reads at least as well as everything so
     far, it is where the search goes on from, and the reading to beat."""
@@ -452,6 +474,9 @@ def autotune(
     shrink = min(1.0, math.sqrt(SAMPLE_PIXELS / (h * w)))
     work = reduce(pixels_in, shrink) if shrink < 1 else pixels_in
     work_dpi = (dpi or DEFAULT_DPI) * shrink
+    asked = options
+    if options.lang == AUTO_LANGUAGE:
+        options = options.replace(lang=found_language(work, work_dpi, options, engine))
     load_words(options.lang)  # the dictionary (extracted once per machine, then cached)
     search = Search(
         views={"work": View(work, work_dpi), "full": View(pixels_in, dpi)},
@@ -464,6 +489,7 @@ def autotune(
     plains, baselines, found = read_plain(search, full=shrink < 1)
     base = try_orientation(search, baselines, found)
     anchor = better_plain(plains)
+    base, anchor = try_flatten(search, base, anchor)
     searching = worth_searching(search, {e: c.text for e, c in baselines.items()})
     for e in search.searching("light"):
         if e in searching:
@@ -481,11 +507,19 @@ def autotune(
         plain = any(chosen is p for p in plains.values())
         progress(1.0, summary(_final(chosen, search), chosen.options, options, plain=plain,
                               cut_short=search.cut_short, count=search.finished))
-    return Tuning(_final(chosen, search), chosen.options.replace(timeout=options.timeout), _trace(search, chosen),
+    return Tuning(_final(chosen, search), chosen.options.replace(timeout=options.timeout, lang=asked.lang),
+                  _trace(search, chosen),
                   search.cut_short)
 
 
 # -- pieces --------------------------------------------------------------------------------------------
+
+
+def found_language(image: np.ndarray, dpi: float, options: Options, engine: Engine) -> str:
+    """What a page asked to be read in ``lang="auto"`` is read with (its language found from a first
+    reading, joined with English): found once, so every candidate is read and judged in it."""
+    lead = lead_and_others(options.lang)[0].name
+    return recognize(image, options.replace(engine=lead), dpi=dpi, engine=engine).options.lang
 
 
 def settings_tried(count: int) -> str:

@@ -344,14 +344,15 @@ def test_languages_are_chosen_from_the_installed_and_joined_with_plus(monkeypatc
     monkeypatch.setattr(ocr, "languages", lambda: ["deu", "eng", "osd"])
     at = tune(lang="deu+eng")
     chooser = at.multiselect(key=keys.setting("lang"))
-    assert chooser.value == ["deu", "eng"] and chooser.options == ["deu", "eng"]  # orientation data is not one
+    assert chooser.value == ["deu", "eng"]
+    assert chooser.options == ["Find by itself", "deu", "eng"]  # orientation data is not one
     ok(chooser.set_value(["eng", "deu"]).run())  # the order is Tesseract's order of preference
     assert at.session_state[keys.OPTIONS].lang == "eng+deu" and at.query_params["lang"] == "eng+deu"
     ok(at.multiselect(key=keys.setting("lang")).set_value([]).run())
     assert any("at least one language" in e.value for e in at.error)
     assert at.session_state[keys.OPTIONS].lang == "eng+deu"
     ok(at.multiselect(key=keys.setting("lang")).set_value(["eng"]).run())
-    assert at.session_state[keys.OPTIONS].lang == "eng" and "lang" not in at.query_params
+    assert at.session_state[keys.OPTIONS].lang == "eng" and at.query_params["lang"] == "eng"  # the app finds it
 
 
 def test_a_language_in_a_link_that_is_not_installed_is_refused_at_once(monkeypatch):
@@ -361,9 +362,23 @@ def test_a_language_in_a_link_that_is_not_installed_is_refused_at_once(monkeypat
     assert "The language 'xyz' is not installed: the package tesseract-ocr-xyz brings it." in texts(at)
     assert at.session_state[keys.OPTIONS] == defaults.OPTIONS.replace(psm=6)  # the rest of the link applies
     at = go(upload(at, ("page.png", GOOD)), nav.TUNE)
-    assert at.multiselect(key=keys.setting("lang")).options == ["eng"]
+    assert at.multiselect(key=keys.setting("lang")).options == ["Find by itself", "eng"]
     shown = " ".join(c.value for c in at.caption)
     assert "tesseract-ocr-deu" in shown and "tesseract-ocr-fra" in shown  # what is missing, and what brings it
+
+
+def test_the_language_is_found_by_itself_unless_the_person_chooses_one(monkeypatch):
+    monkeypatch.setattr(ocr, "languages", lambda: ["deu", "eng", "fra", "osd"])
+    at = tune()
+    chooser = at.multiselect(key=keys.setting("lang"))
+    assert defaults.OPTIONS.lang == "auto" and chooser.value == ["auto"]
+    assert chooser.options[0] == "Find by itself"
+    ok(chooser.set_value(["auto", "deu"]).run())  # a language chosen after it overrules it
+    assert at.session_state[keys.OPTIONS].lang == "deu" and at.query_params["lang"] == "deu"
+    assert at.multiselect(key=keys.setting("lang")).value == ["deu"]
+    ok(at.multiselect(key=keys.setting("lang")).set_value(["deu", "auto"]).run())  # and back
+    assert at.session_state[keys.OPTIONS].lang == "auto" and "lang" not in at.query_params
+    assert at.multiselect(key=keys.setting("lang")).value == ["auto"]
 
 
 def test_options_beyond_language_and_layout_are_set_on_the_tune_page():
@@ -560,6 +575,28 @@ def test_extract_reads_the_page_and_shows_its_text(media):
     ok(at.toggle(key=keys.BOXES).set_value(False).run())
     plain = np.asarray(Image.open(io.BytesIO(media(at.image[1]))))
     assert plain.ndim == 2
+
+
+FRENCH = ["Qui sème le vent récolte la tempête, dit-on.", "À chaque jour suffit sa peine, même en été.",
+          "L'habit ne fait pas le moine, répète mon frère."]
+
+
+def test_extract_shows_the_language_found_and_the_page_stays_up_to_date():
+    if "fra" not in ocr.languages():
+        pytest.skip("Tesseract's French is not installed")
+    at = extract(("french.png", png(draw_page(FRENCH, size=(1300, 300), font_size=36))))
+    result = at.session_state[keys.RESULTS][first_key(at)]
+    assert result.language == "fra" and result.options.lang == "fra+eng"
+    assert "récolte" in result.text and "tempête" in result.text
+    said = [c.value for c in at.caption if "Language found by itself" in c.value]
+    assert len(said) == 1 and "French" in said[0] and "fra+eng" in said[0]
+    assert result.asked == at.session_state[keys.OPTIONS]  # read with the settings shown: nothing to redo
+    assert not any("settings have changed" in i.value for i in at.info)
+
+
+def test_a_language_given_shows_no_language_found():
+    at = extract(options=defaults.OPTIONS.replace(lang="eng"))
+    assert not any("Language found by itself" in c.value for c in at.caption)
 
 
 def test_downloads_carry_the_right_bytes(media):

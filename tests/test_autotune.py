@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 import ocr
-from ocr import judge
+from ocr import flatten, judge
 from ocr.metrics import cer
 from ocr.settings import Options, Settings, parse_preset
 from ocr.tuning import autotune
@@ -424,3 +424,40 @@ def test_judge_prefers_the_truer_reading_across_engines(engine):
         chose[name] = (picked.engine, {e: round(c, 3) for e, c in errors.items()})
         assert errors[picked.engine] <= min(errors.values()) + 0.02, chose
     assert len({e for e, _ in chose.values()}) == 2, f"the pages should not all go to one engine: {chose}"
+
+
+# -- flattening photographed pages ----------------------------------------------------------------------
+
+PROVERBS = ["A stitch in time saves nine, and a penny saved is a penny earned by the careful.",
+            "Many hands make light work, but too many cooks spoil the broth on a busy evening.",
+            "Still waters run deep; the pen is mightier than the sword when the letter is kept."]
+
+
+def curled_photo(seed: int) -> tuple[np.ndarray, str]:
+    """A curled page photographed on a table, drawn by scripts/draw_photos.py (a seed used nowhere else)."""
+    import random
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import draw_photos
+
+    photo, lines = draw_photos.make(random.Random(seed), [" ".join(PROVERBS) * 4, " ".join(reversed(PROVERBS)) * 4],
+                                    "curl")
+    return photo, "\n".join(lines)
+
+
+def test_auto_tune_flattens_a_curled_photo_when_the_judge_prefers_it(engine):
+    photo, truth = curled_photo(31)
+    assert flatten.needs(photo).curved
+    tuned = autotune(photo, options=Options(engine="tesseract"), engine=engine, dpi=300)
+    assert tuned.settings.uncurl
+    assert "flatten" in set(tuned.trace["stage"])
+    today = cer(truth, ocr.recognize(ocr.preprocess(photo, Settings(), dpi=300), engine=engine).text)
+    assert cer(truth, ocr.recognize(ocr.preprocess(photo, tuned.settings, dpi=300), engine=engine).text) < today
+
+
+def test_auto_tune_leaves_a_flat_page_unflattened(engine):
+    page = np.asarray(draw_page(PROVERBS, size=(1500, 300), font_size=32, font=SERIF))
+    assert not flatten.needs(page).settings()
+    tuned = autotune(page, effort=1, options=Options(engine="tesseract"), engine=engine, dpi=300)
+    assert not tuned.settings.find_page and not tuned.settings.uncurl
+    assert "flatten" not in set(tuned.trace["stage"])

@@ -208,8 +208,8 @@ def test_an_emptied_language_list_is_put_back_and_the_page_goes_on():
     at = tune(engine="tesseract")
     ok(at.multiselect(key=keys.setting("lang")).set_value([]).run())
     assert any("Choose at least one language" in e.value for e in at.error)
-    assert at.session_state[keys.OPTIONS].lang == "eng"
-    assert at.multiselect(key=keys.setting("lang")).value == ["eng"]
+    assert at.session_state[keys.OPTIONS].lang == "auto"  # the app's default: found by itself
+    assert at.multiselect(key=keys.setting("lang")).value == ["auto"]
     ok(at.slider(key=keys.setting("scale")).set_value(2.0).run())  # the page is not stuck on the sentence
     assert not at.error and at.session_state[keys.SETTINGS].scale == 2.0
 

@@ -20,6 +20,7 @@ import streamlit as st
 
 import ocr
 from ocr import overlay
+from ocr.language import AUTO as AUTO_LANGUAGE
 from ocr.settings import GROUPS, Spec
 
 from . import defaults, keys, url
@@ -238,7 +239,7 @@ def pull(size: tuple[int, int]) -> str | None:
         changes["crop"] = overlay.crop_box(size, xs, ys)
     if "lang" in changes:
         if changes["lang"]:
-            changes["lang"] = "+".join(changes["lang"])
+            changes["lang"] = chosen_languages(list(changes["lang"]), url.options().lang)
         else:
             del changes["lang"]  # push() puts the control back to the languages that stand
             problem = "Choose at least one language; the last choice stands."
@@ -275,9 +276,25 @@ COMMON_LANGUAGES = ("eng", "deu", "fra", "spa", "ita", "por", "nld")  # named wh
 
 
 def languages(current: str) -> list[str]:
-    """The languages to offer: those installed (orientation data is not a language), and those chosen."""
+    """The languages to offer: finding it by itself, those installed (orientation data is not a
+    language), and those chosen."""
     installed = [lang for lang in ocr.languages() if lang != "osd"] or ["eng"]
-    return installed + [lang for lang in current.split("+") if lang not in installed]
+    return [AUTO_LANGUAGE, *installed] + [lang for lang in current.split("+") if lang not in installed
+                                          and lang != AUTO_LANGUAGE]
+
+
+def language_label(lang: str) -> str:
+    """A language as the control offers it: its code, or "Find by itself" for ``auto``."""
+    return "Find by itself" if lang == AUTO_LANGUAGE else lang
+
+
+def chosen_languages(chosen: list[str], before: str) -> str:
+    """The ``lang`` a change of the languages control asks for: "Find by itself" stands alone, so the
+    choice just made wins (choosing a language after it overrules it; choosing it after languages
+    replaces them)."""
+    if AUTO_LANGUAGE in chosen and len(chosen) > 1:
+        chosen = [AUTO_LANGUAGE] if before != AUTO_LANGUAGE else [c for c in chosen if c != AUTO_LANGUAGE]
+    return "+".join(chosen)
 
 
 def missing_note() -> str | None:
@@ -334,8 +351,8 @@ def render(c: Control, disabled: bool = False) -> Any:
         return st.selectbox(c.label, list(c.spec.choices), format_func=c.spec.name_of, key=key, help=c.help,
                             disabled=disabled, on_change=mark_moved, args=(key,))
     if c.kind == "languages":
-        chosen = st.multiselect(c.label, languages(url.options().lang), key=key, help=c.help, disabled=disabled,
-                                on_change=mark_moved, args=(key,))
+        chosen = st.multiselect(c.label, languages(url.options().lang), format_func=language_label, key=key,
+                                help=c.help, disabled=disabled, on_change=mark_moved, args=(key,))
         if note := missing_note():
             st.caption(note)
         return chosen

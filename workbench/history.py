@@ -101,7 +101,7 @@ def record(key: str, result: ocr.Result) -> Run:
     st.session_state[keys.EDITS][key] = result.text
     return _add(Run(
         number=_next_number(), time=time.strftime("%H:%M:%S", time.localtime(clock())), page=key,
-        file=result.name, settings=result.settings or ocr.Settings(), options=result.options,
+        file=result.name, settings=result.settings or ocr.Settings(), options=result.asked,
         mean_conf=result.mean_conf, words=result.word_count, seconds=round(result.timings.get("total", 0.0), 2),
         text=result.text,
     ))
@@ -146,7 +146,7 @@ def keep_edits(key: str) -> Run | None:
     text = edited(key)
     return _add(Run(
         number=_next_number(), time=time.strftime("%H:%M:%S", time.localtime(clock())), page=key,
-        file=old.name, settings=old.settings or ocr.Settings(), options=old.options, mean_conf=0.0,
+        file=old.name, settings=old.settings or ocr.Settings(), options=old.asked, mean_conf=0.0,
         words=len(text.split()), seconds=0.0, text=text, kind="edited",
     ))
 
@@ -179,7 +179,7 @@ def elsewhere(key: str, result: ocr.Result | None) -> Callable[[str], Run]:
         settings = (result.settings if result else None) or ocr.Settings()
         return Run(number=0, time=time.strftime("%H:%M:%S", time.localtime(clock())), page=key,
                    file=result.name if result else "", settings=settings,
-                   options=result.options if result else ocr.Options(), mean_conf=0.0, words=len(text.split()),
+                   options=result.asked if result else ocr.Options(), mean_conf=0.0, words=len(text.split()),
                    seconds=0.0, text=text, kind="edited elsewhere")
 
     return run
@@ -202,7 +202,7 @@ def saved(key: str, done: Saved | None) -> None:
 def up_to_date(key: str) -> bool:
     """True when the page was read with the settings the controls show now."""
     result = results().get(key)
-    return result is not None and (result.settings or ocr.Settings()) == settings() and result.options == options()
+    return result is not None and (result.settings or ocr.Settings()) == settings() and result.asked == options()
 
 
 def aligned(texts: dict[str, str]) -> dict[str, list[str]]:

@@ -145,7 +145,7 @@ class Live:
         try:
             result = ocr.recognize(ask.image(), ask.options, dpi=ask.dpi, engine=self._engine())
             return Reading(ask.generation, ask.key, ask.label, text=result.text,
-                           score=score_of(result, ask.options.lang), engine=result.engine,
+                           score=score_of(result, result.options.lang), engine=result.engine,
                            seconds=time.perf_counter() - start)
         except Exception as e:  # any engine or decoding failure is one sentence beside the picture
             log.warning("the quick reading failed", exc_info=True)

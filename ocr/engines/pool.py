@@ -27,6 +27,7 @@ from typing import IO, Any
 import numpy as np
 
 from ..errors import EngineCrashError, EngineTimeoutError, MissingDependencyError, OcrError
+from ..language import first as first_language
 from ..settings import Options
 from . import registry
 from .install import INSTALL_HINT, child_environment
@@ -294,6 +295,7 @@ class Engine:
         if self.backend != "api":
             return
         options = options or Options()
+        options = options.replace(lang=first_language(options.lang))  # "auto" reads in English first
         chosen = [registry.get(name) for name in engines] if engines else registry.chosen(options.engine)
         named = [(info.name, info.module) for info in chosen if info.reads(options.lang)]
         started = [self._checkout() for _ in range(self.workers)]
@@ -311,6 +313,7 @@ class Engine:
         if self.backend != "api":
             return
         options = options or Options()
+        options = options.replace(lang=first_language(options.lang))
         named = [(info.name, info.module) for info in registry.chosen(options.engine) if info.reads(options.lang)]
         for n in range(max(0, min(count, self.workers) - len(self.worker_pids()))):
             worker = WorkerProcess(wait=False)

@@ -60,6 +60,7 @@ class EngineInfo:
     own_timeout: bool = False  # it stops itself at the page's time limit (the worker is killed only later)
     fallback: Callable[[Any], Any] | None = None  # read a Request in this process when workers cannot start
     best_for: str = ""  # what it reads best, in a few words
+    by_language: bool = False  # its model is chosen by the language: a page found in another is read again
     extra: dict[str, Any] = field(default_factory=dict)
 
 

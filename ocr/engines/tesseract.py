@@ -269,5 +269,5 @@ TESSERACT = register(EngineInfo(
     name="tesseract", label="Tesseract", module=__name__, load=TesseractReader, check=check_languages,
     languages=lambda: [lang for lang in languages() if lang != "osd"], version=tesseract_version,
     cost=1.0, options=frozenset({"psm", "oem", "whitelist", "blacklist", "preserve_spaces"}), search="full",
-    own_timeout=True, fallback=command_read, best_for="clean scans and book pages",
+    own_timeout=True, fallback=command_read, best_for="clean scans and book pages", by_language=True,
 ))

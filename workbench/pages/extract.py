@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 import ocr
-from ocr import exports, overlay
+from ocr import exports, language, overlay
 from ocr.batch import configured_scheduler, describe_error
 from ocr.exports import MIME, stem_of
 from ocr.judge import judge
@@ -285,8 +285,9 @@ def document_pdf(entry: FileEntry, pages: list[FilePage], kept: Store, ws: str) 
 
 
 def describe(r: ocr.Result) -> str:
-    """The settings and options a result was read with, in plain words."""
-    return defaults.describe(r.settings or ocr.Settings(), r.options)
+    """The settings and options a result was read with, in plain words (the options as asked: a language
+    found by itself is said where the reading is shown)."""
+    return defaults.describe(r.settings or ocr.Settings(), r.asked)
 
 
 def zip_keys() -> list[str]:
@@ -325,6 +326,8 @@ def everything_zip(pairs: list[tuple[str, ocr.Result]], edits: dict[str, str], k
 def details(key: str, result: ocr.Result) -> None:
     reader = ocr.registry.label(result.engine)
     st.caption(which_engine(result))
+    if said := language_found(result):
+        st.caption(said)
     a, b, c, d = st.columns(4)
     a.metric("Mean confidence", f"{result.mean_conf:.0f}", help=f"{reader}'s confidence in each word, 0-100, averaged.")
     b.metric("Words", result.word_count)
@@ -351,6 +354,15 @@ def which_engine(result: ocr.Result) -> str:
     said = f"Read by {ocr.registry.label(result.engine)}."
     note = result.note.strip()
     return f"{said} {note[0].upper()}{note[1:]}" if note else said
+
+
+def language_found(result: ocr.Result) -> str | None:
+    """The language found by itself (``lang="auto"``) and where to overrule it; None when it was given."""
+    if not result.language:
+        return None
+    found = "not told (too little text)" if result.language == language.UNSURE else language.name(result.language)
+    return (f":material/translate: Language found by itself: {found}; read with {result.options.lang}. "
+            "To choose another, set Languages on the Tune page.")
 
 
 def truth_panel(key: str, result: ocr.Result) -> None:
@@ -421,7 +433,7 @@ def keep_reading(key: str, name: str, asked: bool = False) -> None:
         ss[keys.ASK_KEEP] = (key, name)
         return
     shown = url.options()
-    if reading.options.replace(engine=shown.engine) == shown:
+    if reading.asked.replace(engine=shown.engine) == shown:
         note = "you kept its reading in the comparison of the engines."
         reading = replace(reading, options=shown, note=note)
     history.record(key, reading)
