@@ -65,13 +65,10 @@ def dev_dir() -> Path:
 
 # -- a real server and a real browser (tests/test_browser.py, test_app_load.py, test_container.py) --------
 
-@pytest.fixture(scope="session", autouse=True)
-def nothing_left_behind():
-    """After the tests: no engine worker's folder whose process is gone, and no Dask scratch space, in the
-    temporary folder (the pool and ocr.cluster remove their own; a test that leaves one fails here)."""
+def left_behind() -> list[str]:
+    """Engine workers' folders whose process is gone, and Dask's scratch space, in the temporary folder."""
     import tempfile
 
-    yield
     from ocr.engines.pool import FOLDER_PREFIX, _alive
 
     top = Path(tempfile.gettempdir())
@@ -80,12 +77,23 @@ def nothing_left_behind():
         try:
             pid = int((path / "pid").read_text())
         except (OSError, ValueError):
-            continue  # a worker still starting (another run's): not ours to judge
+            continue  # a worker still starting: not one left behind
         if not _alive(pid):
             left.append(path.name)
     if (top / "dask-scratch-space").exists():
         left.append("dask-scratch-space")
-    assert not left, f"left in {top} after the tests: {left}"
+    return left
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """After every test (under xdist, in the controller once all workers are done): nothing left behind in
+    the temporary folder (the pool and ocr.cluster remove their own); the run fails naming what was."""
+    if hasattr(session.config, "workerinput"):
+        return
+    left = left_behind()
+    if left:
+        session.config.get_terminal_writer().line(f"left in the temporary folder after the tests: {left}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 CHROMIUM = "/usr/bin/chromium"
