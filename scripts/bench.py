@@ -10,7 +10,8 @@ For each image in the folder (default ../shared/eval/dev), in rounds:
 3. PP-OCR through this package (decode + default settings + recognition) beside Tesseract's, and PP-OCR
    with the float detector it shipped with (a worker without the model converted at install time);
 4. ``auto`` as it reads now (the second engine only where the first is unsure) beside every engine
-   reading the page and the judge keeping the best (what ``auto`` did before);
+   reading the page and the judge keeping the best (what ``auto`` did before), and ``auto`` with the
+   language found by itself (``lang="auto"``, the app's default) beside it in English;
 5. once per image: auto-tune over both engines (the default effort) and the final reading.
 
 Then a batch: every image read with 1 and with 2 workers. Then cold commands, each a fresh process, on
@@ -47,6 +48,7 @@ from ocr.recognition import best, read_each  # noqa: E402
 
 SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".gif", ".pdf"}
 TESSERACT, PPOCR, AUTO = (ocr.Options(engine=e) for e in ("tesseract", "ppocr", "auto"))
+AUTO_LANG = ocr.Options(engine="auto", lang="auto")  # the app's default: the language found by itself
 
 
 def timed(fn: Callable[[], Any]) -> float:
@@ -63,7 +65,8 @@ def engines_table(images: list[Path], rounds: int, api: Engine, cli: Engine, flo
     rows = []
     for path in images:
         times: dict[str, list[float]] = {
-            k: [] for k in ("command", "api", "cli", "recognize", "raw", "ppocr", "ppocr_float", "auto", "both")}
+            k: [] for k in ("command", "api", "cli", "recognize", "raw", "ppocr", "ppocr_float", "auto", "auto_lang",
+                            "both")}
         prepared = ocr.preprocess(ocr.load(path)[0])
         dpi = round(prepared.dpi)
         for _ in range(rounds):
@@ -75,6 +78,7 @@ def engines_table(images: list[Path], rounds: int, api: Engine, cli: Engine, flo
             times["ppocr"].append(timed(read_all(api, path, PPOCR)))
             times["ppocr_float"].append(timed(read_all(floating, path, PPOCR)))
             times["auto"].append(timed(read_all(api, path, AUTO)))
+            times["auto_lang"].append(timed(read_all(api, path, AUTO_LANG)))
             times["both"].append(timed(partial(read_both, api, path)))
         m = {k: statistics.median(v) for k, v in times.items()}
         rows.append({"image": path.name, **{f"{k}_s": v for k, v in m.items()}})
@@ -89,7 +93,8 @@ def engines_table(images: list[Path], rounds: int, api: Engine, cli: Engine, flo
 
 
 RATIOS = (("api/command", "api", "command"), ("cli/command", "cli", "command"), ("recognize/raw", "recognize", "raw"),
-          ("ppocr/float", "ppocr", "ppocr_float"), ("auto/both", "auto", "both"), ("auto/command", "auto", "command"))
+          ("ppocr/float", "ppocr", "ppocr_float"), ("auto/both", "auto", "both"), ("auto/command", "auto", "command"),
+          ("lang/eng", "auto_lang", "auto"))
 
 
 def read_both(engine: Engine, path: Path) -> None:
