@@ -58,6 +58,11 @@ def _identify() -> Any:
     return _identifier
 
 
+def warm() -> None:
+    """Load the identifier now (about 100 MB a process holds from then on), not at the first page."""
+    _identify()
+
+
 def find(text: str) -> str:
     """The Tesseract code of the language ``text`` is written in; "" when there is too little text or
     the identifier is unsure."""

@@ -13,6 +13,7 @@ import threading
 import streamlit as st
 
 import ocr
+import ocr.language
 from workbench import defaults
 
 
@@ -20,5 +21,13 @@ from workbench import defaults
 def engine() -> ocr.Engine:
     """The app's engine, its workers warming up in the background on first use."""
     shared = ocr.default_engine()
-    threading.Thread(target=shared.warm, args=(defaults.OPTIONS,), daemon=True, name="ocr-warm").start()
+    threading.Thread(target=_warm, args=(shared,), daemon=True, name="ocr-warm").start()
     return shared
+
+
+def _warm(shared: ocr.Engine) -> None:
+    """The engines' workers and, when the app finds languages by itself, the language identifier: loaded
+    once for every session, so a server's idle memory holds them and the first page waits for neither."""
+    if defaults.OPTIONS.lang == "auto":
+        ocr.language.warm()
+    shared.warm(defaults.OPTIONS)
