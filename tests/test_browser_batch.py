@@ -106,6 +106,13 @@ def wait_until_read(page, at_least: int) -> int:
     return pages_read(page)
 
 
+def whole_file_read(page) -> None:
+    """Until the whole file's downloads are those of the run that took the last page: the line above them
+    says every page is read (Streamlit redraws a page top down, so the buttons under a new line of status
+    can still be the last run's for a moment)."""
+    page.get_by_text(f"long.pdf, {PAGES} of {PAGES} pages read").wait_for()
+
+
 def pdftotext_pages(data: bytes) -> list[str]:
     out = subprocess.run(["pdftotext", "-", "-"], input=data, capture_output=True, check=True).stdout.decode()
     return out.split("\f")[:-1]
@@ -120,6 +127,7 @@ def test_a_reload_finds_the_batch_going_on_and_the_file_downloads_whole(chromium
             after = pages_read(page)  # the batch is still there, going on, after the reload
             assert before <= after < PAGES
             page.get_by_text(f"Read {PAGES} of {PAGES} pages").wait_for()
+            whole_file_read(page)
             with page.expect_download() as got:
                 page.get_by_role("button", name=f"Searchable .pdf of all {PAGES} pages").click()
             assert got.value.suggested_filename == "long.ocr.pdf"
@@ -150,6 +158,7 @@ def test_a_batch_cut_off_by_a_restart_is_finished_from_the_offer(chromium, tmp_p
             assert 0 < missing < PAGES
             offer.click()
             page.get_by_text(f"Read {missing} of {missing} pages").wait_for()
+            whole_file_read(page)
             with page.expect_download() as got:
                 page.get_by_role("button", name=f"Text of all {PAGES} pages (.txt)").click()
             pages = Path(got.value.path()).read_text().split("\f")
