@@ -10,6 +10,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -221,3 +222,38 @@ def test_the_readmes_examples_run_as_written(server, tmp_path):
                          timeout=300)
     assert out.returncode == 0, out.stderr
     assert words_of(out.stdout)[:3] == words_of(WORDS[2])
+
+
+@pytest.mark.browser
+def test_the_app_reads_a_page_in_a_browser_while_the_api_is_busy(server):
+    """Clients keep the API's queue full (each asking again when refused) while a person uploads, tunes
+    and extracts a page in chromium: the app keeps its worker and reads the page."""
+    from playwright.sync_api import sync_playwright
+
+    from .browser_flow import upload_tune_extract
+    from .conftest import ARGS, CHROMIUM
+
+    done = threading.Event()
+    answers: list[int] = []
+
+    def client(words: str) -> None:
+        while not done.is_set():
+            answers.append(read(server, png(words), format="txt").status_code)
+
+    with ThreadPoolExecutor(max_workers=4) as clients:
+        busy = [clients.submit(client, w) for w in WORDS[:4]]
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+                try:
+                    page = browser.new_context(viewport={"width": 1280, "height": 800},
+                                               accept_downloads=True).new_page()
+                    page.set_default_timeout(180_000)
+                    upload_tune_extract(page, server.url, shots="api-busy")
+                finally:
+                    browser.close()
+        finally:
+            done.set()
+            for f in busy:
+                f.result()
+    assert answers and set(answers) == {200}  # the API went on answering while the person read
