@@ -18,6 +18,7 @@ A page is named by its page key, ``"sha256:index"``.
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -29,6 +30,8 @@ from ocr.batch import describe_error
 from ocr.decode import release
 
 from . import keys, memory, workspace
+
+log = logging.getLogger(__name__)
 
 MAX_DECODED = 3  # files whose decoded pages a session keeps
 SAMPLES = Path(__file__).resolve().parent / "samples"
@@ -236,7 +239,9 @@ def page_problem(key: str) -> str | None:
         return "the page is no longer open."
     try:
         _ = ref.page.image  # the pixels are needed to show it: a page that cannot be drawn is said here
-    except Exception as e:
+    except Exception as e:  # whatever the decoder raised, the page says it in a sentence; a bug is logged
+        if not isinstance(e, ocr.OcrError):
+            log.exception("page %s could not be drawn", page_label(key))
         return describe_error(e)
     return None
 

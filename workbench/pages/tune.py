@@ -11,6 +11,7 @@ a megapixel (cached on the file's SHA-256 and the settings). Auto-tune runs besi
 from __future__ import annotations
 
 import json
+import logging
 import re
 from typing import Any
 
@@ -25,6 +26,8 @@ from ocr.tuning import STAGE_WORDS
 from workbench import controls, crop, defaults, keys, layout, live, nav, preview, tuning, url, viewer, workspace
 from workbench.engine import engine
 from workbench.files import PageRef, page_label, page_problem, page_ref
+
+log = logging.getLogger(__name__)
 
 ss = st.session_state
 ICONS = {"page": ":material/crop_rotate:", "light": ":material/light_mode:", "ink": ":material/contrast:",
@@ -230,7 +233,9 @@ def start_tuning(key: str) -> None:
     try:
         region = ref.page if chosen.crop is None and not chosen.rotate else ocr.preprocess(
             ref.page, ocr.Settings(crop=chosen.crop, rotate=chosen.rotate, grayscale=False, auto_orient=False))
-    except Exception as e:
+    except Exception as e:  # any failure of the clean-up is said on the page; a bug is logged with its traceback
+        if not isinstance(e, ocr.OcrError):
+            log.exception("auto-tune could not start")
         st.error("Auto-tune could not start on this page:")
         st.text(describe_error(e))
         return
