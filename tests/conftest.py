@@ -65,6 +65,22 @@ def dev_dir() -> Path:
 
 # -- a real server and a real browser (tests/test_browser.py, test_app_load.py, test_container.py) --------
 
+def pytest_collection_modifyitems(config, items):
+    """The container image's tests first and the browser's last: under pytest-xdist the image's build (the
+    longest wait of the run, heavy on the disk and the cores) then runs beside the unit tests, and the
+    browser tests, which wait on a page, run when it is done."""
+    browser_only: dict[str, bool] = {}
+    for item in items:  # a file keeps its tests together (its module's server starts once)
+        path = item.nodeid.split("::")[0]
+        browser_only[path] = browser_only.get(path, True) and item.get_closest_marker("browser") is not None
+
+    def rank(item) -> int:
+        path = item.nodeid.split("::")[0]
+        return 0 if path.endswith("test_container.py") else 2 if browser_only[path] else 1
+
+    items.sort(key=rank)
+
+
 def left_behind() -> list[str]:
     """Engine workers' folders whose process is gone, and Dask's scratch space, in the temporary folder."""
     import tempfile

@@ -127,6 +127,12 @@ def until(condition, what, seconds: float = 60, page=None) -> None:
         time.sleep(0.1)
 
 
+def settled(page) -> bool:
+    """Whether no script run is going on: Streamlit's running indicator is gone and nothing is stale."""
+    return page.evaluate("""() => !document.querySelector('[data-testid="stStatusWidget"]')
+                                  && !document.querySelector('[data-stale="true"]')""")
+
+
 def press(page, slider, key: str, times: int) -> None:
     """``times`` presses of ``key`` on ``slider``, quickly, as a hand does (no wait for the page between)."""
     slider.focus()
@@ -279,9 +285,10 @@ def test_the_picture_zooms_and_pans_and_a_double_click_clears_the_crop(page, ser
     page.mouse.move(area["x"] + area["width"] * 0.6, area["y"] + area["height"] * 0.7, steps=8)
     page.mouse.up()
     until(lambda: "crop" in address(page), "the box did not become the crop")
-    # the crop reruns the page and the chart is drawn again: wait for the new one, not the old one's box
-    until(lambda: chart.bounding_box() is not None, "the original was not drawn again after the crop",
-          page=page)
+    # the crop reruns the page and the chart is drawn again: wait until the rerun is over and the new
+    # chart is there, not the old one's box (it goes while the page is redrawn)
+    until(lambda: settled(page) and chart.bounding_box() is not None,
+          "the original was not drawn again after the crop", page=page)
     area = chart.bounding_box()
     assert area is not None
     page.mouse.dblclick(area["x"] + area["width"] * 0.3, area["y"] + area["height"] * 0.3)
