@@ -65,18 +65,21 @@ def dev_dir() -> Path:
 
 # -- a real server and a real browser (tests/test_browser.py, test_app_load.py, test_container.py) --------
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """The container image's tests first and the browser's last: under pytest-xdist the image's build (the
-    longest wait of the run, heavy on the disk and the cores) then runs beside the unit tests, and the
-    browser tests, which wait on a page, run when it is done."""
-    browser_only: dict[str, bool] = {}
-    for item in items:  # a file keeps its tests together (its module's server starts once)
+    """Under pytest-xdist (``--dist loadgroup``): every test that drives a browser against a server of its
+    own in one group, so they run one after another in one worker (two apps and two chromiums side by side
+    starve each other on two cores), and every other file's tests in a group of the file (its module's
+    server or image starts once). The container image's tests are collected first, so its build runs
+    beside the unit tests; the browser tests last."""
+    for item in items:
         path = item.nodeid.split("::")[0]
-        browser_only[path] = browser_only.get(path, True) and item.get_closest_marker("browser") is not None
+        local_browser = item.get_closest_marker("browser") is not None and not path.endswith("test_container.py")
+        item.add_marker(pytest.mark.xdist_group("browser" if local_browser else path))
 
     def rank(item) -> int:
         path = item.nodeid.split("::")[0]
-        return 0 if path.endswith("test_container.py") else 2 if browser_only[path] else 1
+        return 0 if path.endswith("test_container.py") else 2 if item.get_closest_marker("browser") else 1
 
     items.sort(key=rank)
 
