@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from .badfiles import corpus
-from .conftest import ROOT, draw_page, free_port, stop, wait_for_health, words_of
+from .conftest import ROOT, draw_page, free_port, pdf_of, stop, wait_for_health, words_of
 
 TOKEN, OTHER = "test-token-one", "test-token-two"
 QUEUE = 2  # reads waiting or running at once, small so that a burst fills it
@@ -31,13 +31,6 @@ WORDS = ["Harbour lights glow", "Copper kettles whistle", "Quiet meadows bloom",
 def png(words: str) -> bytes:
     buffer = io.BytesIO()
     draw_page([words, "a second line of text"], size=(900, 200)).save(buffer, "PNG")
-    return buffer.getvalue()
-
-
-def pdf_of(texts: list[str]) -> bytes:
-    pages = [draw_page([t], size=(900, 160)).convert("RGB") for t in texts]
-    buffer = io.BytesIO()
-    pages[0].save(buffer, "PDF", save_all=True, append_images=pages[1:], resolution=100)
     return buffer.getvalue()
 
 

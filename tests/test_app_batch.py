@@ -4,9 +4,7 @@ seen for certain, whatever the machine's speed."""
 
 from __future__ import annotations
 
-import io
 import threading
-import time
 
 import pytest
 
@@ -14,18 +12,11 @@ import ocr
 from workbench import batches, keys, nav
 from workbench.jobs import RUNNING
 
-from .conftest import draw_page
+from .conftest import pdf_of, until
 from .test_app import go, ok, settle, start, upload
 
 WORDS = ["Harbour lights glow", "Copper kettles whistle", "Quiet meadows bloom", "Granite bridges span",
          "Velvet curtains fall"]
-
-
-def pdf_of(texts: list[str]) -> bytes:
-    pages = [draw_page([t], size=(900, 160)) for t in texts]
-    buffer = io.BytesIO()
-    pages[0].save(buffer, "PDF", save_all=True, append_images=pages[1:], resolution=100)
-    return buffer.getvalue()
 
 
 class Gate:
@@ -49,14 +40,6 @@ class Gate:
     def let(self, pages: int) -> None:
         for _ in range(pages):
             self.passes.release()
-
-
-def until(condition, what: str, seconds: float = 120) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what} within {seconds:.0f} s")
-        time.sleep(0.05)
 
 
 def progress_text(at) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from .conftest import ARGS, CHROMIUM, FONT, ROOT, free_port, stop, wait_for_health, words_of
+from .conftest import FONT, ROOT, free_port, stop, wait_for_health, words_of
 
 pytestmark = pytest.mark.browser
 
@@ -61,20 +61,6 @@ def server(folder: Path, port: int) -> Iterator[tuple[str, subprocess.Popen]]:
         if proc.poll() is None:
             stop(proc)
         log.close()
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (make test does)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def start_batch(chromium, url: str):

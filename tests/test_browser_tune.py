@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from .browser_flow import shot
-from .conftest import ARGS, CHROMIUM, ROOT, draw_page, free_port, stop, wait_for_health
+from .conftest import ROOT, draw_page, free_port, stop, wait_for_health
 
 pytestmark = pytest.mark.browser
 
@@ -50,20 +50,6 @@ def served(tmp_path_factory):
     finally:
         stop(proc)
         log.close()
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (make test does)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture

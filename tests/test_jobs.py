@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import time
 
 import pytest
@@ -11,17 +10,10 @@ import ocr
 from workbench.jobs import CANCELLED, DONE, INTERRUPTED, QUEUED, RUNNING, JobRunner, Jobs
 from workbench.store import Store, new_id
 
-from .conftest import draw_page
+from .conftest import pdf_of, until
 
 WORDS = ["Harbour lights glow", "Copper kettles whistle", "Quiet meadows bloom", "Granite bridges span",
          "Velvet curtains fall", "Silver rivers wind"]
-
-
-def pdf_of(texts: list[str]) -> bytes:
-    pages = [draw_page([t], size=(900, 160)) for t in texts]
-    buffer = io.BytesIO()
-    pages[0].save(buffer, "PDF", save_all=True, append_images=pages[1:], resolution=100)
-    return buffer.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -29,14 +21,6 @@ def engine():
     shared = ocr.Engine("api", workers=2)
     yield shared
     shared.close()
-
-
-def until(condition, what: str, seconds: float = 120) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what} within {seconds:.0f} s")
-        time.sleep(0.05)
 
 
 def test_a_job_reads_its_pages_in_order_and_ends(tmp_path, engine):
