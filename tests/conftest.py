@@ -133,6 +133,16 @@ def until(condition, what: str, seconds: float = 120) -> None:
         time.sleep(0.05)
 
 
+def settled(page) -> bool:
+    """Whether no script run is going on: Streamlit's running indicator is gone, nothing is stale, and
+    every control shown is drawn (Streamlit loads a widget's code when the page first needs it and shows
+    an empty box of another height until then: the page below it moves when it comes)."""
+    return page.evaluate("""() => !document.querySelector('[data-testid="stStatusWidget"]')
+        && !document.querySelector('[data-stale="true"]')
+        && [...document.querySelectorAll('[class*="st-key-w_set_"]')].every(
+               el => el.closest('details:not([open])') || el.offsetParent === null || el.innerText.trim() !== '')""")
+
+
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]

@@ -15,7 +15,7 @@ import urllib.request
 import pytest
 
 from .browser_flow import ARTIFACTS, nudge, processed_src, shot, upload_tune_extract  # noqa: F401
-from .conftest import CHROMIUM, DEV, ROOT, Served, free_port  # noqa: F401 (the fixtures: conftest's)
+from .conftest import CHROMIUM, DEV, ROOT, Served, free_port, settled, until  # noqa: F401 (the fixtures: conftest's)
 
 pytestmark = pytest.mark.browser
 
@@ -69,10 +69,12 @@ def open_panel(page, title: str, inside) -> None:
     for _ in range(3):
         if inside.is_visible():
             return
-        page.locator("summary", has_text=title).click()
+        # while a rerun draws, the expander can show twice (the stale one fading): click once it settled
+        until(lambda: settled(page), "the page's script run ended", seconds=60)
         try:
+            page.locator("summary", has_text=title).last.click(timeout=10_000)
             inside.wait_for(state="visible", timeout=10_000)
-        except Exception:
+        except Exception:  # redrawn under the click: try again
             continue
 
 
@@ -153,6 +155,7 @@ def step_right(page, name: str) -> str:
     before = slider.get_attribute("aria-valuetext")
     for _ in range(4):
         try:
+            until(lambda: settled(page), "the page's script run ended", seconds=60)
             page.locator(".st-key-tune_picture").evaluate("el => el.scrollIntoView({block: 'center'})")
             slider.evaluate(SCROLL_CONTROLS)
             slider.focus()
@@ -181,6 +184,7 @@ def show_tune(page, url: str, width: int) -> None:
     page.wait_for_function(
         """old => { const im = document.querySelector('.st-key-tune_picture img');
                     return im && im.src !== old && im.complete && im.naturalWidth > 0; }""", arg=before)
+    until(lambda: settled(page), "the page's script run ended", seconds=60)
     slider = page.get_by_role("slider", name="Neighbourhood (pixels)")
     assert slider.get_attribute("aria-valuetext") == shown
     shot(page, f"browser-tune-{width}x800")

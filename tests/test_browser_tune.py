@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from .browser_flow import shot
-from .conftest import ROOT, draw_page, free_port, stop, wait_for_health
+from .conftest import ROOT, draw_page, free_port, settled, stop, wait_for_health
 
 pytestmark = pytest.mark.browser
 
@@ -111,12 +111,6 @@ def until(condition, what, seconds: float = 60, page=None) -> None:
                 shot(page, "browser-tune-failed")
             pytest.fail(f"{what() if callable(what) else what} within {seconds:.0f} s")
         time.sleep(0.1)
-
-
-def settled(page) -> bool:
-    """Whether no script run is going on: Streamlit's running indicator is gone and nothing is stale."""
-    return page.evaluate("""() => !document.querySelector('[data-testid="stStatusWidget"]')
-                                  && !document.querySelector('[data-stale="true"]')""")
 
 
 def press(page, slider, key: str, times: int) -> None:
