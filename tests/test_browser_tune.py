@@ -132,7 +132,9 @@ def test_arrow_presses_each_move_a_step_and_keep_the_focus(page, served, drawn):
     # the line of changes is of the settings shown, not one move behind
     page.get_by_text("Changed from the defaults: Resize: 1.4 ×").wait_for()
     press(page, slider, "ArrowLeft", 8)
-    until(lambda: "scale" not in address(page), "8 presses back did not bring the resize back")
+    until(lambda: "scale" not in address(page),
+          lambda: f"8 presses back did not bring the resize back (the address: {address(page)}; the slider: "
+                  f"{slider.get_attribute('aria-valuetext')})", page=page)
     page.get_by_text("Changed from the defaults: nothing").wait_for()
     assert page.evaluate("() => document.activeElement?.getAttribute('aria-valuetext')") == "1.00"
 
@@ -309,3 +311,36 @@ def test_a_level_is_drawn_in_the_page_at_once_and_is_the_servers_picture(page, s
         assert 0 < np.count_nonzero(made_there == 0) < made_there.size  # ink and paper both
         assert address(page) == {"engine": "tesseract", "threshold": "fixed", "threshold_value": str(want),
                                  "invert": "yes"}  # and nothing else moved
+
+
+def test_a_resize_step_shows_the_next_picture_made_ahead_and_it_is_the_servers(page, served, drawn):
+    """After a first step of the Resize slider, the picture of its next step is in the page before the key
+    is pressed: the press shows it ("ahead"), and the server's picture of that step, when the move's
+    rerun ends, is the same picture; a step the other way, not made ahead, comes from the server."""
+    open_tune(page, served, drawn, "engine=tesseract&threshold=otsu")
+    root = page.locator(".st-key-tune_picture .ocrv")
+    until(lambda: (root.get_attribute("data-shown") or "").startswith("server:"), "the first picture did not show")
+    page.evaluate("""() => { window.__shown = [];
+        new MutationObserver(() => window.__shown.push(document.querySelector('.ocrv').dataset.shown))
+            .observe(document.querySelector('.ocrv'), {attributes: true, attributeFilter: ['data-shown']}); }""")
+    resize = page.get_by_role("slider", name="Resize (×)")
+    picture = page.locator(".st-key-tune_picture img")
+    press(page, resize, "ArrowRight", 1)  # the first step: nothing is ahead yet
+    until(lambda: address(page).get("scale") == "1.05" and settled(page), "the first step did not end", page=page)
+    until(lambda: page.evaluate("() => !!(window.ocrvAhead && window.ocrvAhead.value === 1.1)"),
+          "the next step's picture was not handed to the page", page=page)
+    ahead = page.evaluate("() => window.ocrvAhead.src")
+    before = picture.get_attribute("src")
+    assert ahead != before  # another picture: the next step's
+    press(page, resize, "ArrowRight", 1)
+    until(lambda: "ahead:1.1" in page.evaluate("() => window.__shown"), "the step made ahead was not shown",
+          page=page)
+    until(lambda: address(page).get("scale") == "1.1" and settled(page), "the second step did not end", page=page)
+    assert picture.get_attribute("src") == ahead  # the server's picture of 1.1 is the one shown ahead
+    assert root.get_attribute("data-shown").startswith("server:")
+    assert address(page) == {"engine": "tesseract", "threshold": "otsu", "scale": "1.1"}
+    page.evaluate("() => { window.__shown = []; }")
+    press(page, resize, "ArrowLeft", 1)  # back: the way nothing was made for
+    until(lambda: address(page).get("scale") == "1.05" and settled(page), "the step back did not end", page=page)
+    assert not any(s.startswith("ahead:") for s in page.evaluate("() => window.__shown"))
+    assert picture.get_attribute("src") == before  # the picture of 1.05 again

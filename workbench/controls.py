@@ -248,6 +248,7 @@ def pull(size: tuple[int, int]) -> str | None:
         new_options = url.options().replace(**{f: v for f, v in changes.items() if BY_FIELD[f].option})
     except ocr.SettingsError as e:  # push() puts the controls back to the settings that stand
         return str(e)
+    st.session_state[keys.SLIDING] = _sliding(changes, url.settings())
     st.session_state[keys.SETTINGS], st.session_state[keys.OPTIONS] = new, new_options
     url.write()
     return problem
@@ -295,6 +296,37 @@ def chosen_languages(chosen: list[str], before: str) -> str:
     if AUTO_LANGUAGE in chosen and len(chosen) > 1:
         chosen = [AUTO_LANGUAGE] if before != AUTO_LANGUAGE else [c for c in chosen if c != AUTO_LANGUAGE]
     return "+".join(chosen)
+
+
+def _sliding(changes: dict[str, Any], before: ocr.Settings) -> tuple[str, int] | None:
+    """(field, +1 or -1) when the one change is a clean-up slider moved up or down, else None."""
+    if len(changes) != 1:
+        return None
+    field, value = next(iter(changes.items()))
+    c = BY_FIELD.get(field)
+    if c is None or c.kind != "slider" or c.option or value == getattr(before, field):
+        return None
+    return field, 1 if value > getattr(before, field) else -1
+
+
+def next_step(s: ocr.Settings) -> tuple[str, Any] | None:
+    """(field, value): where the slider the person moved last goes on its next step the same way, when
+    that is a value the slider can take; else None."""
+    sliding = st.session_state.get(keys.SLIDING)
+    if not sliding:
+        return None
+    field, direction = sliding
+    c = BY_FIELD[field]
+    moves = step(c)
+    assert c.number is not None and c.spec.low is not None and c.spec.high is not None
+    if not moves:
+        return None
+    value = c.number(getattr(s, field) + direction * moves)
+    if c.number is float:
+        value = round(value, 6)  # 1.1 + 0.05 is 1.1500000000000001; the slider sends 1.15
+    if not c.spec.low <= value <= c.spec.high:
+        return None
+    return field, value
 
 
 def missing_note() -> str | None:

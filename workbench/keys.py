@@ -42,6 +42,7 @@ its page is left):
 ``GENERATION``          the store's generation this session's work was written to (a new one after damage)
 ``WORKING``             the Tune page's working copy of the page shown (:class:`workbench.preview.Working`)
 ``MOVED``               the control keys the person moved (their ``on_change``) since the settings took them
+``SLIDING``             (field, +1 or -1): the slider the person moved last and which way, or None
 ``SHOWN``               dict control key -> the value the code last gave that control, or took from it
 ``BATCH_WATCH``         ids of the server's jobs (Extract all) this tab started or saw running, until they end
 ``LIVE``                the Tune page's quick reading (:class:`workbench.live.Live`): its worker and last text
@@ -66,7 +67,7 @@ ASK_KEEP, KEEP_CONFIRMED = "ask_keep", "keep_confirmed"
 URL_READ, NOTICE, UPLOAD_ROUND, CAMERA_SEEN, PRESET_SEEN = (
     "url_read", "notice", "upload_round", "camera_seen", "preset_seen")
 VERSIONS, READ_ONLY, HELD, GENERATION = "versions", "read_only", "held", "generation"
-WORKING, MOVED, SHOWN, LIVE = "working", "moved", "shown", "live"
+WORKING, MOVED, SHOWN, LIVE, SLIDING = "working", "moved", "shown", "live", "sliding"
 BATCH_WATCH = "batch_watch"
 
 # What each collection starts as in a new session.
@@ -89,6 +90,7 @@ CROP_DRAW = "w_crop_draw"  # the original picture, on which a box is dragged to 
 TUNE_CONTROLS, TUNE_PICTURE = "tune_controls", "tune_picture"  # containers (their CSS classes size them)
 TUNE_ORIGINAL, TUNE_TEXT = "tune_original", "tune_text"  # the original picture's and the live text's containers
 TUNE_VIEWER = "w_tune_viewer"  # the processed picture's viewer (zoom, pan, 1:1)
+TUNE_AHEAD = "w_tune_ahead"  # the picture of the slider's next step, handed to the viewer ahead of the move
 # the crop's two range sliders stand in for the crop field: percentages across and down the page
 CROP_X, CROP_Y = "crop_x", "crop_y"
 # Extract

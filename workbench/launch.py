@@ -25,6 +25,7 @@ CONFIG = {
     "theme.dark.primaryColor": "#2563eb",
     "server.maxUploadSize": "50",  # MB a file: uploads stay in their session's memory
     "server.enableXsrfProtection": "true",
+    "global.maxCachedMessageAge": "20",  # pictures kept 20 runs in the browser: no "Cached ForwardMsg MISS"
 }
 
 

@@ -43,6 +43,7 @@ READ_EVERY_S = 0.25  # seconds between looks at the quick reading's answer
 # original, the controls and the text below it; the controls' own scrolling box is for wide screens only.
 PHONE_CSS = f"""<style>
 [data-testid="stMainBlockContainer"] {{ padding-top: 4.5rem; }}
+.st-key-{keys.TUNE_AHEAD} {{ display: none; }}
 .st-key-{keys.TUNE_TEXT} pre, .st-key-{keys.TUNE_TEXT} [data-testid="stText"] {{ white-space: pre-wrap; }}
 @media (max-width: 640px) {{
   div[data-testid="stColumn"]:has(.st-key-{keys.TUNE_PICTURE}):not(:has(.st-key-{keys.TUNE_CONTROLS})) {{
@@ -206,6 +207,27 @@ def side_by_side(key: str) -> None:
                            on_click="ignore", key=keys.PRESET_DOWNLOAD)
         st.caption("To share these settings, without your files:")
         st.code(url.settings_link(), language=None, wrap_lines=True)
+    with processed:  # last: the page above is on its way while this is made
+        hand_ahead(ref, s)
+
+
+def hand_ahead(ref: PageRef, s: ocr.Settings) -> None:
+    """The picture of the next step of the slider moved last, the same way, made now and handed to the
+    viewer (invisible): a person nudging a slider sees each step at once; a step elsewhere costs only
+    the making of this one. The Level the viewer draws itself is left to it."""
+    found = controls.next_step(s)
+    if found is None or (found[0] == "threshold_value" and preview.drawn_in_browser(s)):
+        viewer.ahead(None)
+        return
+    field, value = found
+    try:
+        shown = preview.processed(ref, s.replace(**{field: value}))
+    except ocr.SettingsError:  # a value the settings refuse together with the others: nothing ahead
+        shown = preview.Preview(error="refused")
+    if shown.error:
+        viewer.ahead(None)
+        return
+    viewer.ahead(keys.setting(field), value, shown.data, shown.size, shown.fmt)
 
 
 def reset() -> None:

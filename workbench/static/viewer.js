@@ -3,7 +3,8 @@
 // button, double-click or "1"; "Fit" or "0" fits it again. A new picture keeps the zoom and the place.
 // Given the page just before a black & white level ("live"), it draws the picture of a new level itself the
 // moment the Level slider moves (255 where grey > level, else 0; inverted if asked), and shows the server's
-// picture once one of the level on the slider has arrived: the same pixels, a round trip sooner.
+// picture once one of the level on the slider has arrived: the same pixels, a round trip sooner. Handed the
+// picture of another slider's next step (ahead.js), it shows that the moment the slider reaches it.
 // The root's data-shown says what is on screen ("server:130", "local:131").
 // Plain JavaScript, shipped with the package: nothing is fetched from elsewhere.
 
@@ -147,12 +148,31 @@ function build(parent) {
     }
   };
   img.addEventListener("load", () => { img.decode().then(s.settle, s.settle); });
+  s.resize = (w, h) => {  // another size (a crop, a resize): the same share of the picture stays in view
+    if (w === s.w && h === s.h) return;
+    s.z = s.z / (s.w > 1 ? w / s.w : 1);
+    s.w = w;
+    s.h = h;
+  };
+  s.showAhead = (a) => {  // the server's picture of the slider's new value, made before it was asked for
+    s.resize(a.width_px, a.height_px);
+    if (img.getAttribute("src") !== a.src) img.setAttribute("src", a.src);
+    s.show("server");
+    root.dataset.shown = "ahead:" + a.value;
+    s.fitBox();
+    s.draw();
+  };
   s.watcher = new MutationObserver((changes) => {
-    if (!s.live) return;
     for (const c of changes) {
-      if (c.target.matches && c.target.matches(s.live.watch + ' input[type="range"]')) {
+      if (!c.target.matches) continue;
+      if (s.live && c.target.matches(s.live.watch + ' input[type="range"]')) {
         const v = s.sliderLevel();
         if (v !== null && v !== s.serverLevel) s.drawLevel(v); else s.settle();
+        return;
+      }
+      const a = window.ocrvAhead;
+      if (a && c.target.matches(a.watch + ' input[type="range"]')) {
+        if (Math.abs(parseFloat(c.target.value) - a.value) < 1e-9) s.showAhead(a);
         return;
       }
     }
@@ -175,13 +195,7 @@ export default function (component) {
   s.observer.observe(view);  // again: harmless when observed, needed after a cleanup
   s.watcher.observe(document.body, { subtree: true, attributes: true, attributeFilter: ["aria-valuetext"] });
   const img = s.root.querySelector("img");
-  if (data.width_px !== s.w || data.height_px !== s.h) {
-    // another size (a crop, a resize): the same share of the picture stays in view
-    const k = s.w > 1 ? data.width_px / s.w : 1;
-    s.z = s.z / k;
-    s.w = data.width_px;
-    s.h = data.height_px;
-  }
+  s.resize(data.width_px, data.height_px);
   s.serverLevel = data.level;
   s.live = data.live || null;
   if (s.live && s.live.grey !== s.greySrc) {  // the grey page the levels are drawn from, as pixels
