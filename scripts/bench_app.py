@@ -10,7 +10,7 @@
      ``decode()`` resolves, or the viewer drew the level itself), for the "Level" slider (black & white
      at a set level: the viewer draws it in the page) and the "Resize" slider, on a 1-megapixel
      receipt scan and on the 12-megapixel photo: median, 95th percentile and worst of ``--moves`` moves
-     each;
+     each, and the first step apart (the picture of each next step is made ahead of it);
    - slider to text: a move until the live text of the new settings is shown (its "Score" line back
      after "Reading these settings"), with Tesseract, on the receipt scan, the reading's own time
      included;
@@ -251,6 +251,9 @@ def browser_times(dev: Path, photo: Path, moves: int) -> None:
                                         ("Resize (×)", "engine=tesseract")):
                         times = slider_times(page, url, path, name, query, moves)
                         print(f"  {path.name:18s} {name:11s} {summary(times)}")
+                        if times:  # the first step has nothing made ahead; each next one may
+                            print(f"  {'':18s} {'':11s} first step {times[0]:4.0f} ms; the steps after it: "
+                                  f"{summary(times[1:])}")
                 print(f"\nSlider to text with Tesseract, the reading included ({load()}):")
                 times = text_times(page, url, dev / SCAN, max(4, moves // 2))
                 print(f"  {SCAN:18s} {'Level':11s} {summary(times)}")
