@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import signal
@@ -10,11 +11,15 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
+
+from workbench import keys
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV = Path(os.environ.get("OCR_DEV_SET", ROOT.parent / "shared" / "eval" / "dev"))
@@ -137,10 +142,11 @@ def settled(page) -> bool:
     """Whether no script run is going on: Streamlit's running indicator is gone, nothing is stale, and
     every control shown is drawn (Streamlit loads a widget's code when the page first needs it and shows
     an empty box of another height until then: the page below it moves when it comes)."""
-    return page.evaluate("""() => !document.querySelector('[data-testid="stStatusWidget"]')
+    return page.evaluate("""prefix => !document.querySelector('[data-testid="stStatusWidget"]')
         && !document.querySelector('[data-stale="true"]')
-        && [...document.querySelectorAll('[class*="st-key-w_set_"]')].every(
-               el => el.closest('details:not([open])') || el.offsetParent === null || el.innerText.trim() !== '')""")
+        && [...document.querySelectorAll(`[class*="st-key-${prefix}"]`)].every(
+               el => el.closest('details:not([open])') || el.offsetParent === null || el.innerText.trim() !== '')""",
+                         keys.setting(""))
 
 
 CHROMIUM = "/usr/bin/chromium"
@@ -154,14 +160,18 @@ def free_port() -> int:
 
 
 class Served(str):
-    """The server's URL, with its process id."""
+    """The server's URL, with its process."""
 
-    pid: int
+    proc: subprocess.Popen
 
-    def __new__(cls, url: str, pid: int) -> Served:
+    def __new__(cls, url: str, proc: subprocess.Popen) -> Served:
         made = super().__new__(cls, url)
-        made.pid = pid
+        made.proc = proc
         return made
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
 
 
 def wait_for_health(url: str, proc: subprocess.Popen, seconds: float, name: str, logs: list[Path]) -> None:
@@ -203,41 +213,68 @@ def server_args() -> list[str]:
     return []
 
 
+def launch(log: Path, data: Path, *, port: int | None = None, env: dict[str, str] | None = None,
+           start: Sequence[str] = (sys.executable, "-m", "streamlit"), args: Sequence[str] = ()) -> Served:
+    """`streamlit run app.py` (through ``start``) on 127.0.0.1:``port`` (a free one by default), its
+    workspaces in ``data``, its output appended to ``log``; once /_stcore/health answers (stopped if it
+    never does)."""
+    port = port or free_port()
+    with open(log, "ab") as out:  # the process holds its own copy
+        proc = subprocess.Popen(
+            [*start, "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", *args],
+            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            env={**os.environ, "OCR_WORKBENCH_DATA": str(data), **(env or {})})
+    served = Served(f"http://127.0.0.1:{port}", proc)
+    try:
+        wait_for_health(served, proc, 90, "streamlit", [log])
+    except BaseException:
+        stop(proc)
+        raise
+    return served
+
+
+@contextlib.contextmanager
+def streamlit(folder: Path, **how) -> Iterator[Served]:
+    """:func:`launch` with its log (streamlit.log) and workspaces in ``folder``; stopped afterwards
+    (unless it has ended already)."""
+    served = launch(folder / "streamlit.log", folder / "workspaces", **how)
+    try:
+        yield served
+    finally:
+        if served.proc.poll() is None:
+            stop(served.proc)
+
+
 @pytest.fixture
 def server(tmp_path, server_args):
     """`streamlit run app.py` on 127.0.0.1 (its workspaces in a folder of the test's own); its URL once
     /_stcore/health answers (its ``pid`` the server's process id); stopped afterwards."""
-    port = free_port()
-    log = open(tmp_path / "streamlit.log", "wb")  # noqa: SIM115 (closed when the server stops)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", *server_args],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        env={**os.environ, "OCR_WORKBENCH_DATA": str(tmp_path / "workspaces")},
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_health(url, proc, 90, "streamlit", [tmp_path / "streamlit.log"])
-        yield Served(url, proc.pid)
-    finally:
-        stop(proc)
-        log.close()
+    with streamlit(tmp_path, args=server_args) as served:
+        yield served
 
 
-@pytest.fixture
-def browser(tmp_path):
-    """Debian's chromium through Playwright; contexts (each a fresh profile: a new tab of a new person) are
-    made from it by the test."""
+@contextlib.contextmanager
+def launched_chromium() -> Iterator[Any]:
+    """Debian's chromium through Playwright, closed afterwards."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (make test does)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         try:
-            yield chromium
+            yield browser
         finally:
-            chromium.close()
+            browser.close()
+
+
+@pytest.fixture
+def browser():
+    """Debian's chromium for one test; contexts (each a fresh profile: a new tab of a new person) are
+    made from it by the test."""
+    with launched_chromium() as made:
+        yield made
 
 
 @pytest.fixture
@@ -253,13 +290,6 @@ def browser_page(browser):
 
 @pytest.fixture(scope="module")
 def chromium():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (make test does)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    """Debian's chromium shared by a module's tests."""
+    with launched_chromium() as made:
+        yield made

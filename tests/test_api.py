@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from .badfiles import corpus
-from .conftest import ROOT, draw_page, free_port, pdf_of, stop, wait_for_health, words_of
+from .conftest import ROOT, draw_page, free_port, launch, pdf_of, stop, words_of
 
 TOKEN, OTHER = "test-token-one", "test-token-two"
 QUEUE = 2  # reads waiting or running at once, small so that a burst fills it
@@ -43,15 +43,8 @@ class Server:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
-        log = open(self.folder / "streamlit.log", "ab")  # noqa: SIM115 (the process holds it)
-        env = {**os.environ, "OCR_WORKBENCH_DATA": str(self.folder / "data"), "OCR_WORKBENCH_API_TOKEN":
-               f"{TOKEN},{OTHER}", "OCR_WORKBENCH_API_QUEUE": str(QUEUE)}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
-             str(self.port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env)
-        log.close()
-        wait_for_health(self.url, self.proc, 90, "streamlit", [self.folder / "streamlit.log"])
+        env = {"OCR_WORKBENCH_API_TOKEN": f"{TOKEN},{OTHER}", "OCR_WORKBENCH_API_QUEUE": str(QUEUE)}
+        self.proc = launch(self.folder / "streamlit.log", self.folder / "data", port=self.port, env=env).proc
 
     def kill(self) -> None:
         assert self.proc is not None

@@ -5,19 +5,15 @@ mid-batch and started again offers to finish the pages it did not read."""
 from __future__ import annotations
 
 import io
-import os
 import re
 import signal
 import subprocess
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from .conftest import FONT, ROOT, free_port, stop, wait_for_health, words_of
+from .conftest import FONT, free_port, streamlit, words_of
 
 pytestmark = pytest.mark.browser
 
@@ -43,24 +39,6 @@ def document() -> bytes:
     buffer = io.BytesIO()
     pages[0].save(buffer, "PDF", save_all=True, append_images=pages[1:], resolution=200)
     return buffer.getvalue()
-
-
-@contextmanager
-def server(folder: Path, port: int) -> Iterator[tuple[str, subprocess.Popen]]:
-    log = open(folder / f"streamlit-{port}.log", "ab")  # noqa: SIM115 (closed when the server stops)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        env={**os.environ, "OCR_WORKBENCH_DATA": str(folder / "workspaces")})
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_health(url, proc, 90, "streamlit", [folder / f"streamlit-{port}.log"])
-        yield url, proc
-    finally:
-        if proc.poll() is None:
-            stop(proc)
-        log.close()
 
 
 def start_batch(chromium, url: str):
@@ -105,7 +83,7 @@ def pdftotext_pages(data: bytes) -> list[str]:
 
 
 def test_a_reload_finds_the_batch_going_on_and_the_file_downloads_whole(chromium, tmp_path):
-    with server(tmp_path, free_port()) as (url, _):
+    with streamlit(tmp_path) as url:
         context, page = start_batch(chromium, url)
         try:
             before = wait_until_read(page, 3)
@@ -129,13 +107,13 @@ def test_a_reload_finds_the_batch_going_on_and_the_file_downloads_whole(chromium
 
 def test_a_batch_cut_off_by_a_restart_is_finished_from_the_offer(chromium, tmp_path):
     port = free_port()
-    with server(tmp_path, port) as (url, proc):
+    with streamlit(tmp_path, port=port) as url:
         context, page = start_batch(chromium, url)
         wait_until_read(page, 2)
-        proc.send_signal(signal.SIGKILL)  # the server dies mid-batch
-        proc.wait(timeout=30)
+        url.proc.send_signal(signal.SIGKILL)  # the server dies mid-batch
+        url.proc.wait(timeout=30)
     try:
-        with server(tmp_path, port) as (url, _):
+        with streamlit(tmp_path, port=port) as url:
             page.reload()
             offer = page.get_by_role("button", name=re.compile(r"Finish the \d+ pages"))
             offer.wait_for()

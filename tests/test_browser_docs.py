@@ -8,10 +8,8 @@ Screenshots at 1280x800 and 400 px wide, light and dark, go to test-artifacts/ (
 from __future__ import annotations
 
 import io
-import os
 import re
 import subprocess
-import sys
 import urllib.parse
 import zipfile
 from pathlib import Path
@@ -19,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from .browser_flow import shot
-from .conftest import ROOT, draw_page, free_port, stop, wait_for_health, words_of
+from .conftest import draw_page, streamlit, words_of
 
 pytestmark = pytest.mark.browser
 
@@ -41,22 +39,8 @@ def ten_pages() -> bytes:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """`streamlit run app.py` for the module's tests; its URL."""
-    folder = tmp_path_factory.mktemp("docs-server")
-    port = free_port()
-    log = open(folder / "streamlit.log", "wb")  # noqa: SIM115 (closed when the server stops)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        env={**os.environ, "OCR_WORKBENCH_DATA": str(folder / "workspaces")},
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_health(url, proc, 90, "streamlit", [folder / "streamlit.log"])
+    with streamlit(tmp_path_factory.mktemp("docs-server")) as url:
         yield url
-    finally:
-        stop(proc)
-        log.close()
 
 
 def open_tab(chromium, viewport=DESKTOP, scheme="light"):

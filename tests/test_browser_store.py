@@ -12,9 +12,7 @@ sessions end.
 from __future__ import annotations
 
 import contextlib
-import os
 import sqlite3
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -26,7 +24,7 @@ from workbench import store
 from workbench.store import Store
 
 from .browser_flow import shot
-from .conftest import DEV, ROOT, free_port, stop, wait_for_health
+from .conftest import DEV, ROOT, launch, stop
 from .faults import CONTROL, small_disk
 from .test_browser import extract_a_photo, type_into, wait_for_text
 
@@ -44,34 +42,12 @@ MB = 1 << 20
 def serve(folder: Path, log: Path, control: Path | None = None) -> Iterator[tuple[str, int]]:
     """`streamlit run app.py` with its workspaces in ``folder``; with ``control``, through
     tests/fault_server.py (the store's writes fail as the control file says). Yields (URL, pid)."""
-    port = free_port()
-    start = [sys.executable, "tests/fault_server.py"] if control else [sys.executable, "-m", "streamlit"]
-    env = {**os.environ, "OCR_WORKBENCH_DATA": str(folder), **({CONTROL: str(control)} if control else {})}
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [*start, "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=env)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            wait_for_health(url, proc, 90, "streamlit", [log])
-            yield url, proc.pid
-        finally:
-            stop(proc)
-
-
-@pytest.fixture(scope="module")
-def module_browser():
-    from playwright.sync_api import sync_playwright
-
-    from .conftest import ARGS, CHROMIUM
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    how = {"start": [sys.executable, "tests/fault_server.py"], "env": {CONTROL: str(control)}} if control else {}
+    served = launch(log, folder, **how)
+    try:
+        yield served, served.pid
+    finally:
+        stop(served.proc)
 
 
 @contextlib.contextmanager
@@ -139,9 +115,9 @@ def faulty(tmp_path_factory):
             yield url, disk, ws
 
 
-def test_a_damaged_database_is_set_aside_and_the_app_serves_with_one_sentence(faulty, module_browser):
+def test_a_damaged_database_is_set_aside_and_the_app_serves_with_one_sentence(faulty, chromium):
     url, disk, ws = faulty
-    with tab(module_browser) as page:
+    with tab(chromium) as page:
         page.goto(f"{url}/?ws={ws}")
         page.get_by_role("heading", name=HEADING).wait_for()
         page.get_by_text("Earlier work on this server could not be read").wait_for()
@@ -151,15 +127,15 @@ def test_a_damaged_database_is_set_aside_and_the_app_serves_with_one_sentence(fa
         assert until(lambda: rows(disk.path, "SELECT COUNT(*) FROM file")[0][0] == 1)
         assert page.locator(ERROR_BOX).count() == 0
     assert len(list(disk.path.glob("workspaces.sqlite3.damaged-*"))) >= 1
-    with tab(module_browser) as page:  # a visitor without a link is told nothing
+    with tab(chromium) as page:  # a visitor without a link is told nothing
         page.goto(url)
         page.get_by_role("heading", name=HEADING).wait_for()
         assert page.get_by_text("could not be read").count() == 0
 
 
-def test_two_tabs_editing_one_page_keep_both_edits(faulty, module_browser):
+def test_two_tabs_editing_one_page_keep_both_edits(faulty, chromium):
     url, disk, _ = faulty
-    with tab(module_browser) as a, tab(module_browser) as b:
+    with tab(chromium) as a, tab(chromium) as b:
         extract_a_photo(a, url)
         a.wait_for_url("**ws=**")
         b.goto(a.url)
@@ -182,9 +158,9 @@ def test_two_tabs_editing_one_page_keep_both_edits(faulty, module_browser):
         b.get_by_text("your edits in another tab").first.wait_for(state="attached")
 
 
-def test_a_full_disk_keeps_the_app_serving_and_leaves_nothing_half_written(faulty, module_browser):
+def test_a_full_disk_keeps_the_app_serving_and_leaves_nothing_half_written(faulty, chromium):
     url, disk, _ = faulty
-    with tab(module_browser) as page:
+    with tab(chromium) as page:
         page.goto(url)
         page.get_by_role("heading", name=HEADING).wait_for()
         disk.fill()
@@ -199,7 +175,7 @@ def test_a_full_disk_keeps_the_app_serving_and_leaves_nothing_half_written(fault
             assert page.locator(ERROR_BOX).count() == 0
         finally:
             disk.free()
-    with tab(module_browser) as page:  # room again: the next visitor's small upload is kept
+    with tab(chromium) as page:  # room again: the next visitor's small upload is kept
         page.goto(url)
         page.get_by_role("heading", name=HEADING).wait_for()
         before = rows(disk.path, "SELECT COUNT(*) FROM file")[0][0]
@@ -211,13 +187,13 @@ def test_a_full_disk_keeps_the_app_serving_and_leaves_nothing_half_written(fault
 # -- a read-only data folder ----------------------------------------------------------------------------
 
 
-def test_a_read_only_data_folder_keeps_the_app_serving_with_one_sentence(tmp_path, module_browser):
+def test_a_read_only_data_folder_keeps_the_app_serving_with_one_sentence(tmp_path, chromium):
     with small_disk(tmp_path / "data", size_kb=16 * 1024) as disk:
         ws = earlier_work(disk.path)
         disk.read_only()
         try:
             with serve(disk.path, tmp_path / "streamlit.log", None if disk.mounted else disk.control) as (url, _), \
-                    tab(module_browser) as page:
+                    tab(chromium) as page:
                 page.goto(f"{url}/?ws={ws}")
                 page.get_by_role("heading", name=HEADING).wait_for()
                 page.get_by_text("cannot keep your work right now (the data folder is read-only)").wait_for()
@@ -243,7 +219,7 @@ def rss(pid: int) -> int:
     raise KeyError("VmRSS")
 
 
-def test_the_server_gives_memory_back_after_the_sessions_end(tmp_path, module_browser):
+def test_the_server_gives_memory_back_after_the_sessions_end(tmp_path, chromium):
     """Three sessions each hold a scanned PDF, one reads its pages; every tab closed, the server's
     resident memory comes back to within 150 MB of what it was after a first visit, within 3 minutes."""
     sys.path.insert(0, str(ROOT / "scripts"))
@@ -251,13 +227,13 @@ def test_the_server_gives_memory_back_after_the_sessions_end(tmp_path, module_br
 
     pdf = scanned_pdf(tmp_path / "scan.pdf", 6)
     with serve(tmp_path / "data", tmp_path / "streamlit.log") as (url, pid):
-        with tab(module_browser) as page:
+        with tab(chromium) as page:
             page.goto(url)
             page.get_by_role("heading", name=HEADING).wait_for()
         time.sleep(3)  # the first visit's run settles; a figure, not a timing
         idle = rss(pid)
         with contextlib.ExitStack() as tabs:
-            pages = [tabs.enter_context(tab(module_browser)) for _ in range(3)]
+            pages = [tabs.enter_context(tab(chromium)) for _ in range(3)]
             for page in pages:
                 page.goto(url)
                 page.get_by_role("heading", name=HEADING).wait_for()

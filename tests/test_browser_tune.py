@@ -11,8 +11,6 @@ breaks the page and the level decides, to the step, what the engine reads.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import time
 import urllib.parse
 from pathlib import Path
@@ -20,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from .browser_flow import shot
-from .conftest import ROOT, draw_page, free_port, settled, stop, wait_for_health
+from .conftest import draw_page, settled, streamlit
 
 pytestmark = pytest.mark.browser
 
@@ -32,24 +30,8 @@ SETTLED = "Read with:"  # the live text's line that names the settings a finishe
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """`streamlit run app.py` for the module's tests; its URL."""
-    folder = tmp_path_factory.mktemp("tune-server")
-    port = free_port()
-    log = open(folder / "streamlit.log", "wb")  # noqa: SIM115 (closed when the server stops)
-    import os
-
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        env={**os.environ, "OCR_WORKBENCH_DATA": str(folder / "workspaces")},
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_health(url, proc, 90, "streamlit", [folder / "streamlit.log"])
+    with streamlit(tmp_path_factory.mktemp("tune-server")) as url:
         yield url
-    finally:
-        stop(proc)
-        log.close()
 
 
 @pytest.fixture
