@@ -223,11 +223,11 @@ def hand_ahead(ref: PageRef, s: ocr.Settings) -> None:
     try:
         shown = preview.processed(ref, s.replace(**{field: value}))
     except ocr.SettingsError:  # a value the settings refuse together with the others: nothing ahead
-        shown = preview.Preview(error="refused")
-    if shown.error:
+        shown = None
+    if shown is None or shown.error:
         viewer.ahead(None)
-        return
-    viewer.ahead(keys.setting(field), value, shown.data, shown.size, shown.fmt)
+    else:
+        viewer.ahead(keys.setting(field), value, shown.data, shown.size, shown.fmt)
 
 
 def reset() -> None:
