@@ -239,10 +239,10 @@ def _started(args: argparse.Namespace) -> Engine | None:
     if engine is None:
         return None
     try:
-        guess = Options(engine=args.engine or "tesseract", lang=args.lang or "eng")
+        guess = Options(engine=args.engine or registry.DEFAULT, lang=args.lang or "eng")
     except SettingsError:
         return engine
-    wanted = engine.workers if len(args.files) > 1 or _one_pdf(args) or guess.engine != "tesseract" else 1
+    wanted = engine.workers if len(args.files) > 1 or _one_pdf(args) or guess.engine != registry.DEFAULT else 1
     engine.prestart(wanted, guess)
     threading.Thread(target=_warm, args=(first_language(guess.lang),), daemon=True, name="ocr-warm").start()
     return engine

@@ -311,7 +311,7 @@ def _specks(words: pd.DataFrame) -> int:
 
 
 def score(words: pd.DataFrame, lang: str = "eng", *, dictionary: frozenset[str] | None = None,
-          weights: Weights = DEFAULT_WEIGHTS, engine: str = "tesseract") -> Judgement:
+          weights: Weights = DEFAULT_WEIGHTS, engine: str = registry.DEFAULT) -> Judgement:
     """Judge a reading from its words table (``Result.words``: columns ``text`` and ``conf``, and the
     boxes when there are) by the engine that read it."""
     model = char_model(lang) if dictionary is None else (CharModel.of(dictionary) if dictionary else None)

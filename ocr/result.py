@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .decode import DEFAULT_DPI, Page, load
+from .engines import registry
 from .errors import DamagedFileError, OcrError
 from .settings import Options, Settings
 
@@ -105,7 +106,7 @@ class Result:
     size: tuple[int, int] = (0, 0)  # width, height of the image the engine read
     timings: dict[str, float] = field(default_factory=dict)  # seconds
     warnings: list[str] = field(default_factory=list)
-    engine: str = "tesseract"  # the engine that read it ("tesseract" or "ppocr")
+    engine: str = registry.DEFAULT  # the name of the engine that read it
     score: float | None = None  # the judge's score, when it was judged (see ocr.judge)
     note: str = ""  # how the engine was chosen, in plain words (engine="auto"), for a person to read
     # lang="auto": the language found (Tesseract's code), "und" when it could not be told; "" when lang was given

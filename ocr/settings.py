@@ -353,7 +353,7 @@ class Options(_Plain):
     """How a page is read: the engine, language(s), page layout, characters, resolution, time limit."""
 
     engine: str = _setting(
-        "tesseract", "Engine", group="reading", choices=registry.CHOICES, names=registry.LABELS,
+        registry.DEFAULT, "Engine", group="reading", choices=registry.CHOICES, names=registry.LABELS,
         help="Each engine reads some pages best (Tesseract clean scans and book pages, PP-OCR photos, receipts, "
              "screens and coloured print). The best of all reads the page with each where that changes the "
              "text, and keeps the reading that looks right (judged without the true text); it takes longer.")

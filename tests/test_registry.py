@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import io
 import json
@@ -40,6 +41,9 @@ def page() -> np.ndarray:
 
 def test_the_registry_names_the_builtin_engines_in_order():
     assert registry.names()[:2] == ("tesseract", "ppocr")
+    assert registry.names()[0] == registry.DEFAULT  # the first engine reads when none is named
+    result_default = next(f.default for f in dataclasses.fields(ocr.Result) if f.name == "engine")
+    assert ocr.Options().engine == result_default == registry.DEFAULT
     assert list(ocr.Options.spec("engine").choices) == [*registry.names(), "auto"]
     assert ocr.Options.spec("engine").name_of("auto") == "Best of both"
     with pytest.raises(ocr.SettingsError, match="'engine' cannot be 'nope'"):

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 AUTO = "auto"  # not an engine: read with every engine that reads the language, keep the best reading
 BUILTIN = ("ocr.engines.tesseract", "ocr.engines.ppocr")  # in the order "auto" reads with them
+DEFAULT = "tesseract"  # the first of them, which reads when no engine is named (a test keeps the two so)
 ENTRY_POINTS = "ocr_workbench.engines"
 
 Calibration = tuple[tuple[float, ...], tuple[float, ...]]
