@@ -134,9 +134,14 @@ class Jobs:
 
     def pages(self, job_id: str) -> list[JobPage]:
         """A job's pages in order, read or not."""
+        return self._pages("", job_id)
+
+    def _pages(self, condition: str, job_id: str) -> list[JobPage]:
+        """A job's pages in order, those that meet the SQL ``condition`` (ANDed) when one is given."""
         return [JobPage(position, page, key, None if result is None else result_from_json(result), error)
                 for position, page, key, result, error in self.db.read(
-                    "SELECT position, page, key, result, error FROM job_page WHERE job = ? ORDER BY position", job_id)]
+                    f"SELECT position, page, key, result, error FROM job_page WHERE job = ? {condition} "
+                    "ORDER BY position", job_id)]
 
     def data(self, job: Job) -> bytes:
         return self.store._blob(job.sha).read_bytes()
@@ -162,11 +167,7 @@ class Jobs:
 
     def untaken(self, job_id: str) -> list[JobPage]:
         """The finished pages of a job not yet taken into its workspace, in order."""
-        return [page for page, taken in zip(self.pages(job_id), self._taken(job_id), strict=True)
-                if page.finished and not taken]
-
-    def _taken(self, job_id: str) -> list[bool]:
-        return [bool(t) for (t,) in self.db.read("SELECT taken FROM job_page WHERE job = ? ORDER BY position", job_id)]
+        return self._pages("AND NOT taken AND (result IS NOT NULL OR error IS NOT NULL)", job_id)
 
     def missing(self, job_id: str) -> list[int]:
         """Positions of the pages of a job nobody read (an interrupted or cancelled job's rest)."""
