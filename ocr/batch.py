@@ -28,7 +28,7 @@ from .engines.pool import Engine, default_engine
 from .errors import OcrError, SettingsError
 from .limits import Limits
 from .reading import Job, Outcome, Progress, Reading, Runner, Source, describe_error, read_page
-from .result import Origin, Result, origin_of, words_frame
+from .result import Origin, Result, origin_of
 from .settings import Options, Settings
 
 __all__ = ["LocalRunner", "Outcome", "Runner", "Source", "describe_error", "read_chosen", "read_files", "read_page",
@@ -122,7 +122,7 @@ def open_source(source: Source, reading: Reading, text_layer: str) -> tuple[list
                           origin=origin)
         if index < len(with_text) and with_text[index]:
             from .pdf import page_text
-            outcome.result = Result(text=page_text(data, index), words=words_frame([]), name=page.name,
+            outcome.result = Result(text=page_text(data, index), words=[], name=page.name,
                                     origin=origin, engine="text layer", dpi=page.dpi or PDF_DPI,
                                     warnings=["The page already has text; it was kept and not read again."])
             outcome.kept = True

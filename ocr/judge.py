@@ -26,11 +26,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .engines import registry
+from .result import word_columns
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .result import Result
+    from .result import Result, Rows
+
+Columns = dict[str, np.ndarray]  # words by column (Result.columns)
 
 # Edges of a token that are punctuation rather than part of the word.
 _EDGE = "\"'`.,;:!?()[]{}<>«»“”‘’*_"
@@ -94,11 +97,11 @@ def load_words(lang: str) -> frozenset[str]:
 def _load_words(lang: str) -> frozenset[str]:
     from .engines import wordlist
 
-    words: set[str] = set()
+    each: list[frozenset[str]] = []
     for part in lang.split("+"):
         with contextlib.suppress(Exception):  # no dictionary for this language: the judge leans on confidence
-            words |= wordlist(part)
-    return frozenset(w for w in words if any(ch.isalpha() for ch in w))
+            each.append(wordlist(part))
+    return each[0] if len(each) == 1 else frozenset().union(*each)
 
 
 def fold(word: str) -> str:
@@ -240,25 +243,22 @@ def word_credit(token: str, conf: float, words: frozenset[str], w: Weights = DEF
     return out
 
 
-def _strays(words: pd.DataFrame) -> int:
+def _strays(words: Columns) -> int:
     """Characters of words that Tesseract put alone on a line of their own block while they sit on the
     same row as words of another block: a column of prices cut off from its items, read after them.
     Real columns of text have lines of many words and are not counted. Needs the word boxes."""
-    import pandas as pd
-
-    needed = {"block", "par", "line", "top", "height", "text"}
-    if not needed <= set(words.columns) or len(words) < 2:
+    if not {"block", "par", "line", "top", "height", "text"} <= words.keys() or len(words["text"]) < 2:
         return 0
-    w = words[words["text"].astype(str).str.strip() != ""]
-    key = list(zip(w["block"], w["par"], w["line"]))
-    counts = pd.Series(key).value_counts()
-    alone = np.array([counts[k] == 1 for k in key])
+    keep = np.array([bool(t.strip()) for t in words["text"]], dtype=bool)
+    key = list(zip(words["block"][keep].tolist(), words["par"][keep].tolist(), words["line"][keep].tolist()))
+    counts = Counter(key)
+    alone = np.array([counts[k] == 1 for k in key], dtype=bool)
     if not alone.any():
         return 0
-    top = w["top"].to_numpy(float)
-    bottom = top + w["height"].to_numpy(float)
-    block = w["block"].to_numpy()
-    texts = w["text"].astype(str).to_numpy()
+    top = words["top"][keep].astype(float)
+    bottom = top + words["height"][keep].astype(float)
+    block = words["block"][keep]
+    texts = words["text"][keep]
     total = 0
     for i in np.flatnonzero(alone):
         overlap = np.minimum(bottom, bottom[i]) - np.maximum(top, top[i])
@@ -272,16 +272,20 @@ def _strays(words: pd.DataFrame) -> int:
 _BOX = ["left", "top", "width", "height"]
 
 
-def _doubles(words: pd.DataFrame) -> int:
+def _box(words: Columns) -> np.ndarray:
+    return np.stack([words[c].astype(float) for c in _BOX], axis=1).reshape(-1, 4)
+
+
+def _doubles(words: Columns) -> int:
     """Characters of words read twice over themselves: a word whose box lies for the most part inside
     another's (two lines laid on one printed line, a stroke read as a second word). Needs the boxes."""
-    if not set(_BOX) <= set(words.columns) or len(words) < 2:
+    if not set(_BOX) <= words.keys() or len(words["text"]) < 2:
         return 0
-    box = words[_BOX].to_numpy(float)
+    box = _box(words)
     x0, y0 = box[:, 0], box[:, 1]
     x1, y1 = x0 + box[:, 2], y0 + box[:, 3]
     area = np.maximum(box[:, 2] * box[:, 3], 1.0)
-    texts = words["text"].astype(str).to_numpy()
+    texts = words["text"]
     total = 0
     order = np.argsort(-area, kind="stable")  # the larger of two overlapping words keeps its credit
     for rank, i in enumerate(order):
@@ -295,37 +299,40 @@ def _doubles(words: pd.DataFrame) -> int:
     return total
 
 
-def _specks(words: pd.DataFrame) -> int:
+def _specks(words: Columns) -> int:
     """Characters of one- or two-character words out in the margin: beyond the body of the text (the
     middle 90 % of the words' centres, widened by two line heights) on either side."""
-    if not set(_BOX) <= set(words.columns) or len(words) < 10:
+    if not set(_BOX) <= words.keys() or len(words["text"]) < 10:
         return 0
-    box = words[_BOX].to_numpy(float)
+    box = _box(words)
     cx, cy = box[:, 0] + box[:, 2] / 2, box[:, 1] + box[:, 3] / 2
     line = float(np.median(box[:, 3]))
     (left, right), (top, bottom) = np.percentile(cx, [5, 95]), np.percentile(cy, [5, 95])
     outside = (cx < left - 2 * line) | (cx > right + 2 * line) | (cy < top - 2 * line) | (cy > bottom + 2 * line)
-    texts = words["text"].astype(str).str.strip().to_numpy()
-    short = np.array([0 < len(t) <= 2 for t in texts])
+    texts = np.array([t.strip() for t in words["text"]], dtype=object)
+    short = np.array([0 < len(t) <= 2 for t in texts], dtype=bool)
     return int(sum(len(t) for t in texts[outside & short]))
 
 
-def score(words: pd.DataFrame, lang: str = "eng", *, dictionary: frozenset[str] | None = None,
+def score(words: pd.DataFrame | Rows | Columns, lang: str = "eng", *, dictionary: frozenset[str] | None = None,
           weights: Weights = DEFAULT_WEIGHTS, engine: str = registry.DEFAULT) -> Judgement:
-    """Judge a reading from its words table (``Result.words``: columns ``text`` and ``conf``, and the
-    boxes when there are) by the engine that read it."""
+    """Judge a reading from its words (``Result.words``, its rows or :meth:`Result.columns`: text and
+    conf, and the boxes when there are) by the engine that read it."""
     model = char_model(lang) if dictionary is None else (CharModel.of(dictionary) if dictionary else None)
     accentless = accented(lang) if dictionary is None else frozenset()
     dictionary = load_words(lang) if dictionary is None else dictionary
     out = Judgement()
     if words is None or len(words) == 0:
         return out
+    cols = words if isinstance(words, dict) else word_columns(words)
+    if not len(cols["text"]):
+        return out
     confs: list[float] = []
-    given = words["conf"].astype(float).to_numpy()
-    calibration = registry.get(engine).calibration if engine in registry.names() else None
+    given = cols["conf"].astype(float)
+    calibration = registry.get(engine).calibration if engine in registry.CHOICES else None
     if calibration is not None:
         given = np.where(given >= 0, np.interp(given, *calibration), given)
-    for token, conf in zip(words["text"].astype(str), given.tolist()):
+    for token, conf in zip(cols["text"].tolist(), given.tolist()):
         if not token.strip():
             continue
         out.words += 1
@@ -335,8 +342,8 @@ def score(words: pd.DataFrame, lang: str = "eng", *, dictionary: frozenset[str] 
             out.score += credit
         confs.append(max(conf, 0.0))
     out.mean_conf = float(sum(confs) / len(confs)) if confs else 0.0
-    out.stray = _strays(words)
-    out.layout = _doubles(words) + _specks(words)
+    out.stray = _strays(cols)
+    out.layout = _doubles(cols) + _specks(cols)
     out.score += weights.stray * out.stray + weights.layout * out.layout
     out.score = round(float(out.score), 3)
     return out
@@ -345,6 +352,6 @@ def score(words: pd.DataFrame, lang: str = "eng", *, dictionary: frozenset[str] 
 def judge(result: Result) -> Judgement:
     """The judgement of a reading, by the engine that read it, in every language it was read in; it
     also becomes ``result.score``, the one score shown for the reading wherever a score is shown."""
-    found = score(result.words, result.options.lang, engine=result.engine)
+    found = score(result.columns(), result.options.lang, engine=result.engine)
     result.score = found.score
     return found

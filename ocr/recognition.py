@@ -18,7 +18,7 @@ from .engines.pool import Engine, default_engine
 from .engines.protocol import Request
 from .errors import OcrError
 from .preprocessing import Processed
-from .result import Result, words_frame
+from .result import Result
 from .settings import Options, Settings
 
 log = logging.getLogger(__name__)
@@ -305,7 +305,7 @@ def _read(image: np.ndarray | Processed | Page, options: Options, dpi: float | N
     h, w = pixels.shape[:2]
     return Result(
         transform=transform, bend=bend, source_size=source if source != (0, 0) else (w, h),
-        text=text, words=words_frame(answer.words), name=name, settings=settings, options=options,
+        text=text, words=answer.words, name=name, settings=settings, options=options,
         dpi=float(tell), size=(w, h), timings=timings, warnings=warnings, engine=answer.engine,
         backend=answer.backend,
     )

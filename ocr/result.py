@@ -7,7 +7,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
@@ -41,6 +41,45 @@ def typed_words(table: pd.DataFrame) -> pd.DataFrame:
         if column not in table.columns:
             table[column] = pd.Series(dtype=float if column == "conf" else int)
     return table.astype({"text": str, "conf": float, **{c: int for c in WORD_COLUMNS[2:]}})
+
+
+Rows = Sequence[tuple[object, ...]]  # words as rows in the order of WORD_COLUMNS (``ocr.engines.Word``)
+
+
+def word_columns(words: pd.DataFrame | Rows) -> dict[str, np.ndarray]:
+    """The columns of :data:`WORD_COLUMNS` as arrays (text as str objects, conf as float, the rest as
+    int), from rows (all of them, without pandas: a cold command's page is judged without importing it)
+    or from a words table (the columns it has)."""
+    if not isinstance(words, Sequence):  # a table
+        kinds = {"text": str, "conf": float}
+        return {c: words[c].to_numpy().astype(kinds.get(c, int)).astype(object if c == "text" else None)
+                for c in WORD_COLUMNS if c in words.columns}
+    rows = list(words)
+    out: dict[str, np.ndarray] = {}
+    for i, c in enumerate(WORD_COLUMNS):
+        values = [r[i] for r in rows]
+        out[c] = np.array([str(v) for v in values], dtype=object) if c == "text" else \
+            np.array(values, dtype=float if c == "conf" else int).reshape(len(rows))
+    return out
+
+
+class _Words:
+    """``Result.words``: the table is made (with pandas) the first time it is read; until then the rows
+    an engine gave are kept, and :meth:`Result.columns` reads them without it."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = f"_{name}"
+
+    def __get__(self, obj: Result | None, owner: type | None = None) -> pd.DataFrame:
+        if obj is None:
+            raise AttributeError("words has no default")  # the dataclass field is required
+        value = obj.__dict__[self.slot]
+        if isinstance(value, Sequence):  # rows, not yet a table
+            value = obj.__dict__[self.slot] = words_frame(value)
+        return cast("pd.DataFrame", value)
+
+    def __set__(self, obj: Result, value: pd.DataFrame | Rows) -> None:
+        obj.__dict__[self.slot] = value
 
 
 @dataclass(frozen=True)
@@ -98,7 +137,8 @@ class Result:
     and how long each part took."""
 
     text: str
-    words: pd.DataFrame
+    # the words table; rows (``ocr.engines.Word``) are kept as given and made a table when first read
+    words: _Words = _Words()
     name: str = ""
     settings: Settings | None = None
     options: Options = field(default_factory=Options)
@@ -144,9 +184,15 @@ class Result:
     @property
     def mean_conf(self) -> float:
         """Mean word confidence (0-100); 0 when no words were found."""
-        conf = self.words["conf"][self.words["conf"] >= 0]
+        conf = self.columns()["conf"]
+        conf = conf[conf >= 0]
         return round(float(conf.mean()), 2) if len(conf) else 0.0
 
     @property
     def word_count(self) -> int:
-        return len(self.words)
+        return len(self.__dict__["_words"])
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """The words' columns as arrays (see :func:`word_columns`); made from the engine's rows without
+        pandas while nobody has read :attr:`words`."""
+        return word_columns(self.__dict__["_words"])

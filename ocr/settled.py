@@ -47,9 +47,9 @@ class Missed:
 
 def missed(image: np.ndarray, result: Result) -> Missed:
     """The print-like marks of ``image`` (the picture ``result`` was read from) left outside its words."""
-    words = result.words
+    words = result.columns()
     gray = to_gray(image)
-    height = float(np.median(words["height"])) if len(words) else 0.0
+    height = float(np.median(words["height"])) if len(words["height"]) else 0.0
     shrink = min(1.0, WORK_HEIGHT / height if height > 0 else 1.0,
                  math.sqrt(WORK_PIXELS / max(1, gray.shape[0] * gray.shape[1])))
     if shrink < 1:
@@ -62,7 +62,8 @@ def missed(image: np.ndarray, result: Result) -> Missed:
               (stats[1:, cv2.CC_STAT_AREA] >= 0.05 * letter * letter)
     covered = np.zeros(ink.shape, dtype=bool)
     pad = max(1, round(0.3 * letter))
-    for left, top, width, tall in (words[["left", "top", "width", "height"]].to_numpy(float) * shrink).astype(int):
+    boxes = np.stack([words[c].astype(float) for c in ("left", "top", "width", "height")], axis=1).reshape(-1, 4)
+    for left, top, width, tall in (boxes * shrink).astype(int):
         covered[max(0, top - pad):top + tall + pad, max(0, left - pad):left + width + pad] = True
     x = np.clip(centres[1:, 0].astype(int), 0, ink.shape[1] - 1)
     y = np.clip(centres[1:, 1].astype(int), 0, ink.shape[0] - 1)
@@ -74,7 +75,7 @@ def unsettled(result: Result, image: np.ndarray, judgement: Judgement | None = N
     j = judgement or judge(result)
     if j.chars < MIN_CHARS:
         return "little text was read"
-    conf = result.words["conf"].to_numpy(float)
+    conf = result.columns()["conf"].astype(float)
     conf = conf[conf >= 0]
     if j.mean_conf < MIN_CONF or (len(conf) and float((conf < DOUBTED).mean()) > MOST_DOUBTED):
         return "the engine doubted some words"
