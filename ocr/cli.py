@@ -41,11 +41,15 @@ def build_parser(prog: str = "python -m ocr") -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog=prog,
         description="Read the text of images and PDFs with Tesseract, after optional clean-up.",
+        formatter_class=_Help,
     )
     p.add_argument("files", nargs="+", metavar="FILE", help="images (PNG, JPEG, TIFF, BMP, WebP, GIF) or PDFs")
-    p.add_argument("--version", action="version", version=_version())
+    p.add_argument("--version", action=_Version, help="show the versions of this package and of Tesseract, and exit")
     p.add_argument("--preset", metavar="JSON", help="settings (and options) saved from the app or --save-preset")
-    p.add_argument("--engine", choices=Options.spec("engine").choices, help=_engine_help())
+    engine = p.add_argument("--engine", help="(the engines, listed by _Help)")
+    # set after adding: argparse lists the choices when an option is added, which would look through
+    # every installed package for engines (a cold command reading with a built-in engine does without)
+    engine.choices = Options.spec("engine").choices
     p.add_argument("--lang", help="language data, several joined by +: eng+deu (default eng); auto finds it")
     p.add_argument("--psm", type=int, help="page segmentation mode 0-13 (default 3, automatic)")
     p.add_argument("--oem", type=int, help="engine mode 0-3 (default 3)")
@@ -90,6 +94,13 @@ def build_parser(prog: str = "python -m ocr") -> argparse.ArgumentParser:
                    help="what to log on stderr (default WARNING; -v is INFO, -vv DEBUG)")
     p.add_argument("-v", "--verbose", action="count", default=0, help="log each page read (-vv: more)")
     return p
+
+
+class _Help(argparse.HelpFormatter):
+    """The engines are listed in ``--engine``'s help when help is shown, not when the parser is built."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        return _engine_help().replace("%", "%%") if action.dest == "engine" else action.help
 
 
 def _engine_help() -> str:
@@ -178,6 +189,9 @@ def main(argv: list[str] | None = None, prog: str = "python -m ocr") -> int:
             return 1
     from .batch import LocalRunner, stream_pages
 
+    if engine is not None:
+        threading.Thread(target=_warm, args=(engine, first_language(options.lang)), daemon=True,
+                         name="ocr-warm").start()
     try:
         with contextlib.ExitStack() as stack:
             if args.scheduler or args.cluster:
@@ -231,8 +245,8 @@ def main(argv: list[str] | None = None, prog: str = "python -m ocr") -> int:
 
 def _started(args: argparse.Namespace) -> Engine | None:
     """This machine's engine, its workers starting now (before the arguments are checked and the reading
-    machinery imported: a cold command's first page then waits for nothing), and the judge's dictionary
-    loading beside; None for a cluster. Arguments that turn out bad stop them again."""
+    machinery imported: a cold command's first page then waits for nothing); None for a cluster.
+    Arguments that turn out bad stop them again."""
     if args.scheduler or args.cluster or args.backend not in BACKENDS:
         return None
     engine = Engine(args.backend, workers=args.jobs) if args.jobs is None or args.jobs > 0 else None
@@ -244,7 +258,6 @@ def _started(args: argparse.Namespace) -> Engine | None:
         return engine
     wanted = engine.workers if len(args.files) > 1 or _one_pdf(args) or guess.engine != registry.DEFAULT else 1
     engine.prestart(wanted, guess)
-    threading.Thread(target=_warm, args=(first_language(guess.lang),), daemon=True, name="ocr-warm").start()
     return engine
 
 
@@ -253,10 +266,12 @@ def _one_pdf(args: argparse.Namespace) -> bool:
     return len(args.files) == 1 and str(args.files[0]).lower().endswith(".pdf")
 
 
-def _warm(lang: str) -> None:
-    """Beside the first page's reading (the worker reads; this process waits): import the tables and load
-    the judge's dictionary, which the page's result needs next."""
-    import pandas  # noqa: F401 - importing is the point
+def _warm(engine: Engine, lang: str) -> None:
+    """Beside the first page's reading (the worker reads; this process waits), not before (the page's
+    decoding would wait for the lock Python's threads share): load the judge's dictionary, which the
+    page's result needs next."""
+    engine.reading.wait(5.0)
+    import numpy.ma  # noqa: F401 - NumPy's median and percentile (the judge's) import it on first use
 
     from .judge import char_model, load_words
 
@@ -479,6 +494,17 @@ def limits_of(args: argparse.Namespace) -> Limits:
                   max_pixels_per_file=round(args.max_file_megapixels * 1e6), max_pages=args.max_pages)
 
 
+class _Version(argparse.Action):
+    """``--version``: the versions are found only when asked for (the tesseract command runs for it)."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=str(kwargs.get("help")))
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        print(_version())
+        parser.exit()
+
+
 def _version() -> str:
     """This package's version and the Tesseract it finds (what a bug report needs)."""
     from importlib.metadata import PackageNotFoundError, version
@@ -497,9 +523,11 @@ def run(prog: str = "ocr") -> None:
     stopped, the process ends without tearing down every module it imported (a tenth of a second on a
     small page's command, as mypy's own command does)."""
     code = main(prog=prog)
+    from .engines import spawn
     from .engines.pool import close_all
 
     close_all()
+    spawn.drop()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # stdout closed early (| head): nothing more to say
             stream.flush()

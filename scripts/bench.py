@@ -105,12 +105,17 @@ def read_both(engine: Engine, path: Path) -> None:
 
 def cold_table(images: list[Path], rounds: int) -> pd.DataFrame:
     """Fresh commands on each image, interleaved: the tesseract command, ``python -m ocr`` with
-    Tesseract and with ``--engine auto``; then each command's peak memory, in a run of its own."""
+    Tesseract and with ``--engine auto``; then each command's peak memory, in a run of its own. Python
+    keeps its compiled modules as an installed package has them (a first run, untimed, writes them when
+    the environment said not to: PYTHONDONTWRITEBYTECODE)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_THREAD_LIMIT": "1"}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     commands = {"tesseract": lambda p: ["tesseract", str(p), "stdout"],
                 "ocr": lambda p: [sys.executable, "-m", "ocr", str(p)],
                 "ocr_auto": lambda p: [sys.executable, "-m", "ocr", str(p), "--engine", "auto"]}
     rows = []
+    for argv in commands.values():
+        subprocess.run(argv(images[0]), env=env, capture_output=True, check=True)
     for path in images:
         times: dict[str, list[float]] = {k: [] for k in commands}
         for _ in range(rounds):

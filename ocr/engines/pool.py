@@ -17,7 +17,6 @@ import queue
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -29,9 +28,10 @@ import numpy as np
 from ..errors import EngineCrashError, EngineTimeoutError, MissingDependencyError, OcrError
 from ..language import first as first_language
 from ..settings import Options
-from . import registry
-from .install import INSTALL_HINT, child_environment
+from . import registry, spawn
+from .install import INSTALL_HINT
 from .protocol import Answer, Request, recv, send
+from .spawn import FOLDER_PREFIX
 from .tesseract import command_orientation
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,6 @@ BACKENDS = ("api", "cli")
 GRACE_SECONDS = 30.0  # beyond an engine's own time-out, before its worker is killed (a loaded machine
 # can take seconds to reach the point where Tesseract checks its time-out; only a real hang should be killed)
 START_SECONDS = 60.0  # a worker that has not said hello by then is given up
-FOLDER_PREFIX = "ocr-worker-"
 
 
 def sweep(folder: str | None = None) -> int:
@@ -92,17 +91,7 @@ class WorkerProcess:
         self.stopped = False
         self.greeted = False
         self.ahead = 0  # replies owed to requests sent ahead (send_ahead), read before the next call
-        self.folder = tempfile.mkdtemp(prefix=FOLDER_PREFIX)
-        package_root = str(Path(__file__).resolve().parent.parent.parent)
-        path = os.pathsep.join([package_root, *filter(None, [os.environ.get("PYTHONPATH")])])
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "ocr.engines.worker"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env=child_environment({"PYTHONPATH": path, "OCR_WORKER_DIR": self.folder}),
-            start_new_session=True,  # a Ctrl-C in a terminal reaches the parent, which then stops us
-        )
+        self.proc, self.folder = spawn.adopt() or spawn.start()
         if wait:
             self.ready()
 
@@ -242,6 +231,7 @@ class Engine:
         self._live: set[WorkerProcess] = set()
         self._lock = threading.Lock()
         self._closed = False
+        self.reading = threading.Event()  # set once a page is on its way to a worker (see ocr.cli's _warm)
         _sweep_once()
         if backend == "cli" and not shutil.which("tesseract"):
             raise MissingDependencyError(f"the `tesseract` command is not installed: {INSTALL_HINT}.")
@@ -258,6 +248,7 @@ class Engine:
         with self._slots:
             worker = self._checkout() if self.backend == "api" or info.fallback is None else None
             if worker is not None:
+                self.reading.set()
                 answer: Answer = self._call(worker, "read", (info.module, req), limit, info.label)
                 return answer
             if info.fallback is not None:

@@ -67,7 +67,8 @@ class EngineInfo:
 
 _ENGINES: dict[str, EngineInfo] = {}
 _LOCK = threading.RLock()
-_LOADED = False
+_BUILT_IN = False  # the built-in engines are registered
+_LOADED = False  # ... and those other packages declare
 
 
 def register(info: EngineInfo) -> EngineInfo:
@@ -87,14 +88,25 @@ def unregister(name: str) -> None:
         _ENGINES.pop(name, None)
 
 
+def _built_in() -> None:
+    """The built-in engines; once per process."""
+    global _BUILT_IN
+    with _LOCK:
+        if not _BUILT_IN:
+            for module in BUILTIN:
+                importlib.import_module(module)
+            _BUILT_IN = True
+
+
 def _load() -> None:
-    """The built-in engines, then those other packages declare; once per process."""
+    """The built-in engines, then those other packages declare; once per process. The packages are
+    looked through (a few hundredths of a second) only when every engine is asked for, or one that is
+    not built in: a cold command reading with a built-in engine does without."""
     global _LOADED
     with _LOCK:
         if _LOADED:
             return
-        for module in BUILTIN:
-            importlib.import_module(module)
+        _built_in()
         from importlib.metadata import entry_points
 
         for point in entry_points(group=ENTRY_POINTS):
@@ -116,11 +128,22 @@ def names() -> tuple[str, ...]:
     return tuple(info.name for info in engines())
 
 
+def first() -> EngineInfo:
+    """The first engine registered (Tesseract): the one a worker loads before it says hello."""
+    _built_in()
+    with _LOCK:
+        return next(iter(_ENGINES.values()))
+
+
 def get(name: str) -> EngineInfo:
     """The engine called ``name``; a :class:`SettingsError` naming the engines there are otherwise."""
-    _load()
+    _built_in()
     with _LOCK:
         found = _ENGINES.get(name)
+    if found is None:
+        _load()
+        with _LOCK:
+            found = _ENGINES.get(name)
     if found is None:
         raise SettingsError(f"there is no engine {name!r} (engines: {', '.join(names())}, or {AUTO}).")
     return found
@@ -177,6 +200,16 @@ class _Live(Sequence[str]):
 
     def __len__(self) -> int:
         return len(self._now())
+
+    def __bool__(self) -> bool:
+        return True  # the last choice (auto) is always there
+
+    def __contains__(self, value: object) -> bool:
+        """Found among the built-in engines without looking through the packages for more."""
+        _built_in()
+        with _LOCK:
+            quick = [self._pick(info) for info in _ENGINES.values()]
+        return value in quick or value in self._now()
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._now())

@@ -47,7 +47,7 @@ class Worker:
         """An engine's reader, loaded on first use (``module`` registers it, when this process has not
         imported it yet) and kept."""
         if name not in self.readers:
-            if name not in registry.names():
+            if name not in registry.CHOICES:
                 importlib.import_module(module)
             self.readers[name] = registry.get(name).load(self.folder)
         return self.readers[name]
@@ -145,7 +145,7 @@ def serve() -> None:
 def _first_engine() -> tuple[str, str]:
     """The engine a worker loads before saying hello: the first registered (Tesseract), so a worker
     that cannot read says so at once."""
-    first = registry.engines()[0]
+    first = registry.first()
     return first.name, first.module
 
 

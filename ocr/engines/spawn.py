@@ -1,0 +1,73 @@
+"""Starting an engine's worker process, and a command's first worker started before anything else.
+
+A cold ``python -m ocr IMG`` spends a fifth of a second importing what reads and decodes a page; its
+worker (another fifth, to start Python and load Tesseract) need not wait for that: :func:`early`
+starts it first thing, from the arguments as written, and the pool takes it (:func:`adopt`) when it
+starts its first worker. Only the standard library is imported here, so starting costs nothing more.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from .install import child_environment
+
+FOLDER_PREFIX = "ocr-worker-"
+# arguments after which the command reads nowhere on this machine's workers (or reads nothing)
+_ELSEWHERE = ("--scheduler", "--cluster", "--backend=cli", "-h", "--help", "--version")
+
+_early: list[tuple[subprocess.Popen[bytes], str]] = []
+
+
+def start() -> tuple[subprocess.Popen[bytes], str]:
+    """A worker process starting (it says hello once its first engine is loaded), and its private folder."""
+    folder = tempfile.mkdtemp(prefix=FOLDER_PREFIX)
+    package_root = str(Path(__file__).resolve().parent.parent.parent)
+    path = os.pathsep.join([package_root, *filter(None, [os.environ.get("PYTHONPATH")])])
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ocr.engines.worker"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=child_environment({"PYTHONPATH": path, "OCR_WORKER_DIR": folder}),
+        start_new_session=True,  # a Ctrl-C in a terminal reaches the parent, which then stops us
+    )
+    return proc, folder
+
+
+def early(argv: list[str]) -> None:
+    """Start a command's first worker now when its arguments (``argv``, as written) will read on this
+    machine's workers: a file is named, and no flag sends the reading elsewhere or asks for no workers.
+    A guess from the words alone; a worker the command does not take is stopped by :func:`drop`."""
+    words = [a for a in argv if a != "--"]
+    if not any(not a.startswith("-") for a in words) or any(a.split("=")[0] in _ELSEWHERE or a in _ELSEWHERE
+                                                              for a in words):
+        return
+    for i, a in enumerate(words):
+        after = words[i + 1] if i + 1 < len(words) else ""
+        if a == "--jobs=0" or (a == "--jobs" and after == "0") or (a == "--backend" and after == "cli"):
+            return
+    _early.append(start())
+
+
+def adopt() -> tuple[subprocess.Popen[bytes], str] | None:
+    """The worker :func:`early` started, for the first pool that starts a worker; None when there is none."""
+    return _early.pop() if _early else None
+
+
+def drop() -> None:
+    """Stop a worker started early that no pool took (the arguments turned out bad, say)."""
+    import shutil
+
+    while _early:
+        proc, folder = _early.pop()
+        proc.kill()
+        proc.wait()
+        for stream in (proc.stdin, proc.stdout):
+            if stream is not None:
+                stream.close()
+        shutil.rmtree(folder, ignore_errors=True)

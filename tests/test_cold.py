@@ -1,0 +1,102 @@
+"""A cold command pays only for what its page needs: its first worker starts before the command line is
+imported, a Tesseract reading is judged without pandas and without looking through every installed
+package for engines, and a result's words become a table only when someone reads them. (How fast is
+scripts/bench.py's; these check the structure that makes it so.)"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import ocr
+from ocr import judge
+from ocr.engines import Word, spawn
+from ocr.engines.pool import Engine
+from ocr.result import Result, word_columns
+
+from .conftest import ROOT, draw_page, words_of
+
+
+@pytest.fixture(scope="module")
+def page_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cold") / "page.png"
+    draw_page().save(path)
+    return path
+
+
+def imported_by(args: list[str]) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """``python -m ocr ARGS`` run cold, and the modules its process imported (``-X importtime``)."""
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "ocr", *args], capture_output=True,
+                          text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    modules = {line.split("|")[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    return done, modules
+
+
+def test_a_cold_tesseract_reading_imports_neither_pandas_nor_the_package_index(page_file):
+    done, modules = imported_by([str(page_file)])
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert words_of(done.stdout)[:3] == ["the", "quick", "brown"]
+    assert "ocr.judge" in modules  # the page was judged (whether it lies turned) ...
+    assert "pandas" not in modules  # ... from the engine's rows
+    assert "importlib.metadata" not in modules  # built-in engines only: no plugin was asked for
+
+
+def test_a_table_format_still_gets_its_table(page_file):
+    done, modules = imported_by([str(page_file), "--format", "csv"])
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "pandas" in modules and done.stdout.splitlines()[0].startswith("page,text,conf,")
+
+
+def test_the_worker_started_first_is_the_one_the_pool_takes():
+    spawn.early(["page.png", "--lang", "eng"])
+    assert spawn._early
+    early_pid = spawn._early[0][0].pid
+    engine = Engine("api", workers=1)
+    try:
+        engine.prestart(1)
+        assert engine.worker_pids() == [early_pid] and not spawn._early
+        assert engine.run(ocr.engines.Request(image=np.asarray(draw_page()), dpi=300)).text.startswith("The quick")
+    finally:
+        engine.close()
+
+
+@pytest.mark.parametrize("args", [[], ["--help"], ["--version"], ["a.png", "--cluster", "local:2"],
+                                  ["a.png", "--scheduler=tcp://x:8786"], ["a.png", "--backend", "cli"],
+                                  ["a.png", "--jobs", "0"]])
+def test_no_worker_starts_early_for_a_command_that_reads_elsewhere_or_nothing(args):
+    spawn.early(args)
+    assert not spawn._early
+
+
+def test_a_worker_started_early_and_not_taken_is_stopped():
+    spawn.early(["page.png"])
+    proc, folder = spawn._early[0]
+    spawn.drop()
+    assert proc.poll() is not None and not os.path.exists(folder) and not spawn._early
+
+
+ROWS = [Word("Total", 96.0, 10, 10, 50, 12, 1, 1, 1, 1), Word("12.50", 91.0, 70, 10, 40, 12, 1, 1, 1, 2),
+        Word("zqxv", 31.0, 10, 30, 40, 12, 1, 1, 2, 1), Word("|~", 12.0, 300, 300, 10, 12, 2, 1, 1, 1)]
+
+
+def test_a_result_keeps_its_rows_until_its_table_is_read():
+    result = Result(text="Total 12.50", words=ROWS)
+    assert result.word_count == 4 and result.mean_conf == round(np.mean([96, 91, 31, 12]), 2)
+    assert "_words" in vars(result) and isinstance(vars(result)["_words"], list)  # no table made yet
+    table = result.words
+    assert list(table["text"]) == ["Total", "12.50", "zqxv", "|~"] and table["left"].dtype == np.int64
+    assert result.words is table  # made once
+    assert {k: v.tolist() for k, v in result.columns().items()} == \
+           {k: v.tolist() for k, v in word_columns(ROWS).items()}
+
+
+def test_the_judge_scores_rows_and_their_table_alike():
+    by_rows = judge.score(ROWS)
+    by_table = judge.score(Result(text="", words=ROWS).words)
+    assert by_rows == by_table and by_rows.chars > 0 and by_rows.garbage > 0
+    empty = Result(text="", words=[])
+    assert judge.judge(empty).chars == 0 and empty.words.empty and list(empty.words.columns)[:2] == ["text", "conf"]
