@@ -6,6 +6,7 @@ ask them before any page is read.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -20,6 +21,19 @@ INSTALL_HINT = ("install it with `sudo apt-get install tesseract-ocr tesseract-o
                 "(or run `make run`)")
 
 
+_asked: list[subprocess.Popen[str]] = []
+
+
+def ask_early() -> None:
+    """Start asking the ``tesseract`` command where its language data is, for :func:`tessdata_dir` to
+    collect later: a cold command (and its worker) imports what it needs meanwhile."""
+    exe = None if os.environ.get("TESSDATA_PREFIX") else shutil.which("tesseract")
+    if exe and not _asked:
+        with contextlib.suppress(OSError):
+            _asked.append(subprocess.Popen([exe, "--list-langs"], stdout=subprocess.PIPE,
+                                           stderr=subprocess.STDOUT, text=True))
+
+
 @lru_cache(maxsize=1)
 def tessdata_dir() -> str:
     """The folder holding ``*.traineddata``: ``TESSDATA_PREFIX`` when set, else the one the installed
@@ -30,15 +44,17 @@ def tessdata_dir() -> str:
         if not any(path.glob("*.traineddata")) and (path / "tessdata").is_dir():
             path = path / "tessdata"
         return str(path) + os.sep
-    exe = shutil.which("tesseract")
-    if exe:
+    ask_early()
+    if _asked:
+        asking = _asked.pop()
         try:
-            out = subprocess.run([exe, "--list-langs"], capture_output=True, text=True, timeout=30)
-            found = re.search(r'"([^"]+)"', out.stdout + out.stderr)
-            if found and Path(found.group(1)).is_dir():
-                return str(Path(found.group(1))) + os.sep
-        except (OSError, subprocess.TimeoutExpired):
-            pass
+            said, _ = asking.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            asking.kill()
+            said = ""
+        found = re.search(r'"([^"]+)"', said or "")
+        if found and Path(found.group(1)).is_dir():
+            return str(Path(found.group(1))) + os.sep
     usual = [Path("/usr/share/tessdata"), Path("/usr/local/share/tessdata")]
     for guess in [*sorted(Path("/usr/share/tesseract-ocr").glob("*/tessdata"), reverse=True), *usual]:
         if any(guess.glob("*.traineddata")):

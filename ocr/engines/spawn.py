@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .install import child_environment
+from .install import ask_early, child_environment
 
 FOLDER_PREFIX = "ocr-worker-"
 # arguments after which the command reads nowhere on this machine's workers (or reads nothing)
@@ -52,6 +52,7 @@ def early(argv: list[str]) -> None:
         if a == "--jobs=0" or (a == "--jobs" and after == "0") or (a == "--backend" and after == "cli"):
             return
     _early.append(start())
+    ask_early()  # where Tesseract's language data is: the command line checks the languages asked for
 
 
 def adopt() -> tuple[subprocess.Popen[bytes], str] | None:

@@ -151,6 +151,9 @@ def _first_engine() -> tuple[str, str]:
 
 if __name__ == "__main__":
     # Serve from the imported module, not from __main__, so that what is pickled names ocr.engines.
+    from ocr.engines.install import ask_early
+
+    ask_early()  # Tesseract's folder, asked while the engine's library is imported
     from ocr.engines.worker import serve as _serve
 
     _serve()
