@@ -1,5 +1,39 @@
-// Hands the processed picture's viewer the picture of the next step of the slider moved last (the server's
-// own, made while the hand rests): the viewer shows it the moment that slider reaches that value.
-export default function ({ data }) {
-  window.ocrvAhead = data && data.src ? data : null;
+// Hands the processed picture's viewer the pictures of the next step either way of the slider in the
+// person's hand (the server's own, made while the hand rests): the viewer shows one the moment that slider
+// reaches its value. And tells the server which slider the hand comes to, before it moves one: when the
+// pointer comes over a slider the server can make pictures ahead for, or goes down on it, or the keyboard
+// focus comes to it, the "near" trigger names its key (once: not again while that is on its way or the
+// server has that slider in hand), and the server makes the pictures of that slider's steps.
+// window.ocrvAhead: {hand, watch, base, steps: [{value, src, width_px, height_px}]}, or null.
+// Plain JavaScript, shipped with the package: nothing is fetched from elsewhere.
+
+const hand = window.ocrvHand || (window.ocrvHand = { sliders: [], hand: null, asked: null, send: null });
+
+function near(target) {
+  const box = target && target.closest ? target.closest('[class*="st-key-"]') : null;
+  if (!box) return;
+  const key = [...box.classList].filter((c) => c.startsWith("st-key-")).map((c) => c.slice(7))
+    .find((k) => hand.sliders.includes(k));
+  if (!key || key === hand.hand || key === hand.asked || !hand.send) return;
+  hand.asked = key;
+  hand.send("near", key);
+}
+
+if (!hand.listening) {
+  hand.listening = true;
+  for (const type of ["pointerover", "pointerdown", "focusin"]) {
+    document.addEventListener(type, (e) => near(e.target), { capture: true, passive: true });
+  }
+}
+
+export default function ({ data, setTriggerValue }) {
+  window.ocrvAhead = data && data.steps && data.steps.length ? data : null;
+  hand.send = setTriggerValue;
+  hand.sliders = (data && data.sliders) || [];
+  hand.hand = (data && data.hand) || null;
+  hand.asked = null;  // only a person's pointer or focus asks again: never a drawing of this
+  return () => {  // before the next drawing, and when the page is left: nothing to tell, nothing ahead
+    if (hand.send === setTriggerValue) hand.send = null;
+    window.ocrvAhead = null;
+  };
 }

@@ -4,8 +4,9 @@
 // Given the page just before a black & white level ("live"), it draws the picture of a new level itself the
 // moment the Level slider moves (255 where grey > level, else 0; inverted if asked), and shows the server's
 // picture once one of the level on the slider has arrived: the same pixels, a round trip sooner. Handed the
-// picture of another slider's next step (ahead.js), it shows that the moment the slider reaches it.
-// The root's data-shown says what is on screen ("server:130", "local:131").
+// pictures of another slider's next steps (ahead.js), made from the settings of the picture it shows, it
+// shows one the moment the slider reaches its value.
+// The root's data-shown says what is on screen ("server:130", "local:131", "ahead:1.05").
 // Plain JavaScript, shipped with the package: nothing is fetched from elsewhere.
 
 const MAX_ZOOM = 16;
@@ -154,11 +155,11 @@ function build(parent) {
     s.w = w;
     s.h = h;
   };
-  s.showAhead = (a) => {  // the server's picture of the slider's new value, made before it was asked for
+  s.showAhead = (a, shown) => {  // the server's picture of the slider's new value, made before it was asked for
     s.resize(a.width_px, a.height_px);
     if (img.getAttribute("src") !== a.src) img.setAttribute("src", a.src);
     s.show("server");
-    root.dataset.shown = "ahead:" + a.value;
+    root.dataset.shown = shown;
     s.fitBox();
     s.draw();
   };
@@ -171,8 +172,11 @@ function build(parent) {
         return;
       }
       const a = window.ocrvAhead;
-      if (a && c.target.matches(a.watch + ' input[type="range"]')) {
-        if (Math.abs(parseFloat(c.target.value) - a.value) < 1e-9) s.showAhead(a);
+      if (a && a.base === s.base && c.target.matches(a.watch + ' input[type="range"]')) {
+        const v = parseFloat(c.target.value);
+        const found = a.steps.find((p) => Math.abs(v - p.value) < 1e-9);
+        if (found) s.showAhead(found, "ahead:" + found.value);
+        else if (Math.abs(v - a.value) < 1e-9) s.showAhead(s.server, "server:" + s.serverLevel);  // back again
         return;
       }
     }
@@ -196,6 +200,8 @@ export default function (component) {
   s.watcher.observe(document.body, { subtree: true, attributes: true, attributeFilter: ["aria-valuetext"] });
   const img = s.root.querySelector("img");
   s.resize(data.width_px, data.height_px);
+  s.base = data.base;  // the settings the picture is of: pictures made ahead from others are not shown
+  s.server = { src: data.src, width_px: data.width_px, height_px: data.height_px };
   s.serverLevel = data.level;
   s.live = data.live || null;
   if (s.live && s.live.grey !== s.greySrc) {  // the grey page the levels are drawn from, as pixels
