@@ -392,3 +392,34 @@ def test_a_resize_step_shows_the_next_picture_made_ahead_and_it_is_the_servers(p
           page=page)
     until(lambda: address(page).get("scale") == "1.05" and settled(page), "the step back did not end", page=page)
     assert picture.get_attribute("src") == before  # the picture of 1.05 again
+
+
+def test_a_switch_shows_its_other_side_made_when_the_hand_came_to_it(page, served, drawn):
+    """The pointer over a clean-up switch has the server make the picture of its other side: the click
+    shows it at once ("ahead"), the server's own picture, the same bytes; turned back, the picture left."""
+    open_tune(page, served, drawn, "engine=tesseract")
+    root = page.locator(".st-key-tune_picture .ocrv")
+    picture = page.locator(".st-key-tune_picture img")
+    until(lambda: (root.get_attribute("data-shown") or "").startswith("server:") and settled(page),
+          "the first picture did not show", page=page)
+    watch_shown(page)
+    switch = page.locator(f".st-key-{keys.setting('clahe')}")
+    switch.hover()
+    until(lambda: holds(page, "clahe", True), "the pointer over the switch did not bring its other side", 30,
+          page=page)
+    ahead, before = ahead_src(page, True), picture.get_attribute("src")
+    assert ahead != before
+    page.evaluate("() => { window.__shown = []; }")
+    switch.get_by_text("Boost local contrast").click()
+    until(lambda: "ahead:true" in page.evaluate("() => window.__shown"), "the side made ahead was not shown",
+          page=page)
+    assert page.evaluate("() => window.__shown")[0] == "ahead:true"
+    until(lambda: address(page).get("clahe") == "1" and settled(page), "the switch's run did not end", page=page)
+    assert picture.get_attribute("src") == ahead
+    until(lambda: holds(page, "clahe", False), "the side left was not handed to the page", page=page)
+    page.evaluate("() => { window.__shown = []; }")
+    switch.get_by_text("Boost local contrast").click()
+    until(lambda: "ahead:false" in page.evaluate("() => window.__shown"), "the side left was not shown at once",
+          page=page)
+    until(lambda: "clahe" not in address(page) and settled(page), "the switch's run did not end", page=page)
+    assert picture.get_attribute("src") == before

@@ -304,7 +304,8 @@ def test_a_slider_the_hand_comes_to_gets_the_pictures_of_its_steps_both_ways_the
     at = tune(engine="tesseract", threshold="otsu")
     first = ahead_data(at)
     assert first["steps"] == [] and first["hand"] is None  # nothing in hand yet: nothing made
-    assert keys.setting("scale") in first["sliders"] and keys.setting(keys.CROP_X) not in first["sliders"]
+    assert keys.setting("scale") in first["controls"] and keys.setting(keys.CROP_X) not in first["controls"]
+    assert keys.setting("clahe") in first["controls"] and keys.setting("threshold") not in first["controls"]
     at.session_state[keys.SLIDING] = "scale"  # what hand_near() keeps when the browser names the slider
     ok(at.run())
     data = ahead_data(at)
@@ -338,22 +339,38 @@ def test_after_a_move_the_step_back_is_the_picture_left_and_another_control_empt
 
 def test_the_level_the_browser_draws_is_not_made_ahead():
     at = tune(engine="tesseract", threshold="fixed")
-    assert keys.setting("threshold_value") not in ahead_data(at)["sliders"]
+    assert keys.setting("threshold_value") not in ahead_data(at)["controls"]
     at.session_state[keys.SLIDING] = "threshold_value"
     ok(at.run())
     assert ahead_data(at)["steps"] == []
     ok(at.selectbox(key=keys.setting("morphology")).set_value("open").run())  # no longer arithmetic
-    assert keys.setting("threshold_value") in ahead_data(at)["sliders"]
+    assert keys.setting("threshold_value") in ahead_data(at)["controls"]
 
 
-def test_only_a_clean_up_slider_the_page_knows_is_taken_in_hand(monkeypatch):
+def test_a_switch_the_hand_comes_to_gets_the_picture_of_its_other_side_and_keeps_the_one_left():
+    at = tune(engine="tesseract")
+    before = viewer_data(at)["src"]
+    at.session_state[keys.SLIDING] = "clahe"  # the pointer over "Boost local contrast", or the focus on it
+    ok(at.run())
+    data = ahead_data(at)
+    assert data["hand"] == keys.setting("clahe") and data["value"] is False
+    assert [p["value"] for p in data["steps"]] == [True]
+    ok(at.toggle(key=keys.setting("clahe")).set_value(True).run())
+    assert viewer_data(at)["src"] == data["steps"][0]["src"]  # the server's picture, made ahead
+    back = ahead_data(at)
+    assert back["hand"] == keys.setting("clahe") and [p["value"] for p in back["steps"]] == [False]
+    assert back["steps"][0]["src"] == before  # turned back: the picture left
+
+
+def test_only_a_clean_up_slider_or_switch_the_page_knows_is_taken_in_hand(monkeypatch):
     from workbench import controls
 
     state: dict = {}
     monkeypatch.setattr(controls.st, "session_state", state)
+    assert controls.take_hand(keys.setting("deskew")) == "deskew" and state[keys.SLIDING] == "deskew"
     assert controls.take_hand(keys.setting("block_size")) == "block_size" and state[keys.SLIDING] == "block_size"
-    for other in (keys.setting(keys.CROP_X), keys.setting("timeout"), keys.setting("threshold"), "w_set_nothing",
-                  None, 3):
+    for other in (keys.setting(keys.CROP_X), keys.setting("timeout"), keys.setting("threshold"),
+                  keys.setting("preserve_spaces"), "w_set_nothing", None, 3):
         assert controls.take_hand(other) is None
     assert controls.in_hand() == "block_size"  # unchanged by what it does not know
     state[keys.SLIDING] = ("scale", 1)  # a session from before the hand was a field
@@ -372,3 +389,4 @@ def test_the_steps_beside_a_setting_stay_within_the_sliders_bounds_and_follow_th
     state[keys.STEP_SCALE] = 3  # a large photo: a pixel slider steps by three of its steps
     assert controls.steps_beside(Settings(block_size=31), "block_size") == [25, 37]
     assert controls.steps_beside(Settings(c=-50.0), "c") == [-49.0]
+    assert controls.steps_beside(Settings(deskew=True), "deskew") == [False]

@@ -299,12 +299,13 @@ def chosen_languages(chosen: list[str], before: str) -> str:
 
 
 def ahead_field(c: Control) -> bool:
-    """Whether the pictures of ``c``'s steps can be made ahead of a move: a clean-up slider of one value."""
-    return c.kind == "slider" and not c.option
+    """Whether the pictures of ``c``'s next moves can be made ahead of them: a clean-up slider of one
+    value (its next step either way) or a clean-up switch (its other side)."""
+    return c.kind in ("slider", "toggle") and not c.option
 
 
 def _sliding(changes: dict[str, Any], before: ocr.Settings) -> str | None:
-    """The field when the one change is a clean-up slider moved, else None."""
+    """The field when the one change is a clean-up slider or switch moved, else None."""
     if len(changes) != 1:
         return None
     field, value = next(iter(changes.items()))
@@ -315,16 +316,16 @@ def _sliding(changes: dict[str, Any], before: ocr.Settings) -> str | None:
 
 
 def in_hand() -> str | None:
-    """The clean-up slider in the person's hand: the one moved last, or the one the pointer or the keyboard
-    focus came to since (:func:`take_hand`); None after a move of anything else."""
+    """The clean-up slider or switch in the person's hand: the one moved last, or the one the pointer or
+    the keyboard focus came to since (:func:`take_hand`); None after a move of anything else."""
     found = st.session_state.get(keys.SLIDING)
     return found if isinstance(found, str) and found in BY_FIELD else None
 
 
 def take_hand(key: Any) -> str | None:
     """The browser says the person's hand came to the control ``key`` (the pointer on it, or the keyboard
-    focus): when that is a clean-up slider, it is the one in hand from now on. Its field, else None (a
-    key the page does not know, or of another control, changes nothing)."""
+    focus): when that is a clean-up slider or switch, it is the one in hand from now on. Its field, else
+    None (a key the page does not know, or of another control, changes nothing)."""
     found = next((c for c in CONTROLS if keys.setting(c.field) == key and ahead_field(c)), None)
     if found is None:
         return None
@@ -333,10 +334,12 @@ def take_hand(key: Any) -> str | None:
 
 
 def steps_beside(s: ocr.Settings, field: str) -> list[Any]:
-    """The values the slider of ``field`` takes on its next step down and up from the setting of ``s``
-    (the step it moves by on this page), those within its bounds: the pictures a person's next press on
-    it, either way, asks for."""
+    """The values the control of ``field`` takes on its next move from the setting of ``s``: a slider's
+    next step down and up (the step it moves by on this page), those within its bounds; a switch's other
+    side. The pictures a person's next press on it asks for."""
     c = BY_FIELD[field]
+    if c.kind == "toggle":
+        return [not getattr(s, field)]
     moves = step(c)
     assert c.number is not None and c.spec.low is not None and c.spec.high is not None
     if not moves:

@@ -4,10 +4,10 @@ on the picture itself, with a 1:1 view. Its JavaScript and CSS are files of this
 (``workbench/static/viewer.*``), shipped with it; nothing is fetched from elsewhere. The picture goes to
 the browser in the component's data as a ``data:`` address, and a new picture keeps the zoom.
 
-The pictures of the next step either way of the slider in the person's hand (moved last, or the one the
-pointer or the keyboard focus came to: the browser says which) are made while the hand rests and handed
-to the viewer by a second, invisible component (:func:`ahead`): the next press shows its picture at once,
-the first press on a slider too.
+The pictures of the next move of the control in the person's hand (a slider's next step either way, a
+switch's other side; moved last, or the one the pointer or the keyboard focus came to: the browser says
+which) are made while the hand rests and handed to the viewer by a second, invisible component
+(:func:`ahead`): the next press shows its picture at once, the first press on a control too.
 """
 
 from __future__ import annotations
@@ -44,9 +44,9 @@ def _ahead() -> Any:
 
 @dataclass(frozen=True)
 class Step:
-    """The picture of a slider at one value, made before the person moves the slider there."""
+    """The picture of a control at one value, made before the person moves the control there."""
 
-    value: float
+    value: float | bool
     data: bytes
     size: tuple[int, int]  # (width, height) pixels
     fmt: Literal["PNG", "JPEG"] = "PNG"
@@ -58,17 +58,17 @@ def base(s: ocr.Settings) -> str:
     return hashlib.sha256(json.dumps(s.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
 
 
-def ahead(s: ocr.Settings, field: str | None, steps: list[Step], sliders: list[str],
+def ahead(s: ocr.Settings, field: str | None, steps: list[Step], watched: list[str],
           on_near: Callable[[], None]) -> None:
-    """Give the viewer the pictures ``steps`` of the slider of ``field`` (the one in hand), made from the
-    settings ``s`` before the person moves it: the viewer shows one as soon as that slider shows its
-    value (and its own picture again when the slider comes back to the value of ``s``), and the server's
-    picture of the move, the same bytes, replaces it. ``sliders``: the keys of the sliders whose
-    pictures can be made ahead; when the pointer or the keyboard focus comes to one of them other than
-    ``field``'s, the browser says so (``on_near`` is called, the key in
+    """Give the viewer the pictures ``steps`` of the control of ``field`` (the one in hand: a slider or a
+    switch), made from the settings ``s`` before the person moves it: the viewer shows one as soon as
+    that control shows its value (and its own picture again when the control comes back to the value of
+    ``s``), and the server's picture of the move, the same bytes, replaces it. ``watched``: the keys of
+    the controls whose pictures can be made ahead; when the pointer or the keyboard focus comes to one of
+    them other than ``field``'s, the browser says so (``on_near`` is called, the key in
     ``st.session_state[keys.TUNE_AHEAD]["near"]``) and the fragment this is in runs again."""
     key = keys.setting(field) if field is not None else None
-    payload: dict[str, object] = {"hand": key, "sliders": sliders, "base": base(s), "steps": [
+    payload: dict[str, object] = {"hand": key, "controls": watched, "base": base(s), "steps": [
         {"value": p.value, "src": address(p.data, p.fmt), "width_px": p.size[0], "height_px": p.size[1]}
         for p in steps]}
     if field is not None:

@@ -214,25 +214,26 @@ def side_by_side(key: str) -> None:
 @st.fragment
 def ahead_of_the_hand(key: str) -> None:
     """:func:`hand_ahead` in a fragment of its own inside the controls' fragment: it runs with every run of
-    that, and alone when the browser says the hand came to another slider (the controls and the pictures
-    are not drawn again for that)."""
+    that, and alone when the browser says the hand came to another control (the controls and the
+    pictures are not drawn again for that)."""
     ref = page_ref(key)
     assert ref is not None
     hand_ahead(ref, url.settings())
 
 
 def hand_ahead(ref: PageRef, s: ocr.Settings) -> None:
-    """The pictures of the next step either way of the slider in the person's hand (moved last, or come to
-    with the pointer or the keyboard since: the browser says which), made now and handed to the viewer
-    (invisible): the press that moves it shows its picture at once, the first press on a slider as the
-    later ones. Once a slider moves, the step back is the picture just left (cached): one picture is made
-    a move. The Level the viewer draws itself is left to it."""
+    """The pictures of the next move of the control in the person's hand (moved last, or come to with the
+    pointer or the keyboard since: the browser says which), made now and handed to the viewer
+    (invisible): a slider's next step either way, a switch's other side. The press that moves it shows
+    its picture at once, the first press on a control as the later ones. Once a control moves, the move
+    back is the picture just left (cached): one picture is made a move. The Level the viewer draws
+    itself is left to it."""
     drawn_here = preview.drawn_in_browser(s)
-    sliders = [keys.setting(c.field) for c in controls.CONTROLS
-               if controls.ahead_field(c) and not (c.field == "threshold_value" and drawn_here)]
+    ahead_keys = [keys.setting(c.field) for c in controls.CONTROLS
+                  if controls.ahead_field(c) and not (c.field == "threshold_value" and drawn_here)]
     field = controls.in_hand()
     steps = []
-    if field is not None and keys.setting(field) in sliders and controls.needed(controls.BY_FIELD[field], {}):
+    if field is not None and keys.setting(field) in ahead_keys and controls.needed(controls.BY_FIELD[field], {}):
         for value in controls.steps_beside(s, field):
             try:
                 shown = preview.processed(ref, s.replace(**{field: value}))
@@ -240,12 +241,12 @@ def hand_ahead(ref: PageRef, s: ocr.Settings) -> None:
                 continue
             if not shown.error:
                 steps.append(viewer.Step(value, shown.data, shown.size, shown.fmt))
-    viewer.ahead(s, field, steps, sliders, on_near=hand_near)
+    viewer.ahead(s, field, steps, ahead_keys, on_near=hand_near)
 
 
 def hand_near() -> None:
-    """The browser says the pointer or the keyboard focus came to a slider (``on_near_change`` of the
-    component that hands the pictures ahead): that slider is in hand from now on."""
+    """The browser says the pointer or the keyboard focus came to a control (``on_near_change`` of the
+    component that hands the pictures ahead): that control is in hand from now on."""
     said = ss.get(keys.TUNE_AHEAD)
     controls.take_hand(said.get("near") if said else None)
 

@@ -4,12 +4,15 @@
 // Given the page just before a black & white level ("live"), it draws the picture of a new level itself the
 // moment the Level slider moves (255 where grey > level, else 0; inverted if asked), and shows the server's
 // picture once one of the level on the slider has arrived: the same pixels, a round trip sooner. Handed the
-// pictures of another slider's next steps (ahead.js), made from the settings of the picture it shows, it
-// shows one the moment the slider reaches its value.
+// pictures of another control's next moves (ahead.js: a slider's steps, a switch's other side), made from
+// the settings of the picture it shows, it shows one the moment the control reaches its value.
 // The root's data-shown says what is on screen ("server:130", "local:131", "ahead:1.05").
 // Plain JavaScript, shipped with the package: nothing is fetched from elsewhere.
 
 const MAX_ZOOM = 16;
+// what the controls show: a slider's value (aria-valuetext), a switch's side (data-selected on its label)
+const WATCHED = { subtree: true, attributes: true, attributeOldValue: true,
+                  attributeFilter: ["aria-valuetext", "data-selected"] };
 
 function build(parent) {
   const root = document.createElement("div");
@@ -172,16 +175,25 @@ function build(parent) {
         return;
       }
       const a = window.ocrvAhead;
-      if (a && a.base === s.base && c.target.matches(a.watch + ' input[type="range"]')) {
+      if (!a || a.base !== s.base || !c.target.closest(a.watch)) continue;
+      if (c.target.matches('input[type="range"]')) {
         const v = parseFloat(c.target.value);
-        const found = a.steps.find((p) => Math.abs(v - p.value) < 1e-9);
-        if (found) s.showAhead(found, "ahead:" + found.value);
-        else if (Math.abs(v - a.value) < 1e-9) s.showAhead(s.server, "server:" + s.serverLevel);  // back again
+        s.ahead(a, (p) => Math.abs(v - p) < 1e-9);
+        return;
+      }
+      const box = c.target.closest(a.watch).querySelector('input[type="checkbox"]');
+      if (c.attributeName === "data-selected" && box && c.oldValue !== c.target.getAttribute("data-selected")) {
+        s.ahead(a, (p) => p === box.checked);  // a switch turned (by a click, a key, a tap): its other side
         return;
       }
     }
   });
-  s.watcher.observe(document.body, { subtree: true, attributes: true, attributeFilter: ["aria-valuetext"] });
+  s.ahead = (a, at) => {  // the picture made ahead of the value the control shows, or its own again
+    const found = a.steps.find((p) => at(p.value));
+    if (found) s.showAhead(found, "ahead:" + found.value);
+    else if (at(a.value)) s.showAhead(s.server, "server:" + s.serverLevel);  // back again
+  };
+  s.watcher.observe(document.body, WATCHED);
   s.fitBox = () => {  // the box as tall as the picture needs at the box's width, at most s.most pixels
     const want = Math.round(Math.min(s.most, Math.max(120, view.clientWidth * s.h / s.w)));
     if (view.style.height !== want + "px") view.style.height = want + "px";
@@ -197,7 +209,7 @@ export default function (component) {
   const s = host ? host._ocrv : build(parentElement);
   const view = s.root.querySelector(".ocrv-view");
   s.observer.observe(view);  // again: harmless when observed, needed after a cleanup
-  s.watcher.observe(document.body, { subtree: true, attributes: true, attributeFilter: ["aria-valuetext"] });
+  s.watcher.observe(document.body, WATCHED);
   const img = s.root.querySelector("img");
   s.resize(data.width_px, data.height_px);
   s.base = data.base;  // the settings the picture is of: pictures made ahead from others are not shown
