@@ -14,7 +14,8 @@
    - a slider's first step: as a person does it, the keyboard focus brought to a slider that has not
      moved yet (as a Tab does), a pause of the hand (``HAND_S``), then one arrow press, timed from the
      press to the new picture; on five sliders in turn, over several rounds, on both pages; and the same
-     pressed with no pause at all (the focus and the key at once), the least a hand gives the page;
+     pressed with no pause at all (the focus and the key at once), the least a hand gives the page; and
+     a switch turned the same way (the focus, the pause, the space bar), two switches in turn;
    - slider to text: a move until the live text of the new settings is shown (its "Score" line back
      after "Reading these settings"), with Tesseract, on the receipt scan, the reading's own time
      included;
@@ -57,6 +58,7 @@ PARTS = ("preview", "sliders", "first", "text", "upload")
 # preview on both pages (the Level, drawn in the page itself, is timed with the other sliders)
 FIRST_QUERY = "engine=tesseract&clahe=1&threshold=adaptive_gaussian"
 FIRST_SLIDERS = ("Resize (×)", "Contrast limit", "Regions per side", "Neighbourhood (pixels)", "Offset")
+SWITCHES = ("Boost local contrast", "Grayscale")  # each turn of either changes the preview on both pages
 
 
 def big_photo(dev: Path, folder: Path) -> Path:
@@ -177,15 +179,15 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, math.ceil(share * len(ordered)) - 1)]
 
 
-def move(page, slider, timeout: float = 30.0, pause: float = 0.0) -> float | None:
-    """One step right of ``slider`` (the focus brought to it first, then ``pause`` seconds: a hand coming
-    to a slider); the milliseconds from the key press until the new picture is decoded (None when no new
-    picture came: the key was lost)."""
+def move(page, slider, timeout: float = 30.0, pause: float = 0.0, key: str = "ArrowRight") -> float | None:
+    """One step right of ``slider`` (or ``key`` pressed on another control; the focus brought to it first,
+    then ``pause`` seconds: a hand coming to it); the milliseconds from the key press until the new
+    picture is decoded (None when no new picture came: the key was lost)."""
     slider.focus()
     if pause:
         time.sleep(pause)
     t0 = page.evaluate("() => { window.__bench.picture = 0; return performance.now(); }")
-    page.keyboard.press("ArrowRight")
+    page.keyboard.press(key)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         done = page.evaluate("() => window.__bench.picture")
@@ -220,6 +222,24 @@ def first_times(page, url: str, path: Path, rounds: int, pause: float) -> list[f
             took = move(page, slider, pause=pause)
             if took is None:
                 print(f"    no new picture came after a press on {name}")
+            else:
+                times.append(took)
+            time.sleep(HAND_S)
+    return times
+
+
+def switch_times(page, url: str, path: Path, rounds: int) -> list[float]:
+    """A switch turned: each of ``SWITCHES`` in turn, ``rounds`` times, the focus brought to it, ``HAND_S``
+    seconds, then the space bar."""
+    open_tune(page, url, path, "engine=tesseract")
+    times: list[float] = []
+    for _ in range(rounds):
+        for name in SWITCHES:
+            switch = page.get_by_role("switch", name=name)
+            switch.evaluate("el => el.closest('[data-testid=\"stCheckbox\"]').scrollIntoView({block: 'center'})")
+            took = move(page, switch, pause=HAND_S, key="Space")
+            if took is None:
+                print(f"    no new picture came after a turn of {name}")
             else:
                 times.append(took)
             time.sleep(HAND_S)
@@ -289,6 +309,7 @@ def browser_times(dev: Path, photo: Path, moves: int, parts: set[str]) -> None:
                                       f"focus came); the steps after it: {summary(times[1:])}")
                 if "first" in parts:
                     rounds = max(2, moves // 5)
+                    how_switch = f"{HAND_S:g} s after the focus"
                     print(f"\nA slider's first step, {len(FIRST_SLIDERS)} sliders in turn, {rounds} rounds "
                           f"({load()}):")
                     for path in (dev / SCAN, photo):
@@ -296,6 +317,8 @@ def browser_times(dev: Path, photo: Path, moves: int, parts: set[str]) -> None:
                                            (0.0, "pressed with the focus")):
                             times = first_times(page, url, path, rounds, pause)
                             print(f"  {path.name:18s} {how:30s} {summary(times)}")
+                        times = switch_times(page, url, path, rounds)
+                        print(f"  {path.name:18s} {'a switch, ' + how_switch:30s} {summary(times)}")
                 if "text" in parts:
                     print(f"\nSlider to text with Tesseract, the reading included ({load()}):")
                     times = text_times(page, url, dev / SCAN, max(4, moves // 2))
