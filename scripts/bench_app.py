@@ -58,7 +58,7 @@ PARTS = ("preview", "sliders", "first", "text", "upload")
 # preview on both pages (the Level, drawn in the page itself, is timed with the other sliders)
 FIRST_QUERY = "engine=tesseract&clahe=1&threshold=adaptive_gaussian"
 FIRST_SLIDERS = ("Resize (×)", "Contrast limit", "Regions per side", "Neighbourhood (pixels)", "Offset")
-SWITCHES = ("Boost local contrast", "Grayscale")  # each turn of either changes the preview on both pages
+SWITCHES = ("Boost local contrast", "Straighten a slanted page")  # each turn changes the preview on both pages
 
 
 def big_photo(dev: Path, folder: Path) -> Path:
