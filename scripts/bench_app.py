@@ -10,13 +10,19 @@
      ``decode()`` resolves, or the viewer drew the level itself), for the "Level" slider (black & white
      at a set level: the viewer draws it in the page) and the "Resize" slider, on a 1-megapixel
      receipt scan and on the 12-megapixel photo: median, 95th percentile and worst of ``--moves`` moves
-     each, and the first step apart (the picture of each next step is made ahead of it);
+     each, and the first step apart;
+   - a slider's first step: as a person does it, the keyboard focus brought to a slider that has not
+     moved yet (as a Tab does), a pause of the hand (``HAND_S``), then one arrow press, timed from the
+     press to the new picture; on five sliders in turn, over several rounds, on both pages; and the same
+     pressed with no pause at all (the focus and the key at once), the least a hand gives the page; and
+     a switch turned the same way (the focus, the pause, the space bar), two switches in turn;
    - slider to text: a move until the live text of the new settings is shown (its "Score" line back
      after "Reading these settings"), with Tesseract, on the receipt scan, the reading's own time
      included;
    - upload -> "Extract text" -> text shown -> .txt downloaded, on dev photos, on a fresh server.
 
     .venv/bin/python scripts/bench_app.py [--dev ../shared/eval/dev] [--no-browser] [--moves 20]
+        [--only preview,sliders,first,text,upload]
 
 Timings depend on what else the machine is doing; the load average is printed with them.
 """
@@ -46,6 +52,13 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 SCAN = "sroie_012.jpg"  # a receipt scan of about a megapixel (747x1412)
+HAND_S = 0.4  # seconds a hand rests: between two moves, and from coming to a slider to its first press
+PARTS = ("preview", "sliders", "first", "text", "upload")
+# a slider's first step: settings that show several sliders, and five of them whose every step changes the
+# preview on both pages (the Level, drawn in the page itself, is timed with the other sliders)
+FIRST_QUERY = "engine=tesseract&clahe=1&threshold=adaptive_gaussian"
+FIRST_SLIDERS = ("Resize (×)", "Contrast limit", "Regions per side", "Neighbourhood (pixels)", "Offset")
+SWITCHES = ("Boost local contrast", "Straighten a slanted page")  # each turn changes the preview on both pages
 
 
 def big_photo(dev: Path, folder: Path) -> Path:
@@ -166,12 +179,15 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, math.ceil(share * len(ordered)) - 1)]
 
 
-def move(page, slider, timeout: float = 30.0) -> float | None:
-    """One step right of ``slider``; the milliseconds until the new picture is decoded (None when no new
-    picture came: the key was lost)."""
+def move(page, slider, timeout: float = 30.0, pause: float = 0.0, key: str = "ArrowRight") -> float | None:
+    """One step right of ``slider`` (or ``key`` pressed on another control; the focus brought to it first,
+    then ``pause`` seconds: a hand coming to it); the milliseconds from the key press until the new
+    picture is decoded (None when no new picture came: the key was lost)."""
     slider.focus()
+    if pause:
+        time.sleep(pause)
     t0 = page.evaluate("() => { window.__bench.picture = 0; return performance.now(); }")
-    page.keyboard.press("ArrowRight")
+    page.keyboard.press(key)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         done = page.evaluate("() => window.__bench.picture")
@@ -186,11 +202,47 @@ def slider_times(page, url: str, path: Path, name: str, query: str, moves: int) 
     slider = page.get_by_role("slider", name=name)
     slider.scroll_into_view_if_needed()
     times: list[float] = []
-    for _ in range(moves):  # each move a new value: no cache hits
-        took = move(page, slider)
+    for n in range(moves):  # each move a new value: no cache hits
+        took = move(page, slider, pause=HAND_S if n == 0 else 0.0)  # the first: the hand comes to the slider
         if took is not None:
             times.append(took)
-        time.sleep(0.4)  # the hand pauses: each move is timed alone
+        time.sleep(HAND_S)  # the hand pauses: each move is timed alone
+    return times
+
+
+def first_times(page, url: str, path: Path, rounds: int, pause: float) -> list[float]:
+    """A slider's first step, on each of ``FIRST_SLIDERS`` in turn, ``rounds`` times: the focus brought to
+    a slider another one held before, ``pause`` seconds, then one press (a new value each time)."""
+    open_tune(page, url, path, FIRST_QUERY)
+    times: list[float] = []
+    for _ in range(rounds):
+        for name in FIRST_SLIDERS:
+            slider = page.get_by_role("slider", name=name)
+            slider.evaluate("el => el.scrollIntoView({block: 'center'})")
+            took = move(page, slider, pause=pause)
+            if took is None:
+                print(f"    no new picture came after a press on {name}")
+            else:
+                times.append(took)
+            time.sleep(HAND_S)
+    return times
+
+
+def switch_times(page, url: str, path: Path, rounds: int) -> list[float]:
+    """A switch turned: each of ``SWITCHES`` in turn, ``rounds`` times, the focus brought to it, ``HAND_S``
+    seconds, then the space bar."""
+    open_tune(page, url, path, "engine=tesseract")
+    times: list[float] = []
+    for _ in range(rounds):
+        for name in SWITCHES:
+            switch = page.get_by_role("switch", name=name)
+            switch.evaluate("el => el.closest('[data-testid=\"stCheckbox\"]').scrollIntoView({block: 'center'})")
+            took = move(page, switch, pause=HAND_S, key="Space")
+            if took is None:
+                print(f"    no new picture came after a turn of {name}")
+            else:
+                times.append(took)
+            time.sleep(HAND_S)
     return times
 
 
@@ -233,7 +285,7 @@ def summary(times: list[float]) -> str:
             f"worst {max(times):4.0f} ms ({len(times)} moves)")
 
 
-def browser_times(dev: Path, photo: Path, moves: int) -> None:
+def browser_times(dev: Path, photo: Path, moves: int, parts: set[str]) -> None:
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as data:
@@ -245,22 +297,37 @@ def browser_times(dev: Path, photo: Path, moves: int) -> None:
                     accept_downloads=True, viewport={"width": 1280, "height": 800})
                 page = context.pages[0] if context.pages else context.new_page()
                 page.set_default_timeout(120_000)
-                print(f"\nSlider to picture, decoded in the page ({load()}):")
-                for path in (dev / SCAN, photo):
-                    for name, query in (("Level", "threshold=fixed&engine=tesseract"),
-                                        ("Resize (×)", "engine=tesseract")):
-                        times = slider_times(page, url, path, name, query, moves)
-                        print(f"  {path.name:18s} {name:11s} {summary(times)}")
-                        if times:  # the first step has nothing made ahead; each next one may
-                            print(f"  {'':18s} {'':11s} first step {times[0]:4.0f} ms; the steps after it: "
-                                  f"{summary(times[1:])}")
-                print(f"\nSlider to text with Tesseract, the reading included ({load()}):")
-                times = text_times(page, url, dev / SCAN, max(4, moves // 2))
-                print(f"  {SCAN:18s} {'Level':11s} {summary(times)}")
-                print(f"\nUpload -> Extract text -> text shown -> .txt downloaded ({load()}):")
-                for path in (dev / "sroie_027.jpg", dev / "lept_lucasta_frag.jpg", photo):
-                    shown, done = upload_to_text(page, url, path)
-                    print(f"  {path.name:24s} text shown after {shown:5.2f} s, downloaded after {done:5.2f} s")
+                if "sliders" in parts:
+                    print(f"\nSlider to picture, decoded in the page ({load()}):")
+                    for path in (dev / SCAN, photo):
+                        for name, query in (("Level", "threshold=fixed&engine=tesseract"),
+                                            ("Resize (×)", "engine=tesseract")):
+                            times = slider_times(page, url, path, name, query, moves)
+                            print(f"  {path.name:18s} {name:11s} {summary(times)}")
+                            if times:
+                                print(f"  {'':18s} {'':11s} first step {times[0]:4.0f} ms ({HAND_S:g} s after the "
+                                      f"focus came); the steps after it: {summary(times[1:])}")
+                if "first" in parts:
+                    rounds = max(2, moves // 5)
+                    how_switch = f"{HAND_S:g} s after the focus"
+                    print(f"\nA slider's first step, {len(FIRST_SLIDERS)} sliders in turn, {rounds} rounds "
+                          f"({load()}):")
+                    for path in (dev / SCAN, photo):
+                        for pause, how in ((HAND_S, f"{HAND_S:g} s after the focus came"),
+                                           (0.0, "pressed with the focus")):
+                            times = first_times(page, url, path, rounds, pause)
+                            print(f"  {path.name:18s} {how:30s} {summary(times)}")
+                        times = switch_times(page, url, path, rounds)
+                        print(f"  {path.name:18s} {'a switch, ' + how_switch:30s} {summary(times)}")
+                if "text" in parts:
+                    print(f"\nSlider to text with Tesseract, the reading included ({load()}):")
+                    times = text_times(page, url, dev / SCAN, max(4, moves // 2))
+                    print(f"  {SCAN:18s} {'Level':11s} {summary(times)}")
+                if "upload" in parts:
+                    print(f"\nUpload -> Extract text -> text shown -> .txt downloaded ({load()}):")
+                    for path in (dev / "sroie_027.jpg", dev / "lept_lucasta_frag.jpg", photo):
+                        shown, done = upload_to_text(page, url, path)
+                        print(f"  {path.name:24s} text shown after {shown:5.2f} s, downloaded after {done:5.2f} s")
                 context.close()
         finally:
             proc.send_signal(signal.SIGTERM)
@@ -272,13 +339,19 @@ def main() -> None:
     parser.add_argument("--dev", type=Path, default=ROOT.parent / "shared" / "eval" / "dev")
     parser.add_argument("--no-browser", action="store_true")
     parser.add_argument("--moves", type=int, default=20, help="slider moves timed per slider and page")
+    parser.add_argument("--only", default=",".join(PARTS),
+                        help=f"the parts to run, comma-separated, of {', '.join(PARTS)} (default: all)")
     args = parser.parse_args()
+    parts = set(args.only.split(","))
+    if parts - set(PARTS):
+        parser.error(f"--only: no part {', '.join(sorted(parts - set(PARTS)))}; the parts: {', '.join(PARTS)}")
     print(f"{load()} on {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory() as folder:
         photo = big_photo(args.dev, Path(folder))
-        preview_times(photo)
-        if not args.no_browser:
-            browser_times(args.dev, photo, args.moves)
+        if "preview" in parts:
+            preview_times(photo)
+        if not args.no_browser and parts - {"preview"}:
+            browser_times(args.dev, photo, args.moves, parts)
     print(f"\n{load()}")
 
 

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from workbench import keys
+
 from .browser_flow import shot
 from .conftest import draw_page, settled, streamlit
 
@@ -295,25 +297,86 @@ def test_a_level_is_drawn_in_the_page_at_once_and_is_the_servers_picture(page, s
                                  "invert": "yes"}  # and nothing else moved
 
 
-def test_a_resize_step_shows_the_next_picture_made_ahead_and_it_is_the_servers(page, served, drawn):
-    """After a first step of the Resize slider, the picture of its next step is in the page before the key
-    is pressed: the press shows it ("ahead"), and the server's picture of that step, when the move's
-    rerun ends, is the same picture; a step the other way, not made ahead, comes from the server."""
-    open_tune(page, served, drawn, "engine=tesseract&threshold=otsu")
-    root = page.locator(".st-key-tune_picture .ocrv")
-    until(lambda: (root.get_attribute("data-shown") or "").startswith("server:"), "the first picture did not show")
+def holds(page, field: str, *values: float) -> bool:
+    """Whether the page holds pictures made ahead of the slider of ``field`` at each of ``values``."""
+    return page.evaluate("""([key, values]) => { const a = window.ocrvAhead;
+        return !!(a && a.hand === key && values.every((v) => a.steps.some((p) => p.value === v))); }""",
+                         [keys.setting(field), list(values)])
+
+
+def ahead_src(page, value: float) -> str:
+    """The picture the page holds, made ahead, of the slider in hand at ``value``."""
+    return page.evaluate("v => window.ocrvAhead.steps.find((p) => p.value === v).src", value)
+
+
+def watch_shown(page) -> None:
+    """From now on, window.__shown lists what the viewer showed ("server:128", "ahead:1.05"), in order."""
     page.evaluate("""() => { window.__shown = [];
         new MutationObserver(() => window.__shown.push(document.querySelector('.ocrv').dataset.shown))
             .observe(document.querySelector('.ocrv'), {attributes: true, attributeFilter: ['data-shown']}); }""")
+
+
+def test_a_sliders_first_step_shows_the_picture_made_when_the_hand_came_to_it(page, served, drawn):
+    """Before a slider has moved at all, the keyboard focus on it (or the pointer over it) has the server
+    make the pictures of its next step both ways: the first press shows one at once ("ahead"), and it is
+    the server's own picture of that step, the same bytes, when the move's run ends."""
+    open_tune(page, served, drawn, "engine=tesseract&threshold=adaptive_gaussian")
+    root = page.locator(".st-key-tune_picture .ocrv")
+    picture = page.locator(".st-key-tune_picture img")
+    until(lambda: (root.get_attribute("data-shown") or "").startswith("server:") and settled(page),
+          "the first picture did not show", page=page)
+    watch_shown(page)
+    resize = page.get_by_role("slider", name="Resize (×)")
+    resize.focus()  # as a person tabs to it: nothing pressed yet
+    until(lambda: holds(page, "scale", 0.95, 1.05),
+          "the focus on the slider did not bring the pictures of its first step", 30, page=page)
+    ahead = ahead_src(page, 1.05)
+    before = picture.get_attribute("src")
+    assert ahead != before
+    assert address(page) == {"engine": "tesseract", "threshold": "adaptive_gaussian"}  # nothing moved
+    page.evaluate("() => { window.__shown = []; }")
+    page.keyboard.press("ArrowRight")
+    until(lambda: "ahead:1.05" in page.evaluate("() => window.__shown"), "the step made ahead was not shown",
+          page=page)
+    assert page.evaluate("() => window.__shown")[0] == "ahead:1.05"  # shown first, before the server's run
+    until(lambda: address(page).get("scale") == "1.05" and settled(page), "the first step did not end", page=page)
+    assert picture.get_attribute("src") == ahead  # the server's picture of 1.05 is the one shown ahead
+    # the pointer over another slider, never moved: the same for it, without a click
+    block = page.get_by_role("slider", name="Neighbourhood (pixels)")
+    value = int(block.get_attribute("aria-valuetext"))
+    page.locator(f".st-key-{keys.setting('block_size')}").hover()
+    until(lambda: holds(page, "block_size", value - 2, value + 2),
+          "the pointer over the slider did not bring the pictures of its first step", 30, page=page)
+    left = ahead_src(page, value - 2)
+    page.evaluate("() => { window.__shown = []; }")
+    block.focus()
+    page.keyboard.press("ArrowLeft")
+    until(lambda: f"ahead:{value - 2}" in page.evaluate("() => window.__shown"),
+          "the step made ahead was not shown", page=page)
+    until(lambda: address(page).get("block_size") == str(value - 2) and settled(page), "the step did not end",
+          page=page)
+    assert picture.get_attribute("src") == left
+    assert address(page) == {"engine": "tesseract", "threshold": "adaptive_gaussian", "scale": "1.05",
+                             "block_size": str(value - 2)}
+
+
+def test_a_resize_step_shows_the_next_picture_made_ahead_and_it_is_the_servers(page, served, drawn):
+    """After a step of the Resize slider, the pictures of its next step both ways are in the page before
+    a key is pressed: a press either way shows one ("ahead"), and the server's picture of that step,
+    when the move's run ends, is the same picture; a step back shows the picture left."""
+    open_tune(page, served, drawn, "engine=tesseract&threshold=otsu")
+    root = page.locator(".st-key-tune_picture .ocrv")
+    until(lambda: (root.get_attribute("data-shown") or "").startswith("server:"), "the first picture did not show")
+    watch_shown(page)
     resize = page.get_by_role("slider", name="Resize (×)")
     picture = page.locator(".st-key-tune_picture img")
-    press(page, resize, "ArrowRight", 1)  # the first step: nothing is ahead yet
+    press(page, resize, "ArrowRight", 1)
     until(lambda: address(page).get("scale") == "1.05" and settled(page), "the first step did not end", page=page)
-    until(lambda: page.evaluate("() => !!(window.ocrvAhead && window.ocrvAhead.value === 1.1)"),
-          "the next step's picture was not handed to the page", page=page)
-    ahead = page.evaluate("() => window.ocrvAhead.src")
+    until(lambda: holds(page, "scale", 1.0, 1.1), "the next step's pictures were not handed to the page", page=page)
+    ahead = ahead_src(page, 1.1)
     before = picture.get_attribute("src")
     assert ahead != before  # another picture: the next step's
+    page.evaluate("() => { window.__shown = []; }")
     press(page, resize, "ArrowRight", 1)
     until(lambda: "ahead:1.1" in page.evaluate("() => window.__shown"), "the step made ahead was not shown",
           page=page)
@@ -321,8 +384,42 @@ def test_a_resize_step_shows_the_next_picture_made_ahead_and_it_is_the_servers(p
     assert picture.get_attribute("src") == ahead  # the server's picture of 1.1 is the one shown ahead
     assert root.get_attribute("data-shown").startswith("server:")
     assert address(page) == {"engine": "tesseract", "threshold": "otsu", "scale": "1.1"}
+    until(lambda: holds(page, "scale", 1.05), "the step back was not handed to the page",
+          page=page)
     page.evaluate("() => { window.__shown = []; }")
-    press(page, resize, "ArrowLeft", 1)  # back: the way nothing was made for
+    press(page, resize, "ArrowLeft", 1)  # back: the picture left, made ahead too
+    until(lambda: "ahead:1.05" in page.evaluate("() => window.__shown"), "the step back was not shown at once",
+          page=page)
     until(lambda: address(page).get("scale") == "1.05" and settled(page), "the step back did not end", page=page)
-    assert not any(s.startswith("ahead:") for s in page.evaluate("() => window.__shown"))
     assert picture.get_attribute("src") == before  # the picture of 1.05 again
+
+
+def test_a_switch_shows_its_other_side_made_when_the_hand_came_to_it(page, served, drawn):
+    """The pointer over a clean-up switch has the server make the picture of its other side: the click
+    shows it at once ("ahead"), the server's own picture, the same bytes; turned back, the picture left."""
+    open_tune(page, served, drawn, "engine=tesseract")
+    root = page.locator(".st-key-tune_picture .ocrv")
+    picture = page.locator(".st-key-tune_picture img")
+    until(lambda: (root.get_attribute("data-shown") or "").startswith("server:") and settled(page),
+          "the first picture did not show", page=page)
+    watch_shown(page)
+    switch = page.locator(f".st-key-{keys.setting('clahe')}")
+    switch.hover()
+    until(lambda: holds(page, "clahe", True), "the pointer over the switch did not bring its other side", 30,
+          page=page)
+    ahead, before = ahead_src(page, True), picture.get_attribute("src")
+    assert ahead != before
+    page.evaluate("() => { window.__shown = []; }")
+    switch.get_by_text("Boost local contrast").click()
+    until(lambda: "ahead:true" in page.evaluate("() => window.__shown"), "the side made ahead was not shown",
+          page=page)
+    assert page.evaluate("() => window.__shown")[0] == "ahead:true"
+    until(lambda: address(page).get("clahe") == "1" and settled(page), "the switch's run did not end", page=page)
+    assert picture.get_attribute("src") == ahead
+    until(lambda: holds(page, "clahe", False), "the side left was not handed to the page", page=page)
+    page.evaluate("() => { window.__shown = []; }")
+    switch.get_by_text("Boost local contrast").click()
+    until(lambda: "ahead:false" in page.evaluate("() => window.__shown"), "the side left was not shown at once",
+          page=page)
+    until(lambda: "clahe" not in address(page) and settled(page), "the switch's run did not end", page=page)
+    assert picture.get_attribute("src") == before

@@ -287,3 +287,106 @@ def test_the_browser_draws_nothing_ahead_when_a_step_after_the_level_is_not_arit
     assert "live" in viewer_data(at)
     ok(at.selectbox(key=keys.setting("threshold")).set_value("otsu").run())
     assert "live" not in viewer_data(at)
+
+
+# -- the pictures of the slider in hand, made ahead of the move -----------------------------------------
+
+
+def ahead_data(at) -> dict:
+    ahead = next(e for e in at.get("bidi_component") if e.proto.component_name == "ocr_workbench_ahead")
+    return json.loads(ahead.proto.json)
+
+
+def test_a_slider_the_hand_comes_to_gets_the_pictures_of_its_steps_both_ways_the_servers_own():
+    """Before any move, the slider the browser says the hand came to (the pointer or the focus on it) gets
+    the pictures of its next step down and up, made from the settings shown: the same bytes as the
+    server's picture of each step once the slider is there."""
+    at = tune(engine="tesseract", threshold="otsu")
+    first = ahead_data(at)
+    assert first["steps"] == [] and first["hand"] is None  # nothing in hand yet: nothing made
+    assert keys.setting("scale") in first["controls"] and keys.setting(keys.CROP_X) not in first["controls"]
+    assert keys.setting("clahe") in first["controls"] and keys.setting("threshold") not in first["controls"]
+    at.session_state[keys.SLIDING] = "scale"  # what hand_near() keeps when the browser names the slider
+    ok(at.run())
+    data = ahead_data(at)
+    assert data["hand"] == keys.setting("scale") and data["watch"] == f".st-key-{keys.setting('scale')}"
+    assert data["value"] == 1.0 and data["base"] == viewer_data(at)["base"]
+    steps = {p["value"]: p for p in data["steps"]}
+    assert sorted(steps) == [0.95, 1.05]
+    for value in (1.05, 0.95):
+        ok(at.slider(key=keys.setting("scale")).set_value(value).run())
+        shown = viewer_data(at)
+        assert shown["src"] == steps[value]["src"]  # the picture made ahead is the server's picture
+        assert (shown["width_px"], shown["height_px"]) == (steps[value]["width_px"], steps[value]["height_px"])
+
+
+def test_after_a_move_the_step_back_is_the_picture_left_and_another_control_empties_the_hand():
+    at = tune(engine="tesseract", threshold="otsu")
+    before = viewer_data(at)["src"]
+    ok(at.slider(key=keys.setting("scale")).set_value(1.5).run())
+    data = ahead_data(at)
+    assert data["hand"] == keys.setting("scale") and data["value"] == 1.5
+    steps = {p["value"]: p["src"] for p in data["steps"]}
+    assert sorted(steps) == [1.45, 1.55]
+    ok(at.slider(key=keys.setting("scale")).set_value(1.45).run())
+    assert viewer_data(at)["src"] == steps[1.45]
+    assert {p["value"] for p in ahead_data(at)["steps"]} == {1.4, 1.5}
+    ok(at.slider(key=keys.setting("scale")).set_value(1.0).run())
+    assert viewer_data(at)["src"] == before  # the same settings, the same picture
+    ok(at.selectbox(key=keys.setting("threshold")).set_value("none").run())
+    assert ahead_data(at)["steps"] == [] and ahead_data(at)["hand"] is None
+
+
+def test_the_level_the_browser_draws_is_not_made_ahead():
+    at = tune(engine="tesseract", threshold="fixed")
+    assert keys.setting("threshold_value") not in ahead_data(at)["controls"]
+    at.session_state[keys.SLIDING] = "threshold_value"
+    ok(at.run())
+    assert ahead_data(at)["steps"] == []
+    ok(at.selectbox(key=keys.setting("morphology")).set_value("open").run())  # no longer arithmetic
+    assert keys.setting("threshold_value") in ahead_data(at)["controls"]
+
+
+def test_a_switch_the_hand_comes_to_gets_the_picture_of_its_other_side_and_keeps_the_one_left():
+    at = tune(engine="tesseract")
+    before = viewer_data(at)["src"]
+    at.session_state[keys.SLIDING] = "clahe"  # the pointer over "Boost local contrast", or the focus on it
+    ok(at.run())
+    data = ahead_data(at)
+    assert data["hand"] == keys.setting("clahe") and data["value"] is False
+    assert [p["value"] for p in data["steps"]] == [True]
+    ok(at.toggle(key=keys.setting("clahe")).set_value(True).run())
+    assert viewer_data(at)["src"] == data["steps"][0]["src"]  # the server's picture, made ahead
+    back = ahead_data(at)
+    assert back["hand"] == keys.setting("clahe") and [p["value"] for p in back["steps"]] == [False]
+    assert back["steps"][0]["src"] == before  # turned back: the picture left
+
+
+def test_only_a_clean_up_slider_or_switch_the_page_knows_is_taken_in_hand(monkeypatch):
+    from workbench import controls
+
+    state: dict = {}
+    monkeypatch.setattr(controls.st, "session_state", state)
+    assert controls.take_hand(keys.setting("deskew")) == "deskew" and state[keys.SLIDING] == "deskew"
+    assert controls.take_hand(keys.setting("block_size")) == "block_size" and state[keys.SLIDING] == "block_size"
+    for other in (keys.setting(keys.CROP_X), keys.setting("timeout"), keys.setting("threshold"),
+                  keys.setting("preserve_spaces"), "w_set_nothing", None, 3):
+        assert controls.take_hand(other) is None
+    assert controls.in_hand() == "block_size"  # unchanged by what it does not know
+    state[keys.SLIDING] = ("scale", 1)  # a session from before the hand was a field
+    assert controls.in_hand() is None
+
+
+def test_the_steps_beside_a_setting_stay_within_the_sliders_bounds_and_follow_the_pages_scale(monkeypatch):
+    from workbench import controls
+
+    state: dict = {}
+    monkeypatch.setattr(controls.st, "session_state", state)
+    assert controls.steps_beside(Settings(scale=1.1), "scale") == [1.05, 1.15]  # not 1.1500000000000001
+    assert controls.steps_beside(Settings(scale=0.1), "scale") == [0.15]
+    assert controls.steps_beside(Settings(scale=8.0), "scale") == [7.95]
+    assert controls.steps_beside(Settings(block_size=31), "block_size") == [29, 33]
+    state[keys.STEP_SCALE] = 3  # a large photo: a pixel slider steps by three of its steps
+    assert controls.steps_beside(Settings(block_size=31), "block_size") == [25, 37]
+    assert controls.steps_beside(Settings(c=-50.0), "c") == [-49.0]
+    assert controls.steps_beside(Settings(deskew=True), "deskew") == [False]

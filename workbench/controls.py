@@ -298,35 +298,60 @@ def chosen_languages(chosen: list[str], before: str) -> str:
     return "+".join(chosen)
 
 
-def _sliding(changes: dict[str, Any], before: ocr.Settings) -> tuple[str, int] | None:
-    """(field, +1 or -1) when the one change is a clean-up slider moved up or down, else None."""
+def ahead_field(c: Control) -> bool:
+    """Whether the pictures of ``c``'s next moves can be made ahead of them: a clean-up slider of one
+    value (its next step either way) or a clean-up switch (its other side)."""
+    return c.kind in ("slider", "toggle") and not c.option
+
+
+def _sliding(changes: dict[str, Any], before: ocr.Settings) -> str | None:
+    """The field when the one change is a clean-up slider or switch moved, else None."""
     if len(changes) != 1:
         return None
     field, value = next(iter(changes.items()))
     c = BY_FIELD.get(field)
-    if c is None or c.kind != "slider" or c.option or value == getattr(before, field):
+    if c is None or not ahead_field(c) or value == getattr(before, field):
         return None
-    return field, 1 if value > getattr(before, field) else -1
+    return field
 
 
-def next_step(s: ocr.Settings) -> tuple[str, Any] | None:
-    """(field, value): where the slider the person moved last goes on its next step the same way, when
-    that is a value the slider can take; else None."""
-    sliding = st.session_state.get(keys.SLIDING)
-    if not sliding:
+def in_hand() -> str | None:
+    """The clean-up slider or switch in the person's hand: the one moved last, or the one the pointer or
+    the keyboard focus came to since (:func:`take_hand`); None after a move of anything else."""
+    found = st.session_state.get(keys.SLIDING)
+    return found if isinstance(found, str) and found in BY_FIELD else None
+
+
+def take_hand(key: Any) -> str | None:
+    """The browser says the person's hand came to the control ``key`` (the pointer on it, or the keyboard
+    focus): when that is a clean-up slider or switch, it is the one in hand from now on. Its field, else
+    None (a key the page does not know, or of another control, changes nothing)."""
+    found = next((c for c in CONTROLS if keys.setting(c.field) == key and ahead_field(c)), None)
+    if found is None:
         return None
-    field, direction = sliding
+    st.session_state[keys.SLIDING] = found.field
+    return found.field
+
+
+def steps_beside(s: ocr.Settings, field: str) -> list[Any]:
+    """The values the control of ``field`` takes on its next move from the setting of ``s``: a slider's
+    next step down and up (the step it moves by on this page), those within its bounds; a switch's other
+    side. The pictures a person's next press on it asks for."""
     c = BY_FIELD[field]
+    if c.kind == "toggle":
+        return [not getattr(s, field)]
     moves = step(c)
     assert c.number is not None and c.spec.low is not None and c.spec.high is not None
     if not moves:
-        return None
-    value = c.number(getattr(s, field) + direction * moves)
-    if c.number is float:
-        value = round(value, 6)  # 1.1 + 0.05 is 1.1500000000000001; the slider sends 1.15
-    if not c.spec.low <= value <= c.spec.high:
-        return None
-    return field, value
+        return []
+    found = []
+    for direction in (-1, 1):
+        value = c.number(getattr(s, field) + direction * moves)
+        if c.number is float:
+            value = round(value, 6)  # 1.1 + 0.05 is 1.1500000000000001; the slider sends 1.15
+        if c.spec.low <= value <= c.spec.high:
+            found.append(value)
+    return found
 
 
 def missing_note() -> str | None:

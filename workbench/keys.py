@@ -42,7 +42,7 @@ its page is left):
 ``GENERATION``          the store's generation this session's work was written to (a new one after damage)
 ``WORKING``             the Tune page's working copy of the page shown (:class:`workbench.preview.Working`)
 ``MOVED``               the control keys the person moved (their ``on_change``) since the settings took them
-``SLIDING``             (field, +1 or -1): the slider the person moved last and which way, or None
+``SLIDING``             the clean-up slider or switch in hand (its field): moved last, or pointed at or focused since
 ``SHOWN``               dict control key -> the value the code last gave that control, or took from it
 ``BATCH_WATCH``         ids of the server's jobs (Extract all) this tab started or saw running, until they end
 ``LIVE``                the Tune page's quick reading (:class:`workbench.live.Live`): its worker and last text

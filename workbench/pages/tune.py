@@ -100,8 +100,8 @@ def draw_processed(ref: PageRef, s: ocr.Settings) -> preview.Preview:
         st.text(shown.error)
         return shown
     with st.container(key=keys.TUNE_PICTURE):
-        viewer.show(shown.data, shown.size, shown.fmt, height=PICTURE_HEIGHT, grey=preview.grey_before_level(ref, s),
-                    level=s.threshold_value, invert=s.invert == "yes")
+        viewer.show(shown.data, shown.size, shown.fmt, height=PICTURE_HEIGHT, made_from=viewer.base(s),
+                    grey=preview.grey_before_level(ref, s), level=s.threshold_value, invert=s.invert == "yes")
     facts = [f"preview {shown.size[0]}×{shown.size[1]}", f"made in {shown.seconds * 1000:.0f} ms"]
     if s.deskew:
         facts.append(f"straightened by {shown.skew:+.1f}°")
@@ -208,26 +208,47 @@ def side_by_side(key: str) -> None:
         st.caption("To share these settings, without your files:")
         st.code(url.settings_link(), language=None, wrap_lines=True)
     with processed:  # last: the page above is on its way while this is made
-        hand_ahead(ref, s)
+        ahead_of_the_hand(key)
+
+
+@st.fragment
+def ahead_of_the_hand(key: str) -> None:
+    """:func:`hand_ahead` in a fragment of its own inside the controls' fragment: it runs with every run of
+    that, and alone when the browser says the hand came to another control (the controls and the
+    pictures are not drawn again for that)."""
+    ref = page_ref(key)
+    assert ref is not None
+    hand_ahead(ref, url.settings())
 
 
 def hand_ahead(ref: PageRef, s: ocr.Settings) -> None:
-    """The picture of the next step of the slider moved last, the same way, made now and handed to the
-    viewer (invisible): a person nudging a slider sees each step at once; a step elsewhere costs only
-    the making of this one. The Level the viewer draws itself is left to it."""
-    found = controls.next_step(s)
-    if found is None or (found[0] == "threshold_value" and preview.drawn_in_browser(s)):
-        viewer.ahead(None)
-        return
-    field, value = found
-    try:
-        shown = preview.processed(ref, s.replace(**{field: value}))
-    except ocr.SettingsError:  # a value the settings refuse together with the others: nothing ahead
-        shown = None
-    if shown is None or shown.error:
-        viewer.ahead(None)
-    else:
-        viewer.ahead(keys.setting(field), value, shown.data, shown.size, shown.fmt)
+    """The pictures of the next move of the control in the person's hand (moved last, or come to with the
+    pointer or the keyboard since: the browser says which), made now and handed to the viewer
+    (invisible): a slider's next step either way, a switch's other side. The press that moves it shows
+    its picture at once, the first press on a control as the later ones. Once a control moves, the move
+    back is the picture just left (cached): one picture is made a move. The Level the viewer draws
+    itself is left to it."""
+    drawn_here = preview.drawn_in_browser(s)
+    ahead_keys = [keys.setting(c.field) for c in controls.CONTROLS
+                  if controls.ahead_field(c) and not (c.field == "threshold_value" and drawn_here)]
+    field = controls.in_hand()
+    steps = []
+    if field is not None and keys.setting(field) in ahead_keys and controls.needed(controls.BY_FIELD[field], {}):
+        for value in controls.steps_beside(s, field):
+            try:
+                shown = preview.processed(ref, s.replace(**{field: value}))
+            except ocr.SettingsError:  # a value the settings refuse together with the others: nothing ahead
+                continue
+            if not shown.error:
+                steps.append(viewer.Step(value, shown.data, shown.size, shown.fmt))
+    viewer.ahead(s, field, steps, ahead_keys, on_near=hand_near)
+
+
+def hand_near() -> None:
+    """The browser says the pointer or the keyboard focus came to a control (``on_near_change`` of the
+    component that hands the pictures ahead): that control is in hand from now on."""
+    said = ss.get(keys.TUNE_AHEAD)
+    controls.take_hand(said.get("near") if said else None)
 
 
 def reset() -> None:

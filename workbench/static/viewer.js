@@ -4,11 +4,15 @@
 // Given the page just before a black & white level ("live"), it draws the picture of a new level itself the
 // moment the Level slider moves (255 where grey > level, else 0; inverted if asked), and shows the server's
 // picture once one of the level on the slider has arrived: the same pixels, a round trip sooner. Handed the
-// picture of another slider's next step (ahead.js), it shows that the moment the slider reaches it.
-// The root's data-shown says what is on screen ("server:130", "local:131").
+// pictures of another control's next moves (ahead.js: a slider's steps, a switch's other side), made from
+// the settings of the picture it shows, it shows one the moment the control reaches its value.
+// The root's data-shown says what is on screen ("server:130", "local:131", "ahead:1.05").
 // Plain JavaScript, shipped with the package: nothing is fetched from elsewhere.
 
 const MAX_ZOOM = 16;
+// what the controls show: a slider's value (aria-valuetext), a switch's side (data-selected on its label)
+const WATCHED = { subtree: true, attributes: true, attributeOldValue: true,
+                  attributeFilter: ["aria-valuetext", "data-selected"] };
 
 function build(parent) {
   const root = document.createElement("div");
@@ -154,11 +158,11 @@ function build(parent) {
     s.w = w;
     s.h = h;
   };
-  s.showAhead = (a) => {  // the server's picture of the slider's new value, made before it was asked for
+  s.showAhead = (a, shown) => {  // the server's picture of the slider's new value, made before it was asked for
     s.resize(a.width_px, a.height_px);
     if (img.getAttribute("src") !== a.src) img.setAttribute("src", a.src);
     s.show("server");
-    root.dataset.shown = "ahead:" + a.value;
+    root.dataset.shown = shown;
     s.fitBox();
     s.draw();
   };
@@ -171,13 +175,25 @@ function build(parent) {
         return;
       }
       const a = window.ocrvAhead;
-      if (a && c.target.matches(a.watch + ' input[type="range"]')) {
-        if (Math.abs(parseFloat(c.target.value) - a.value) < 1e-9) s.showAhead(a);
+      if (!a || a.base !== s.base || !c.target.closest(a.watch)) continue;
+      if (c.target.matches('input[type="range"]')) {
+        const v = parseFloat(c.target.value);
+        s.ahead(a, (p) => Math.abs(v - p) < 1e-9);
+        return;
+      }
+      const box = c.target.closest(a.watch).querySelector('input[type="checkbox"]');
+      if (c.attributeName === "data-selected" && box && c.oldValue !== c.target.getAttribute("data-selected")) {
+        s.ahead(a, (p) => p === box.checked);  // a switch turned (by a click, a key, a tap): its other side
         return;
       }
     }
   });
-  s.watcher.observe(document.body, { subtree: true, attributes: true, attributeFilter: ["aria-valuetext"] });
+  s.ahead = (a, at) => {  // the picture made ahead of the value the control shows, or its own again
+    const found = a.steps.find((p) => at(p.value));
+    if (found) s.showAhead(found, "ahead:" + found.value);
+    else if (at(a.value)) s.showAhead(s.server, "server:" + s.serverLevel);  // back again
+  };
+  s.watcher.observe(document.body, WATCHED);
   s.fitBox = () => {  // the box as tall as the picture needs at the box's width, at most s.most pixels
     const want = Math.round(Math.min(s.most, Math.max(120, view.clientWidth * s.h / s.w)));
     if (view.style.height !== want + "px") view.style.height = want + "px";
@@ -193,9 +209,11 @@ export default function (component) {
   const s = host ? host._ocrv : build(parentElement);
   const view = s.root.querySelector(".ocrv-view");
   s.observer.observe(view);  // again: harmless when observed, needed after a cleanup
-  s.watcher.observe(document.body, { subtree: true, attributes: true, attributeFilter: ["aria-valuetext"] });
+  s.watcher.observe(document.body, WATCHED);
   const img = s.root.querySelector("img");
   s.resize(data.width_px, data.height_px);
+  s.base = data.base;  // the settings the picture is of: pictures made ahead from others are not shown
+  s.server = { src: data.src, width_px: data.width_px, height_px: data.height_px };
   s.serverLevel = data.level;
   s.live = data.live || null;
   if (s.live && s.live.grey !== s.greySrc) {  // the grey page the levels are drawn from, as pixels
