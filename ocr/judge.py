@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .engines import registry
-from .result import word_columns
+from .result import word_boxes, word_columns
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -272,16 +272,12 @@ def _strays(words: Columns) -> int:
 _BOX = ["left", "top", "width", "height"]
 
 
-def _box(words: Columns) -> np.ndarray:
-    return np.stack([words[c].astype(float) for c in _BOX], axis=1).reshape(-1, 4)
-
-
 def _doubles(words: Columns) -> int:
     """Characters of words read twice over themselves: a word whose box lies for the most part inside
     another's (two lines laid on one printed line, a stroke read as a second word). Needs the boxes."""
     if not set(_BOX) <= words.keys() or len(words["text"]) < 2:
         return 0
-    box = _box(words)
+    box = word_boxes(words)
     x0, y0 = box[:, 0], box[:, 1]
     x1, y1 = x0 + box[:, 2], y0 + box[:, 3]
     area = np.maximum(box[:, 2] * box[:, 3], 1.0)
@@ -304,7 +300,7 @@ def _specks(words: Columns) -> int:
     middle 90 % of the words' centres, widened by two line heights) on either side."""
     if not set(_BOX) <= words.keys() or len(words["text"]) < 10:
         return 0
-    box = _box(words)
+    box = word_boxes(words)
     cx, cy = box[:, 0] + box[:, 2] / 2, box[:, 1] + box[:, 3] / 2
     line = float(np.median(box[:, 3]))
     (left, right), (top, bottom) = np.percentile(cx, [5, 95]), np.percentile(cy, [5, 95])

@@ -63,6 +63,11 @@ def word_columns(words: pd.DataFrame | Rows) -> dict[str, np.ndarray]:
     return out
 
 
+def word_boxes(columns: dict[str, np.ndarray]) -> np.ndarray:
+    """The words' boxes (left, top, width, height) as one float array of shape (n, 4)."""
+    return np.stack([columns[c].astype(float) for c in ("left", "top", "width", "height")], axis=1).reshape(-1, 4)
+
+
 class _Words:
     """``Result.words``: the table is made (with pandas) the first time it is read; until then the rows
     an engine gave are kept, and :meth:`Result.columns` reads them without it."""

@@ -19,7 +19,7 @@ import numpy as np
 
 from .judge import Judgement, judge
 from .preprocessing import normalize_background, reduce, to_gray
-from .result import Result
+from .result import Result, word_boxes
 
 MIN_CHARS = 20  # fewer characters read than this: the page may hold text the engine did not see
 MIN_CONF = 90.0  # the words' mean confidence, on Tesseract's scale
@@ -62,8 +62,7 @@ def missed(image: np.ndarray, result: Result) -> Missed:
               (stats[1:, cv2.CC_STAT_AREA] >= 0.05 * letter * letter)
     covered = np.zeros(ink.shape, dtype=bool)
     pad = max(1, round(0.3 * letter))
-    boxes = np.stack([words[c].astype(float) for c in ("left", "top", "width", "height")], axis=1).reshape(-1, 4)
-    for left, top, width, tall in (boxes * shrink).astype(int):
+    for left, top, width, tall in (word_boxes(words) * shrink).astype(int):
         covered[max(0, top - pad):top + tall + pad, max(0, left - pad):left + width + pad] = True
     x = np.clip(centres[1:, 0].astype(int), 0, ink.shape[1] - 1)
     y = np.clip(centres[1:, 1].astype(int), 0, ink.shape[0] - 1)
