@@ -214,32 +214,29 @@ def first_times(page, url: str, path: Path, rounds: int, pause: float) -> list[f
     """A slider's first step, on each of ``FIRST_SLIDERS`` in turn, ``rounds`` times: the focus brought to
     a slider another one held before, ``pause`` seconds, then one press (a new value each time)."""
     open_tune(page, url, path, FIRST_QUERY)
-    times: list[float] = []
-    for _ in range(rounds):
-        for name in FIRST_SLIDERS:
-            slider = page.get_by_role("slider", name=name)
-            slider.evaluate("el => el.scrollIntoView({block: 'center'})")
-            took = move(page, slider, pause=pause)
-            if took is None:
-                print(f"    no new picture came after a press on {name}")
-            else:
-                times.append(took)
-            time.sleep(HAND_S)
-    return times
+    return presses(page, "slider", FIRST_SLIDERS, rounds, "el => el", pause, "ArrowRight")
 
 
 def switch_times(page, url: str, path: Path, rounds: int) -> list[float]:
     """A switch turned: each of ``SWITCHES`` in turn, ``rounds`` times, the focus brought to it, ``HAND_S``
     seconds, then the space bar."""
     open_tune(page, url, path, "engine=tesseract")
+    return presses(page, "switch", SWITCHES, rounds, "el => el.closest('[data-testid=\"stCheckbox\"]')", HAND_S,
+                   "Space")
+
+
+def presses(page, role: str, names, rounds: int, box: str, pause: float, key: str) -> list[float]:
+    """Each control of ``role`` named in ``names`` in turn, ``rounds`` times: scrolled into view (the
+    element ``box``, a JavaScript function of the control, gives), the focus brought to it, ``pause``
+    seconds, then ``key``; the milliseconds of each press that brought a new picture."""
     times: list[float] = []
     for _ in range(rounds):
-        for name in SWITCHES:
-            switch = page.get_by_role("switch", name=name)
-            switch.evaluate("el => el.closest('[data-testid=\"stCheckbox\"]').scrollIntoView({block: 'center'})")
-            took = move(page, switch, pause=HAND_S, key="Space")
+        for name in names:
+            control = page.get_by_role(role, name=name)
+            control.evaluate(f"el => ({box})(el).scrollIntoView({{block: 'center'}})")
+            took = move(page, control, pause=pause, key=key)
             if took is None:
-                print(f"    no new picture came after a turn of {name}")
+                print(f"    no new picture came after {key} on {name}")
             else:
                 times.append(took)
             time.sleep(HAND_S)
