@@ -103,6 +103,16 @@ def test_no_network(reader: ppocr.PPOCRReader) -> None:
     CONNECTIONS.clear()
 
 
+def test_no_table_of_download_addresses(reader: ppocr.PPOCRReader) -> None:
+    from omegaconf import OmegaConf
+    from rapidocr.inference_engine.base import MODEL_URL_PATH, InferSession
+
+    assert not InferSession.model_info  # read as empty: nothing to download from, 0.7 s less to load
+    assert OmegaConf.load(MODEL_URL_PATH)  # and OmegaConf's own loader is back as it was
+    rec = reader._engine.text_rec
+    assert (rec.rec_batch_num, list(rec.rec_image_shape)) == (1, ppocr.REC_SHAPE)
+
+
 def test_one_thread_each(reader: ppocr.PPOCRReader) -> None:
     engine = reader._engine
     for part in (engine.text_det, engine.text_cls.classifier, engine.text_rec):
@@ -165,6 +175,22 @@ def test_the_detector_converted_at_install_reads_as_the_float_one(reader):
     assert reader.text(page)[0] == float_reader.text(page)[0]
     image, truth = dev("sroie_010")
     assert abs(cer(truth, reader.text(image)[0]) - cer(truth, float_reader.text(image)[0])) <= 0.01
+
+
+def test_a_page_the_8_bit_detector_finds_empty_is_looked_at_with_the_float_one(monkeypatch):
+    """Seen on a faint drawn page: the 8-bit detector found no line where the float one found them all.
+    Here it is made to find none on a page with text: the float model then finds the lines."""
+    from rapidocr.ch_ppocr_det.utils import TextDetOutput
+
+    reader = ppocr.PPOCRReader()
+    detector = reader._engine.text_det
+    assert isinstance(detector, ppocr._Detector) and detector.exact is None
+    page = drawn([LEFT])
+    found = reader.text(page)[0]
+    assert detector.exact is None  # a page with lines found: the float model is never loaded
+    monkeypatch.setattr(detector, "quick", lambda image: TextDetOutput())
+    assert reader.text(page)[0] == found and detector.exact is not None
+    assert reader.text(np.full((800, 800), 255, dtype=np.uint8)) == ("", [])  # a blank page: still blank
 
 
 def test_calibration_pages_are_drawn_the_same_each_time():

@@ -9,12 +9,14 @@ make rapidocr fetch something is refused. One thread per process; the text and w
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import os
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any, cast
 
@@ -43,7 +45,12 @@ MODEL_FILES = {
 
 # rapidocr settings this reader changes from rapidocr's own defaults (chosen on the dev set with
 # scripts/ppocr_eval.py; see the report there). Every other setting is rapidocr 3.10.0's default.
-DEFAULT_PARAMS: dict[str, Any] = {}
+# One line at a time: with one thread a batch buys nothing, and its lines are padded to the widest.
+DEFAULT_PARAMS: dict[str, Any] = {"Rec.rec_batch_num": 1}
+# The recogniser's input: 48 pixels high and at least 160 wide (rapidocr pads every line to 320, so a
+# price of five characters cost as much as a line of twenty). On the dev set and drawn pages this reads
+# as well and takes 0.7-0.8x the time (docs/accuracy.md, "PP-OCR's speed"). Not a caller's setting.
+REC_SHAPE = [3, 48, 160]
 
 # Settings a caller may tune: thresholds and sizes only, none of which chooses a model.
 TUNABLE = frozenset({
@@ -180,6 +187,34 @@ def _model_dir() -> Path:
     return Path(spec.origin).parent / "models"
 
 
+def _rapidocr() -> Any:
+    """rapidocr's ``RapidOCR``: the one place rapidocr (and through it onnxruntime) is imported.
+
+    As it imports its engines, rapidocr 3.10 reads its table of model download addresses
+    (default_models.yaml, 1,600 lines) into OmegaConf: 0.7 s of a 1.1 s load. The table serves only
+    models it would download, which this reader never lets it do (every model is named by its path), so
+    it is read as an empty table, and a download rapidocr tried would find no address.
+    """
+    if "rapidocr.inference_engine.base" not in sys.modules:
+        from omegaconf import OmegaConf
+
+        kept = OmegaConf.__dict__["load"]
+
+        def load(path: Any, *args: Any, **kwargs: Any) -> Any:
+            if Path(path).name == "default_models.yaml":
+                return OmegaConf.create({})
+            return kept.__func__(path, *args, **kwargs)
+
+        OmegaConf.load = staticmethod(load)  # type: ignore[method-assign,assignment]
+        try:
+            from rapidocr.inference_engine import base  # noqa: F401 - its class reads the table
+        finally:
+            OmegaConf.load = kept  # type: ignore[method-assign]
+    from rapidocr import RapidOCR
+
+    return RapidOCR
+
+
 def _bgr(image: np.ndarray) -> np.ndarray:
     """A uint8 gray or RGB page as the 3-channel BGR array the PP-OCR models were trained on."""
     if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.size == 0:
@@ -275,6 +310,40 @@ class _PageTurn:
         return _ClsOutput(images, [("180" if self.turned else "0", 1.0)] * len(crops))
 
 
+class _Detector:
+    """rapidocr's detector with the 8-bit model, and the float model for a page where it finds no line.
+
+    On the dev set and drawn pages the 8-bit detector finds the lines the float one finds, but on a faint
+    page (low contrast, drawn) it found none where the float one found every line: so a page it finds
+    empty is looked at again with the float model (loaded then, once). A blank page pays a second look.
+    """
+
+    def __init__(self, quick: Any, exact: Callable[[], Any]) -> None:
+        self.quick = quick
+        self._exact = exact
+        self.exact: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.quick, name)
+
+    def __call__(self, image: np.ndarray) -> Any:
+        found = self.quick(image)
+        if found.boxes is not None:
+            return found
+        if self.exact is None:
+            self.exact = self._exact()
+        return self.exact(image)
+
+
+def _detector(engine: Any, model: Path) -> Any:
+    """A rapidocr detector like ``engine``'s, with the model at ``model``."""
+    from rapidocr.ch_ppocr_det import TextDetector
+
+    config = copy.deepcopy(engine.cfg.Det)
+    config.model_path = str(model)
+    return TextDetector(config)
+
+
 class _ClsOutput:
     """What rapidocr's pipeline reads from a classifier's answer: the images to recognise (and labels)."""
 
@@ -297,15 +366,16 @@ class PPOCRReader:
         chosen = {**DEFAULT_PARAMS, **(params or {})}
         check_params(chosen)
         paths = {part: model_path(part) for part in MODEL_FILES}
+        exact = paths["Det"]
         if quantized:
-            paths["Det"] = quantized_detector(paths["Det"])
+            paths["Det"] = quantized_detector(exact)
         self.detector = paths["Det"]
         started = time.perf_counter()
         try:
             import cv2  # PP-OCR's pre- and post-processing: one thread, like the engines themselves
 
             cv2.setNumThreads(1)
-            from rapidocr import RapidOCR  # the one place rapidocr (and through it onnxruntime) is imported
+            RapidOCR = _rapidocr()
         except ImportError as error:
             raise MissingDependencyError(f"PP-OCR needs rapidocr and onnxruntime ({error}): install them with "
                                          "`pip install -r requirements.txt`.") from error
@@ -314,6 +384,7 @@ class PPOCRReader:
             "EngineConfig.onnxruntime.intra_op_num_threads": 1,
             "EngineConfig.onnxruntime.inter_op_num_threads": 1,
             "EngineConfig.onnxruntime.enable_cpu_mem_arena": True,  # reused buffers: a few % less time
+            "Rec.rec_img_shape": REC_SHAPE,
             **{f"{part}.model_path": str(path) for part, path in paths.items()},
             **chosen,
         }
@@ -325,6 +396,8 @@ class PPOCRReader:
             self._engine._load_rec_model()
             self._turn = _PageTurn(self._engine.text_cls)
             self._engine.text_cls = self._turn
+            if self.detector != exact:
+                self._engine.text_det = _Detector(self._engine.text_det, partial(_detector, self._engine, exact))
         except Exception as error:  # rapidocr and onnxruntime raise plain exceptions
             raise RecognitionError(f"PP-OCR could not load its models: {error}") from error
         self.load_seconds = time.perf_counter() - started
