@@ -46,7 +46,11 @@ MODEL_FILES = {
 # rapidocr settings this reader changes from rapidocr's own defaults (chosen on the dev set with
 # scripts/ppocr_eval.py; see the report there). Every other setting is rapidocr 3.10.0's default.
 # One line at a time: with one thread a batch buys nothing, and its lines are padded to the widest.
-DEFAULT_PARAMS: dict[str, Any] = {"Rec.rec_batch_num": 1}
+# Lines are found on the page as it is (at most 2000 pixels on its long side, rapidocr's own bound), never
+# enlarged: rapidocr's default enlarged every page to 736 pixels on its short side, a narrow receipt or a
+# strip of text several times over. Detection on the dev set 4.3 -> 3.0 s, on drawn pages (seed 1) 15.8 ->
+# 7.2 s, as accurate (docs/accuracy.md, "PP-OCR's speed"); at most 1600, a large receipt read 0.011 worse.
+DEFAULT_PARAMS: dict[str, Any] = {"Rec.rec_batch_num": 1, "Det.limit_type": "max", "Det.limit_side_len": 2000}
 # The recogniser's input: 48 pixels high and at least 160 wide (rapidocr pads every line to 320, so a
 # price of five characters cost as much as a line of twenty). On the dev set and drawn pages this reads
 # as well and takes 0.7-0.8x the time (docs/accuracy.md, "PP-OCR's speed"). Not a caller's setting.
