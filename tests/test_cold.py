@@ -72,6 +72,57 @@ def test_no_worker_starts_early_for_a_command_that_reads_elsewhere_or_nothing(ar
     assert not spawn._early
 
 
+@pytest.mark.parametrize("args, workers", [
+    (["a.png"], 1), (["a.png", "--engine", "tesseract"], 1), (["a.png", "--engine=auto"], 2),
+    (["a.png", "--engine", "auto", "--jobs", "1"], 1), (["a.png", "--engine", "ppocr", "--jobs=8"], 2),
+    (["a.png", "--engine", "auto", "--jobs", "many"], 1)])
+def test_as_many_workers_start_early_as_the_command_starts_at_once(args, workers, monkeypatch):
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(spawn, "start", lambda: (None, ""))  # counted, not started
+    spawn.early(args)
+    try:
+        assert len(spawn._early) == workers
+    finally:
+        spawn._early.clear()
+
+
+def test_both_workers_started_early_are_taken_for_the_best_of_both():
+    spawn.early(["page.png", "--engine", "auto", "--jobs", "2"])
+    early = sorted(proc.pid for proc, _ in spawn._early)
+    assert len(early) == 2
+    engine = Engine("api", workers=2)
+    try:
+        engine.prestart(2, ocr.Options(engine="auto"))
+        assert sorted(engine.worker_pids()) == early and not spawn._early
+    finally:
+        engine.close()
+
+
+def test_a_page_the_pipe_holds_goes_before_the_replies_owed_a_larger_one_after(monkeypatch):
+    """A cold command's page is written while its worker still loads the language sent ahead (else this
+    process, busy loading its dictionary, hands it over late); a page larger than the pipe would block
+    the write with no time limit, so it goes once the worker has answered what it owed."""
+    from ocr.engines import pool
+
+    worker = pool.WorkerProcess()
+    order: list[tuple[str, int]] = []
+    write, settle = pool.write, worker._settle
+    monkeypatch.setattr(pool, "write", lambda fd, message: (order.append(("write", len(message))), write(fd, message)))
+    monkeypatch.setattr(worker, "_settle", lambda limit: (order.append(("settle", worker.ahead)), settle(limit)))
+    try:
+        assert worker.room >= 1 << 20  # Linux lets the pipe hold a megabyte
+        for side, first in ((300, "write"), (1200, "settle")):
+            order.clear()
+            worker.send_ahead("prepare", ([], ocr.Options()))
+            page = ocr.engines.Request(image=np.full((side, side), 255, dtype=np.uint8), dpi=300)
+            assert worker.call("read", ("ocr.engines.tesseract", page), 60).text.strip() == ""
+            assert order[0][0] == first and ("settle", 1) in order
+            written = next(size for step, size in order if step == "write")
+            assert (written <= worker.room) == (first == "write")
+    finally:
+        worker.stop()
+
+
 def test_a_worker_started_early_and_not_taken_is_stopped():
     spawn.early(["page.png"])
     proc, folder = spawn._early[0]

@@ -30,7 +30,7 @@ from ..language import first as first_language
 from ..settings import Options
 from . import registry, spawn
 from .install import INSTALL_HINT
-from .protocol import Answer, Request, recv, send
+from .protocol import Answer, Request, encode, recv, send, write
 from .spawn import FOLDER_PREFIX
 from .tesseract import command_orientation
 
@@ -92,6 +92,7 @@ class WorkerProcess:
         self.greeted = False
         self.ahead = 0  # replies owed to requests sent ahead (send_ahead), read before the next call
         self.proc, self.folder = spawn.adopt() or spawn.start()
+        self.room = spawn.widen(self.proc.stdin)  # what the pipe to it holds
         if wait:
             self.ready()
 
@@ -147,8 +148,14 @@ class WorkerProcess:
         our error, naming ``who`` was reading."""
         try:
             self.ready()
+            message = encode((op, payload))
+            # A request the pipe holds goes now, while the worker still does what was sent ahead (a cold
+            # command's page, while the language loads); a larger one would wait for the worker to take it
+            # with no time limit, so it goes after the replies owed, which have one.
+            if len(message) > self.room:
+                self._settle(START_SECONDS)
+            write(self._in.fileno(), message)
             self._settle(START_SECONDS)
-            send(self._in.fileno(), (op, payload))
             reply = recv(self._out.fileno(), time.monotonic() + limit)
         except TimeoutError:
             raise EngineTimeoutError(f"{who} did not answer within {limit:g} s and was stopped.") from None

@@ -21,7 +21,7 @@ import numpy as np
 from ..layout import Word
 from ..settings import Options
 
-__all__ = ["Answer", "Reader", "Request", "Word", "recv", "send"]
+__all__ = ["Answer", "Reader", "Request", "Word", "encode", "recv", "send", "write"]
 
 
 @dataclass
@@ -66,8 +66,18 @@ class Reader(Protocol):
 
 def send(fd: int, obj: Any) -> None:
     """Write one message: its length (8 bytes, big-endian), then the pickle."""
+    write(fd, encode(obj))
+
+
+def encode(obj: Any) -> bytes:
+    """One message as it travels: its length (8 bytes, big-endian), then the pickle."""
     data = pickle.dumps(obj, protocol=5)
-    view = memoryview(struct.pack("!Q", len(data)) + data)
+    return struct.pack("!Q", len(data)) + data
+
+
+def write(fd: int, message: bytes) -> None:
+    """Write an encoded message whole."""
+    view = memoryview(message)
     while view:
         view = view[os.write(fd, view):]
 

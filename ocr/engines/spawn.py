@@ -8,11 +8,14 @@ starts its first worker. Only the standard library is imported here, so starting
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import IO
 
 from .install import ask_early, child_environment
 
@@ -40,19 +43,53 @@ def start() -> tuple[subprocess.Popen[bytes], str]:
 
 
 def early(argv: list[str]) -> None:
-    """Start a command's first worker now when its arguments (``argv``, as written) will read on this
-    machine's workers: a file is named, and no flag sends the reading elsewhere or asks for no workers.
+    """Start a command's workers now when its arguments (``argv``, as written) will read on this machine's
+    workers: a file is named, and no flag sends the reading elsewhere or asks for no workers. One worker,
+    or, with an engine other than Tesseract named, as many as the command starts at once (:func:`count`).
     A guess from the words alone; a worker the command does not take is stopped by :func:`drop`."""
     words = [a for a in argv if a != "--"]
     if not any(not a.startswith("-") for a in words) or any(a.split("=")[0] in _ELSEWHERE or a in _ELSEWHERE
                                                               for a in words):
         return
-    for i, a in enumerate(words):
-        after = words[i + 1] if i + 1 < len(words) else ""
-        if a == "--jobs=0" or (a == "--jobs" and after == "0") or (a == "--backend" and after == "cli"):
-            return
-    _early.append(start())
+    if _value(words, "--jobs") == "0" or _value(words, "--backend") == "cli":
+        return
+    for _ in range(count(words)):
+        _early.append(start())
     ask_early()  # where Tesseract's language data is: the command line checks the languages asked for
+
+
+def count(words: list[str]) -> int:
+    """How many workers a command starts before its first page: one for Tesseract alone (the default),
+    else one per core or ``--jobs`` (both engines read a page read alone side by side: ocr.cli)."""
+    if _value(words, "--engine") in (None, "tesseract"):
+        return 1
+    cores = os.cpu_count() or 1
+    try:
+        return max(1, min(int(_value(words, "--jobs") or cores), cores))
+    except ValueError:
+        return 1
+
+
+def _value(words: list[str], flag: str) -> str | None:
+    """The value given to ``flag`` (``--flag VALUE`` or ``--flag=VALUE``), the last one; None when not given."""
+    found = None
+    for i, word in enumerate(words):
+        if word == flag and i + 1 < len(words):
+            found = words[i + 1]
+        elif word.startswith(flag + "="):
+            found = word[len(flag) + 1:]
+    return found
+
+
+def widen(pipe: IO[bytes] | None) -> int:
+    """Let the pipe to a worker hold a page of up to 1 MiB (64 KiB by default; Linux's F_SETPIPE_SZ), and
+    say how much it holds: a request that fits is written while the worker still finishes the one before
+    (:meth:`ocr.engines.pool.WorkerProcess.call`)."""
+    room = 1 << 16
+    if pipe is not None and hasattr(fcntl, "F_SETPIPE_SZ"):
+        with contextlib.suppress(OSError):
+            room = fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, 1 << 20)
+    return room
 
 
 def adopt() -> tuple[subprocess.Popen[bytes], str] | None:
