@@ -159,9 +159,14 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
+# Which calibration made a conversion: 2 since detection sees pages as they are (never enlarged), which is
+# what the conversion is calibrated on; a conversion by an earlier one is not used.
+CALIBRATION_VERSION = 2
+
+
 def converted(source: Path) -> Path:
     """Where the 8-bit conversion of ``source`` lies (it may not exist)."""
-    return models_dir() / f"{source.stem}.{_digest(source)}.int8.onnx"
+    return models_dir() / f"{source.stem}.{_digest(source)}.int8-{CALIBRATION_VERSION}.onnx"
 
 
 _SAID: set[str] = set()
