@@ -50,6 +50,20 @@ def test_the_registry_names_the_builtin_engines_in_order():
         ocr.Options(engine="nope")
 
 
+def test_the_built_in_engines_keep_their_order_whichever_is_imported_first():
+    """A script that imports PP-OCR's reader before anything asks the registry registers PP-OCR first;
+    Tesseract must still lead "auto" (it had PP-OCR read clean pages first, at five times the cost)."""
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    done = subprocess.run([sys.executable, "-c", "import ocr.engines.ppocr; from ocr.engines import registry; "
+                           "print(registry.first().name, registry.names())"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=60, check=True)
+    assert done.stdout.split()[0] == "tesseract" and done.stdout.index("tesseract") < done.stdout.index("ppocr")
+
+
 def test_a_registered_engine_is_a_choice_of_options_and_the_command_line(fake, page, tmp_path, capsys):
     assert ocr.Options(engine="fake").engine == "fake"
     assert ocr.Options.spec("engine").name_of("fake") == "Fake engine"

@@ -118,10 +118,19 @@ def _load() -> None:
 
 
 def engines() -> tuple[EngineInfo, ...]:
-    """Every engine, in the order they were registered (the built-in ones first)."""
+    """Every engine: the built-in ones first, in :data:`BUILTIN`'s order, then the others in the order
+    they were registered."""
     _load()
+    return _ordered()
+
+
+def _ordered() -> tuple[EngineInfo, ...]:
+    """The engines registered so far, the built-in ones first in :data:`BUILTIN`'s order: whichever
+    module a process happened to import first (a script importing PP-OCR's reader, say), Tesseract
+    stays the one "auto" reads with first and a worker loads before it says hello."""
+    rank = {module: i for i, module in enumerate(BUILTIN)}
     with _LOCK:
-        return tuple(_ENGINES.values())
+        return tuple(sorted(_ENGINES.values(), key=lambda info: rank.get(info.module, len(rank))))
 
 
 def names() -> tuple[str, ...]:
@@ -131,8 +140,7 @@ def names() -> tuple[str, ...]:
 def first() -> EngineInfo:
     """The first engine registered (Tesseract): the one a worker loads before it says hello."""
     _built_in()
-    with _LOCK:
-        return next(iter(_ENGINES.values()))
+    return _ordered()[0]
 
 
 def get(name: str) -> EngineInfo:
@@ -207,9 +215,7 @@ class _Live(Sequence[str]):
     def __contains__(self, value: object) -> bool:
         """Found among the built-in engines without looking through the packages for more."""
         _built_in()
-        with _LOCK:
-            quick = [self._pick(info) for info in _ENGINES.values()]
-        return value in quick or value in self._now()
+        return value in [self._pick(info) for info in _ordered()] or value in self._now()
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._now())
