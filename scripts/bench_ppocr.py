@@ -13,6 +13,11 @@ Both are :class:`ocr.engines.ppocr.PPOCRReader` on one onnxruntime thread, readi
 Prints, per page and in all: seconds (median of the rounds), detection and recognition seconds, the
 character error rate of each against the page's NAME.gt.txt, and the ratio ours/shipped. Loading each
 reader (the process's first) is timed too.
+
+Then, with ``--pool``, a page read alone through the engine workers as the app reads it (both engines
+loaded in every worker): PP-OCR on the pixels and ``auto`` reading the page as ``ocr.read_page`` does,
+on a pool of one worker against a pool of two, where the idle worker reads half of the page's lines
+(``EngineInfo.shares``), interleaved the same way.
 """
 
 from __future__ import annotations
@@ -73,7 +78,7 @@ def pages(folders: list[Path]) -> list[tuple[str, Any, str]]:
             stem = truth.name[: -len(".gt.txt")]
             image = next((p for p in sorted(folder.glob(stem + ".*")) if p.suffix.lower() in SUFFIXES), None)
             if image is not None:
-                found.append((image.name, load(image)[0].image, ground_truth(truth.read_text(encoding="utf-8"))))
+                found.append((image.name, load(image)[0], ground_truth(truth.read_text(encoding="utf-8"))))
     return found
 
 
@@ -81,12 +86,14 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("folders", nargs="*", type=Path, default=[ROOT.parent / "shared" / "eval" / "dev"])
     p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--pool", action="store_true", help="also time one page on a pool of one and of two workers")
     args = p.parse_args()
     loaded = readers()
     for name, (_, seconds) in loaded.items():
         print(f"{name}: loaded in {seconds:.2f} s")
     rows = []
-    for page, image, truth in pages(args.folders):
+    for page, decoded, truth in pages(args.folders):
+        image = decoded.image
         row: dict[str, Any] = {"image": page}
         for name, (reader, _) in loaded.items():
             row[f"{name}_cer"] = cer(truth, reader.text(image)[0])  # untimed: a first read warms the sessions
@@ -114,7 +121,43 @@ def main() -> int:
     table["ours/shipped"] = table["ours_s"] / table["shipped_s"]
     with pd.option_context("display.width", 250, "display.max_columns", 30):
         print(table.round(3).to_string(index=False))
+        if args.pool:
+            print("\none page read alone, workers with both engines loaded (seconds, median of the rounds):")
+            print(pool_table(pages(args.folders), args.rounds).round(3).to_string(index=False))
     return 0
+
+
+def pool_table(found: list[tuple[str, Any, str]], rounds: int) -> pd.DataFrame:
+    """PP-OCR and ``auto`` on a pool of one worker and of two (the second lends a hand), per page."""
+    from ocr import Options, read_page
+    from ocr.engines import Engine, Request
+
+    pools = {n: Engine("api", workers=n) for n in (1, 2)}
+    for engine in pools.values():
+        engine.warm(engines=("tesseract", "ppocr"))
+    rows = []
+    for page, decoded, _ in found:
+        times: dict[str, list[float]] = {}
+        for _ in range(rounds):
+            for way in ("ppocr", "auto"):
+                for n, engine in pools.items():
+                    start = time.perf_counter()
+                    if way == "ppocr":
+                        engine.run(Request(image=decoded.image, dpi=300, options=Options(engine="ppocr")))
+                    else:
+                        read_page(decoded, options=Options(engine="auto"), engine=engine)
+                    times.setdefault(f"{way}_{n}", []).append(time.perf_counter() - start)
+        rows.append({"image": page, **{k: statistics.median(v) for k, v in times.items()}})
+    for engine in pools.values():
+        engine.close()
+    table = pd.DataFrame(rows)
+    numbers = [c for c in table.columns if c != "image"]
+    table = pd.concat([table, pd.DataFrame([{"image": "total", **table[numbers].sum().to_dict()},
+                                            {"image": "median", **table[numbers].median().to_dict()}])],
+                      ignore_index=True)
+    table["ppocr 2/1"] = table["ppocr_2"] / table["ppocr_1"]
+    table["auto 2/1"] = table["auto_2"] / table["auto_1"]
+    return table
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from ocr.decode import load
 from ocr.engines import ppocr
 from ocr.errors import InputError, ModelDownloadRefusedError, SettingsError, UnsupportedLanguageError
 from ocr.metrics import cer, ground_truth
+from ocr.settings import Options
 
 DEV = Path("/work/shared/eval/dev")
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
@@ -191,6 +192,41 @@ def test_a_page_the_8_bit_detector_finds_empty_is_looked_at_with_the_float_one(m
     monkeypatch.setattr(detector, "quick", lambda image: TextDetOutput())
     assert reader.text(page)[0] == found and detector.exact is not None
     assert reader.text(np.full((800, 800), 255, dtype=np.uint8)) == ("", [])  # a blank page: still blank
+
+
+def test_a_pages_lines_shared_with_a_helper_read_as_when_read_alone(reader):
+    image, _ = dev("sroie_010")
+    alone = reader.text(image)
+    asked: list[int] = []
+
+    def helper(lines):
+        asked.append(len(lines))
+        return lambda: reader.read_lines(lines)
+
+    try:
+        reader.share(helper)
+        shared = reader.text(image)
+        assert asked and reader._shared.shared == asked[0] > 5  # about half of the receipt's lines
+        assert shared[0] == alone[0] and [w.text for w in shared[1]] == [w.text for w in alone[1]]
+        reader.share(lambda lines: lambda: None)  # nobody free: the reader reads them itself
+        assert reader.text(image)[0] == alone[0] and reader._shared.shared == 0
+    finally:
+        reader.share(None)
+
+
+def test_an_idle_worker_lends_a_hand_to_a_page_read_alone():
+    from ocr.engines import Engine, Request
+
+    image, _ = dev("sroie_012")
+    request = Request(image=image, dpi=300, options=Options(engine="ppocr"))
+    one, two = Engine("api", workers=1), Engine("api", workers=2)
+    try:
+        two.warm(engines=("tesseract", "ppocr"))  # as the app does: both workers have both engines
+        assert two.run(request).text == one.run(request).text
+        assert two.lent == 1 and one.lent == 0
+    finally:
+        one.close()
+        two.close()
 
 
 def test_calibration_pages_are_drawn_the_same_each_time():

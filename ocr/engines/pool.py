@@ -3,7 +3,8 @@
 At most ``workers`` pages are read at once, each in its own process with one thread, by whichever
 registered engine the page's options name. A worker is handed out only when it is alive, and put back
 only after a clean reply: a crash, a hang past its limit, or an interruption while it was reading costs
-that one page, and the worker is stopped and replaced. A worker's private folder goes when it stops,
+that one page, and the worker is stopped and replaced. A page read alone by an engine that shares its
+work (PP-OCR's lines) gets an idle worker's hand. A worker's private folder goes when it stops,
 whoever stopped it (see :func:`sweep`).
 """
 
@@ -20,6 +21,8 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -91,6 +94,7 @@ class WorkerProcess:
         self.stopped = False
         self.greeted = False
         self.ahead = 0  # replies owed to requests sent ahead (send_ahead), read before the next call
+        self.engines: set[str] = set()  # engines it has loaded, as far as this process saw
         self.proc, self.folder = spawn.adopt() or spawn.start()
         self.room = spawn.widen(self.proc.stdin)  # what the pipe to it holds
         if wait:
@@ -142,10 +146,12 @@ class WorkerProcess:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
-    def call(self, op: str, payload: tuple[Any, ...], limit: float, who: str = "the engine") -> Any:
+    def call(self, op: str, payload: tuple[Any, ...], limit: float, who: str = "the engine",
+             helper: Callable[[Any], Any] | None = None) -> Any:
         """Ask for one operation and wait at most ``limit`` seconds. The worker's own error for the
         request comes out as a :class:`WorkerError` (the worker stays usable); a crash or a hang raises
-        our error, naming ``who`` was reading."""
+        our error, naming ``who`` was reading. While it works, the worker may ask for ``helper(work)``
+        (another worker's hand: :meth:`Engine._lend`), whose result (None: no help) goes back to it."""
         try:
             self.ready()
             message = encode((op, payload))
@@ -156,7 +162,12 @@ class WorkerProcess:
                 self._settle(START_SECONDS)
             write(self._in.fileno(), message)
             self._settle(START_SECONDS)
-            reply = recv(self._out.fileno(), time.monotonic() + limit)
+            deadline = time.monotonic() + limit
+            reply = recv(self._out.fileno(), deadline)
+            while reply is not None and reply[0] == "help":
+                result = helper(reply[1]) if helper is not None else None
+                send(self._in.fileno(), ("helped", result) if result is not None else ("unhelped", None))
+                reply = recv(self._out.fileno(), deadline)
         except TimeoutError:
             raise EngineTimeoutError(f"{who} did not answer within {limit:g} s and was stopped.") from None
         except OSError:  # a broken pipe: it died
@@ -205,6 +216,14 @@ class _Slots:
         with self._lock:
             self.free -= 1
 
+    def try_enter(self) -> bool:
+        """Take a slot if one is free now (leave with ``__exit__``)."""
+        if not self._semaphore.acquire(blocking=False):
+            return False
+        with self._lock:
+            self.free -= 1
+        return True
+
     def __exit__(self, *exc: object) -> None:
         with self._lock:
             self.free += 1
@@ -239,6 +258,7 @@ class Engine:
         self._lock = threading.Lock()
         self._closed = False
         self.reading = threading.Event()  # set once a page is on its way to a worker (see ocr.cli's _warm)
+        self.lent = 0  # pieces of work a worker did for a page another was reading (_lend)
         _sweep_once()
         if backend == "cli" and not shutil.which("tesseract"):
             raise MissingDependencyError(f"the `tesseract` command is not installed: {INSTALL_HINT}.")
@@ -256,7 +276,12 @@ class Engine:
             worker = self._checkout() if self.backend == "api" or info.fallback is None else None
             if worker is not None:
                 self.reading.set()
-                answer: Answer = self._call(worker, "read", (info.module, req), limit, info.label)
+                if info.shares and self.workers > 1:
+                    answer: Answer = self._call(worker, "read", (info.module, req, True), limit, info.label,
+                                                helper=partial(self._lend, info, limit))
+                else:
+                    answer = self._call(worker, "read", (info.module, req), limit, info.label)
+                worker.engines.add(info.name)
                 return answer
             if info.fallback is not None:
                 fallen: Answer = info.fallback(req)
@@ -375,15 +400,56 @@ class Engine:
             self._live.discard(worker)
         worker.stop()
 
+    def _lend(self, info: registry.EngineInfo, limit: float, work: Any) -> Any:
+        """Another worker's hand for a page being read (``work``: what :class:`~ocr.engines.ppocr._Shared`
+        passes on): an idle worker that has ``info``'s engine loaded, if one is free at this moment (a
+        page being read there is not waited for, nor is a worker started or an engine loaded: that would
+        cost more than it saves); its result, or None."""
+        if not self._slots.try_enter():
+            return None
+        try:
+            worker = self._idle_with(info.name)
+            if worker is None:
+                return None
+            try:
+                done = self._call(worker, "lines", (info.name, info.module, work), limit, info.label)
+                with self._lock:
+                    self.lent += 1
+                return done
+            except OcrError as e:
+                log.info("a worker lending a hand failed (%s); the page's own worker reads it all", e)
+                return None
+        finally:
+            self._slots.__exit__()
+
+    def _idle_with(self, engine: str) -> WorkerProcess | None:
+        """An idle live worker that has ``engine`` loaded, else None (what was taken is put back)."""
+        looked: list[WorkerProcess] = []
+        found = None
+        while found is None:
+            try:
+                worker = self._idle.get_nowait()
+            except queue.Empty:
+                break
+            if engine in worker.engines and worker.alive() and worker.greeted:
+                found = worker
+            else:
+                looked.append(worker)
+        for worker in reversed(looked):
+            self._idle.put(worker)
+        return found
+
     def _call(self, worker: WorkerProcess, op: str, payload: tuple[Any, ...], limit: float,
-              who: str = "the engine") -> Any:
+              who: str = "the engine", helper: Callable[[Any], Any] | None = None) -> Any:
         """One operation on a checked-out worker. It goes back to the pool only after a clean reply
         (an answer, or its own error for the request); anything else (a crash, a hang, an interruption
         while it was reading) stops it, so no later page can receive this page's answer."""
         clean = False
         try:
-            value = worker.call(op, payload, limit, who)
+            value = worker.call(op, payload, limit, who, helper)
             clean = True
+            if op == "prepare":
+                worker.engines.update(name for name, _ in payload[0])
             return value
         except WorkerError as e:
             clean = True

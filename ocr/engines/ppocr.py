@@ -10,6 +10,7 @@ make rapidocr fetch something is refused. One thread per process; the text and w
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import logging
 import os
@@ -353,6 +354,65 @@ def _detector(engine: Any, model: Path) -> Any:
     return TextDetector(config)
 
 
+class _Shared:
+    """rapidocr's recogniser, with a page's lines shared with another worker when one is free.
+
+    A worker reading a page alone leaves the other core idle: once the lines are found, the reader offers
+    half of them (by width, which is what a line costs) to ``helper`` (set per page by the worker: it asks
+    the parent, which hands them to an idle worker that has PP-OCR loaded), reads its own half, then
+    takes the other half's readings. Each line is recognised on its own (``Rec.rec_batch_num`` 1), so
+    where a line is read does not change what it reads. Without an answer, it reads the rest itself.
+    """
+
+    SHARED_FROM = 8  # lines on a page: fewer are not worth the round trip
+
+    def __init__(self, recognizer: Any) -> None:
+        self.recognizer = recognizer
+        self.helper: Callable[[list[np.ndarray]], Callable[[], Any]] | None = None
+        self.shared = 0  # lines read elsewhere on the last page (for tests and the log)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.recognizer, name)
+
+    def __call__(self, given: Any) -> Any:
+        images = [given.img] if isinstance(given.img, np.ndarray) else list(given.img)
+        self.shared = 0
+        if self.helper is None or len(images) < self.SHARED_FROM:
+            return self.recognizer(given)
+        mine, theirs = _halves(images)
+        waiting = self.helper([images[i] for i in theirs])
+        own = self.recognizer(dataclasses.replace(given, img=[images[i] for i in mine]))
+        answer = waiting()
+        if answer is None:  # nobody was free: the rest is read here
+            answer = self.read_lines([images[i] for i in theirs], given.return_word_box)
+        else:
+            self.shared = len(theirs)
+        texts, scores, words = [None] * len(images), [0.0] * len(images), [None] * len(images)
+        for indices, (t, c, w) in ((mine, (own.txts, own.scores, own.word_results)), (theirs, answer)):
+            for k, i in enumerate(indices):
+                texts[i], scores[i], words[i] = t[k], c[k], w[k]
+        return dataclasses.replace(own, imgs=images, txts=tuple(texts), scores=tuple(scores), word_results=tuple(words))
+
+    def read_lines(self, images: list[np.ndarray], word_boxes: bool = True) -> tuple[Any, Any, Any]:
+        """Read line images here: (texts, scores, word results), in their order."""
+        from rapidocr.ch_ppocr_rec.typings import TextRecInput
+
+        out = self.recognizer(TextRecInput(img=images, return_word_box=word_boxes))
+        return tuple(out.txts), tuple(out.scores), tuple(out.word_results)
+
+
+def _halves(images: list[np.ndarray]) -> tuple[list[int], list[int]]:
+    """The lines' indices in two halves of about equal width relative to height (a line's cost), widest
+    first, each to the lighter half; each half in page order."""
+    halves: tuple[list[int], list[int]] = ([], [])
+    load = [0.0, 0.0]
+    for i in sorted(range(len(images)), key=lambda i: -images[i].shape[1] / max(1, images[i].shape[0])):
+        side = 0 if load[0] <= load[1] else 1
+        halves[side].append(i)
+        load[side] += max(160 / 48, images[i].shape[1] / max(1, images[i].shape[0]))
+    return sorted(halves[0]), sorted(halves[1])
+
+
 class _ClsOutput:
     """What rapidocr's pipeline reads from a classifier's answer: the images to recognise (and labels)."""
 
@@ -405,6 +465,8 @@ class PPOCRReader:
             self._engine._load_rec_model()
             self._turn = _PageTurn(self._engine.text_cls)
             self._engine.text_cls = self._turn
+            self._shared = _Shared(self._engine.text_rec)
+            self._engine.text_rec = self._shared
             if self.detector != exact:
                 self._engine.text_det = _Detector(self._engine.text_det, partial(_detector, self._engine, exact))
         except Exception as error:  # rapidocr and onnxruntime raise plain exceptions
@@ -421,6 +483,15 @@ class PPOCRReader:
     def characters(self) -> frozenset[str]:
         """Every character the recognition model can write (from the model file's own list)."""
         return frozenset(self._engine.text_rec.session.get_character_list())
+
+    def share(self, helper: Callable[[list[np.ndarray]], Callable[[], Any]] | None) -> None:
+        """Offer the lines of the pages read from now on to ``helper`` (None: read them all here); see
+        :class:`_Shared`. ``helper(lines)`` passes them on and returns what waits for their readings."""
+        self._shared.helper = helper
+
+    def read_lines(self, images: list[np.ndarray]) -> tuple[Any, Any, Any]:
+        """Line images another worker found (see :class:`_Shared`), read here: texts, scores, words."""
+        return self._shared.read_lines(images)
 
     def lines(self, image: np.ndarray) -> list[TextLine]:
         """The detected lines of a page, in rapidocr's own order (top to bottom, then left to right)."""
@@ -474,5 +545,5 @@ CALIBRATION = ((0.0, 40.0, 60.0, 75.0, 85.0, 92.5, 96.5, 98.75, 99.9, 100.0),
 PPOCR = register(EngineInfo(
     name="ppocr", label="PP-OCR", module=__name__, load=lambda folder: PPOCRReader(), reads=supports, check=_check,
     languages=lambda: sorted(LANGUAGES), version=_version, cost=6.0, calibration=CALIBRATION, search="light",
-    resizes=True, best_for="photos, receipts, screens and coloured print",
+    resizes=True, best_for="photos, receipts, screens and coloured print", shares=True,
 ))

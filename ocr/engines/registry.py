@@ -62,6 +62,7 @@ class EngineInfo:
     fallback: Callable[[Any], Any] | None = None  # read a Request in this process when workers cannot start
     best_for: str = ""  # what it reads best, in a few words
     by_language: bool = False  # its model is chosen by the language: a page found in another is read again
+    shares: bool = False  # its reader can share a page's work with another worker (``share``, ``read_lines``)
     extra: dict[str, Any] = field(default_factory=dict)
 
 

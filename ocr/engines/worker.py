@@ -4,8 +4,9 @@ It loads each registered engine on first use and keeps it, then serves one reque
 stdin, answering on a copy of stdout; stderr is captured per request (``stderr.txt`` in the worker's
 folder), so a failure can say what the engine printed. A request's own failure travels back as its
 error (an unexpected one with its traceback, for the parent to log) and the worker goes on; a crash or
-a hang is noticed by the parent, which kills and replaces the worker. ``OCR_WORKER_TEST_HOOKS=1``
-enables the ``hang`` operation, for tests.
+a hang is noticed by the parent, which kills and replaces the worker. While it reads, a worker may
+ask the parent for another worker's hand ("help", answered "helped" or "unhelped" before the reading's
+own reply: :meth:`Worker.help`). ``OCR_WORKER_TEST_HOOKS=1`` enables the ``hang`` operation, for tests.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from .protocol import Answer, Reader, Request, recv, send
 if TYPE_CHECKING:
     from .tesseract import TesseractReader
 
-OPERATIONS = ("prepare", "read", "orientation", "raw", "hang")
+OPERATIONS = ("prepare", "read", "lines", "orientation", "raw", "hang")
 
 
 class Worker:
@@ -42,6 +43,7 @@ class Worker:
         self.log = Path(folder) / "stderr.txt"
         self.readers: dict[str, Reader] = {}
         self.hooks = os.environ.get("OCR_WORKER_TEST_HOOKS") == "1"
+        self.fds = (0, 1)  # the protocol's pipes (serve sets them): a reading may ask the parent for help
 
     def reader(self, name: str, module: str) -> Reader:
         """An engine's reader, loaded on first use (``module`` registers it, when this process has not
@@ -59,11 +61,37 @@ class Worker:
         for name, module in engines:
             self.reader(name, module).prepare(options.replace(engine=name))
 
-    def read(self, module: str, req: Request) -> Answer:
-        answer = self.reader(req.options.engine, module).read(req.image, req.told())
+    def read(self, module: str, req: Request, helped: bool = False) -> Answer:
+        """Read a page. ``helped``: the parent may lend another worker, which an engine that can share a
+        page's work (a reader with ``share``) asks for while it reads (:meth:`help`)."""
+        reader = self.reader(req.options.engine, module)
+        share = getattr(reader, "share", None) if helped else None
+        if share is not None:
+            share(self.help)
+        try:
+            answer = reader.read(req.image, req.told())
+        finally:
+            if share is not None:
+                share(None)
         answer.engine = req.options.engine
         answer.log = self.log.read_text(errors="replace")
         return answer
+
+    def help(self, work: Any) -> Any:
+        """Ask the parent to have ``work`` done by another worker, and go on: returns what waits for the
+        result (None when no worker was free, or it failed)."""
+        fd_in, fd_out = self.fds
+        send(fd_out, ("help", work))
+
+        def result() -> Any:
+            reply = recv(fd_in)
+            return reply[1] if reply is not None and reply[0] == "helped" else None
+
+        return result
+
+    def lines(self, name: str, module: str, images: list[np.ndarray]) -> Any:
+        """Another worker's line images, read by engine ``name`` (see :meth:`help`)."""
+        return self.reader(name, module).read_lines(images)  # type: ignore[attr-defined]
 
     def _tesseract(self) -> TesseractReader:
         from .tesseract import TESSERACT, TesseractReader
@@ -109,6 +137,7 @@ class Worker:
             os.close(log_fd)
 
     def serve(self, fd_in: int, fd_out: int) -> None:
+        self.fds = (fd_in, fd_out)
         while True:
             message = recv(fd_in)
             if message is None:
