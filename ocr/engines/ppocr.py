@@ -402,14 +402,16 @@ class _Shared:
 
 
 def _halves(images: list[np.ndarray]) -> tuple[list[int], list[int]]:
-    """The lines' indices in two halves of about equal width relative to height (a line's cost), widest
-    first, each to the lighter half; each half in page order."""
+    """The lines' indices in two halves of about equal cost (width relative to height, at least the
+    recogniser's smallest input), widest first, each to the lighter half; each half in page order."""
+    least = REC_SHAPE[2] / REC_SHAPE[1]
+    cost = [max(least, image.shape[1] / max(1, image.shape[0])) for image in images]
     halves: tuple[list[int], list[int]] = ([], [])
     load = [0.0, 0.0]
-    for i in sorted(range(len(images)), key=lambda i: -images[i].shape[1] / max(1, images[i].shape[0])):
+    for i in sorted(range(len(images)), key=lambda i: -cost[i]):
         side = 0 if load[0] <= load[1] else 1
         halves[side].append(i)
-        load[side] += max(160 / 48, images[i].shape[1] / max(1, images[i].shape[0]))
+        load[side] += cost[i]
     return sorted(halves[0]), sorted(halves[1])
 
 
