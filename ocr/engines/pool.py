@@ -211,23 +211,25 @@ class _Slots:
         self._lock = threading.Lock()
         self.free = n
 
-    def __enter__(self) -> None:
-        self._semaphore.acquire()
-        with self._lock:
-            self.free -= 1
-
-    def try_enter(self) -> bool:
-        """Take a slot if one is free now (leave with ``__exit__``)."""
-        if not self._semaphore.acquire(blocking=False):
+    def take(self, blocking: bool = True) -> bool:
+        """Take a slot (waiting for one, or only if one is free now when not ``blocking``); give it back
+        with :meth:`give`."""
+        if not self._semaphore.acquire(blocking=blocking):
             return False
         with self._lock:
             self.free -= 1
         return True
 
-    def __exit__(self, *exc: object) -> None:
+    def give(self) -> None:
         with self._lock:
             self.free += 1
         self._semaphore.release()
+
+    def __enter__(self) -> None:
+        self.take()
+
+    def __exit__(self, *exc: object) -> None:
+        self.give()
 
 
 class WorkerError(Exception):
@@ -281,7 +283,6 @@ class Engine:
                                                 helper=partial(self._lend, info, limit))
                 else:
                     answer = self._call(worker, "read", (info.module, req), limit, info.label)
-                worker.engines.add(info.name)
                 return answer
             if info.fallback is not None:
                 fallen: Answer = info.fallback(req)
@@ -405,7 +406,7 @@ class Engine:
         passes on): an idle worker that has ``info``'s engine loaded, if one is free at this moment (a
         page being read there is not waited for, nor is a worker started or an engine loaded: that would
         cost more than it saves); its result, or None."""
-        if not self._slots.try_enter():
+        if not self._slots.take(blocking=False):
             return None
         try:
             worker = self._idle_with(info.name)
@@ -420,7 +421,7 @@ class Engine:
                 log.info("a worker lending a hand failed (%s); the page's own worker reads it all", e)
                 return None
         finally:
-            self._slots.__exit__()
+            self._slots.give()
 
     def _idle_with(self, engine: str) -> WorkerProcess | None:
         """An idle live worker that has ``engine`` loaded, else None (what was taken is put back)."""
@@ -448,8 +449,7 @@ class Engine:
         try:
             value = worker.call(op, payload, limit, who, helper)
             clean = True
-            if op == "prepare":
-                worker.engines.update(name for name, _ in payload[0])
+            worker.engines.update(_loaded(op, payload))
             return value
         except WorkerError as e:
             clean = True
@@ -461,6 +461,17 @@ class Engine:
                 self._idle.put(worker)
             else:
                 self._retire(worker)
+
+
+def _loaded(op: str, payload: tuple[Any, ...]) -> list[str]:
+    """The engines a worker has loaded once it answered ``op`` cleanly (what :meth:`Engine._lend` asks)."""
+    if op == "prepare":
+        return [name for name, _ in payload[0]]
+    if op == "read":
+        return [payload[1].options.engine]
+    if op == "lines":
+        return [payload[0]]
+    return []
 
 
 # -- one shared engine per process -------------------------------------------------------------------
