@@ -78,12 +78,37 @@ def test_no_worker_starts_early_for_a_command_that_reads_elsewhere_or_nothing(ar
     (["a.png", "--engine", "auto", "--jobs", "many"], 1)])
 def test_as_many_workers_start_early_as_the_command_starts_at_once(args, workers, monkeypatch):
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
-    monkeypatch.setattr(spawn, "start", lambda: (None, ""))  # counted, not started
+    monkeypatch.setattr(spawn, "start", lambda first=None: (None, ""))  # counted, not started
     spawn.early(args)
     try:
         assert len(spawn._early) == workers
     finally:
         spawn._early.clear()
+
+
+def test_a_worker_started_early_is_told_the_language_and_engine_mode_the_command_names(monkeypatch):
+    told: list[dict[str, str] | None] = []
+    monkeypatch.setattr(spawn, "start", lambda first=None: (told.append(first), (None, ""))[1])
+    try:
+        spawn.early(["a.png", "--lang", "deu", "--oem=1"])
+        spawn.early(["a.png"])
+    finally:
+        spawn._early.clear()
+    assert told == [{"lang": "deu", "oem": "1"}, {}]
+
+
+@pytest.mark.parametrize("words, loaded", [('{"lang": "deu", "oem": "1"}', ("deu", 1)), ("{}", ("eng", 3)),
+                                           ('{"lang": "auto"}', ("eng", 3)), ('{"oem": "x"}', ("eng", 3))])
+def test_a_worker_loads_the_language_it_was_told_before_its_hello(words, loaded, tmp_path):
+    """So the cold command's first page, which arrives as the worker would otherwise start loading it,
+    finds it loaded. A word that is not an option loads the defaults: the parent's prepare says what is wrong."""
+    from ocr.engines.worker import Worker
+
+    worker = Worker(str(tmp_path))
+    worker.prepare_first(None)
+    assert not worker.readers
+    worker.prepare_first(words)
+    assert list(worker.readers["tesseract"].apis) == [loaded]  # type: ignore[attr-defined]
 
 
 def test_both_workers_started_early_are_taken_for_the_best_of_both():

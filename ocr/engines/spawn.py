@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 import subprocess
 import sys
@@ -20,23 +21,30 @@ from typing import IO
 from .install import ask_early, child_environment
 
 FOLDER_PREFIX = "ocr-worker-"
+FIRST_OPTIONS = "OCR_WORKER_FIRST"  # the environment variable naming a worker's first options (start)
 # arguments after which the command reads nowhere on this machine's workers (or reads nothing)
 _ELSEWHERE = ("--scheduler", "--cluster", "--backend=cli", "-h", "--help", "--version")
 
 _early: list[tuple[subprocess.Popen[bytes], str]] = []
 
 
-def start() -> tuple[subprocess.Popen[bytes], str]:
-    """A worker process starting (it says hello once its first engine is loaded), and its private folder."""
+def start(first: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    """A worker process starting (it says hello once its first engine is loaded), and its private folder.
+    ``first``: the options the first page will most likely be read with (``lang``, ``oem``, as words;
+    empty for the defaults), which the worker loads before its hello, while the command still imports
+    what decodes the page. The parent's own ``prepare`` follows as ever, and finds them loaded."""
     folder = tempfile.mkdtemp(prefix=FOLDER_PREFIX)
     package_root = str(Path(__file__).resolve().parent.parent.parent)
     path = os.pathsep.join([package_root, *filter(None, [os.environ.get("PYTHONPATH")])])
+    extra = {"PYTHONPATH": path, "OCR_WORKER_DIR": folder}
+    if first is not None:
+        extra[FIRST_OPTIONS] = json.dumps(first)
     proc = subprocess.Popen(
         [sys.executable, "-m", "ocr.engines.worker"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
-        env=child_environment({"PYTHONPATH": path, "OCR_WORKER_DIR": folder}),
+        env=child_environment(extra),
         start_new_session=True,  # a Ctrl-C in a terminal reaches the parent, which then stops us
     )
     return proc, folder
@@ -53,8 +61,9 @@ def early(argv: list[str]) -> None:
         return
     if _value(words, "--jobs") == "0" or _value(words, "--backend") == "cli":
         return
+    first = {key: value for key in ("lang", "oem") if (value := _value(words, "--" + key)) is not None}
     for _ in range(count(words)):
-        _early.append(start())
+        _early.append(start(first))
     ask_early()  # where Tesseract's language data is: the command line checks the languages asked for
 
 

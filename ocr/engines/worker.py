@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import json
 import os
 import shutil
 import sys
@@ -28,6 +29,7 @@ from ..errors import EngineError, MissingDependencyError, OcrError
 from ..settings import Options
 from . import registry
 from .protocol import Answer, Reader, Request, recv, send
+from .spawn import FIRST_OPTIONS
 
 if TYPE_CHECKING:
     from .tesseract import TesseractReader
@@ -114,6 +116,20 @@ class Worker:
             raise EngineError("the hang operation is for tests only.")
         time.sleep(seconds)
 
+    def prepare_first(self, words: str | None) -> None:
+        """Before the hello: load the first engine's model for the options the first page will most
+        likely be read with (``words``, JSON: :func:`ocr.engines.spawn.start`'s ``first``; None: nothing
+        said). A failure is left for the parent's own ``prepare`` to report."""
+        if words is None:
+            return
+        from ..language import first
+
+        try:
+            options = Options.from_strings(json.loads(words))
+        except (ValueError, OcrError):
+            options = Options()
+        self.handle("prepare", ([_first_engine()], options.replace(lang=first(options.lang))))
+
     # the loop ----------------------------------------------------------------------------------------
 
     def handle(self, op: str, payload: tuple[Any, ...]) -> tuple[str, Any]:
@@ -164,6 +180,7 @@ def serve() -> None:
         # the first engine's library missing or broken: the parent falls back (the tesseract command)
         send(fd_out, ("error", f"{type(e).__name__}: {e}"))
         return
+    worker.prepare_first(os.environ.get(FIRST_OPTIONS))
     send(fd_out, ("ok", None))
     try:
         worker.serve(fd_in, fd_out)
