@@ -108,17 +108,28 @@ def test_no_network(reader: ppocr.PPOCRReader) -> None:
 
 # In a fresh process, as in a worker: a test process may have imported rapidocr another way first.
 FRESH_LOAD = """
+import logging, sys
 from omegaconf import OmegaConf
 from ocr.engines import ppocr
+from ocr.errors import ModelDownloadRefusedError
 ppocr.PPOCRReader()
 from rapidocr.inference_engine.base import MODEL_URL_PATH, InferSession
 assert not InferSession.model_info, "the table was read"
 assert OmegaConf.load(MODEL_URL_PATH), "OmegaConf's loader was not given back"
+from rapidocr.utils.download_file import DownloadFile, DownloadFileInput
+try:
+    DownloadFile.run(DownloadFileInput(file_url="https://x.invalid/m.onnx", save_path="m.onnx",
+                                       logger=logging.getLogger()))
+except ModelDownloadRefusedError as e:
+    assert "x.invalid" in str(e)
+else:
+    raise AssertionError("a download was not refused")
 """
 
 
-def test_no_table_of_download_addresses(reader: ppocr.PPOCRReader) -> None:
-    # read as empty: nothing to download from, 0.7 s less to load; and OmegaConf's own loader is back
+def test_no_table_of_download_addresses_and_no_downloader(reader: ppocr.PPOCRReader) -> None:
+    # read as empty: nothing to download from, 0.7 s less to load; and OmegaConf's own loader is back;
+    # rapidocr's downloader replaced by one that refuses
     done = subprocess.run([sys.executable, "-c", FRESH_LOAD], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     rec = reader._engine.text_rec

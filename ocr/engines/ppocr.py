@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Mapping
 from functools import partial
 from pathlib import Path
+from types import ModuleType
 from typing import Any, cast
 
 import numpy as np
@@ -200,11 +201,14 @@ def _model_dir() -> Path:
 def _rapidocr() -> Any:
     """rapidocr's ``RapidOCR``: the one place rapidocr (and through it onnxruntime) is imported.
 
-    As it imports its engines, rapidocr 3.10 reads its table of model download addresses
-    (default_models.yaml, 1,600 lines) into OmegaConf: 0.7 s of a 1.1 s load. The table serves only
-    models it would download, which this reader never lets it do (every model is named by its path), so
-    it is read as an empty table, and a download rapidocr tried would find no address.
+    rapidocr 3.10 prepares for downloads this reader never lets it make (every model is named by its
+    path), and that is most of its import. As it imports its engines, it reads its table of model
+    download addresses (default_models.yaml, 1,600 lines) into OmegaConf: 0.7 s of a 1.1 s load; it is
+    read as an empty table, so a download rapidocr tried would find no address. And its downloader
+    imports ``tqdm`` for its progress bars; it is replaced by :func:`_no_downloads`, which refuses.
     """
+    if "rapidocr.utils.download_file" not in sys.modules:
+        sys.modules["rapidocr.utils.download_file"] = _no_downloads()
     if "rapidocr.inference_engine.base" not in sys.modules:
         from omegaconf import OmegaConf
 
@@ -343,6 +347,30 @@ class _Detector:
         if self.exact is None:
             self.exact = self._exact()
         return self.exact(image)
+
+
+def _no_downloads() -> ModuleType:
+    """What rapidocr imports as its downloader (``rapidocr.utils.download_file``): the same two names,
+    and a download refused. rapidocr calls it only for a model or dictionary missing from its wheel."""
+    module = ModuleType("rapidocr.utils.download_file", "rapidocr's downloader, replaced: downloads are refused.")
+
+    @dataclasses.dataclass
+    class DownloadFileInput:
+        file_url: str
+        save_path: str | Path
+        logger: logging.Logger
+        sha256: str | None = None
+        verbose: bool = True
+
+    class DownloadFile:
+        @classmethod
+        def run(cls, params: DownloadFileInput) -> None:
+            raise ModelDownloadRefusedError(
+                f"PP-OCR would download {params.file_url}: it is not in the installed rapidocr package, and "
+                "this program never downloads at run time; reinstall it with `pip install -r requirements.txt`.")
+
+    module.DownloadFileInput, module.DownloadFile = DownloadFileInput, DownloadFile  # type: ignore[attr-defined]
+    return module
 
 
 def _detector(engine: Any, model: Path) -> Any:
