@@ -187,6 +187,23 @@ def quantized_detector(source: Path) -> Path:
     return source
 
 
+def optimized(model: Path) -> Path:
+    """Where ``model`` lies as saved by onnxruntime after its graph optimizations that hold on any CPU
+    (level "extended": fused and folded nodes; install time, :mod:`ocr.engines.models`); it may not exist.
+    Loading it skips that work: a third of PP-OCR's session set-up, the same answers. Named by the model's
+    size and time of writing (a reinstalled wheel's model is another file) and onnxruntime's version."""
+    import onnxruntime
+
+    stamp = model.stat()
+    return models_dir() / f"{model.stem}.{stamp.st_size:x}-{stamp.st_mtime_ns:x}.ort-{onnxruntime.__version__}.onnx"
+
+
+def loadable(model: Path) -> Path:
+    """``model``'s optimized copy (:func:`optimized`) when it is there, else ``model`` itself."""
+    found = optimized(model)
+    return found if found.is_file() else model
+
+
 def _model_dir() -> Path:
     """Where the rapidocr wheel keeps its models (found from the package, without importing it)."""
     import importlib.util
@@ -461,7 +478,10 @@ class PPOCRReader:
 
     languages = LANGUAGES
 
-    def __init__(self, *, params: Mapping[str, Any] | None = None, quantized: bool = True) -> None:
+    def __init__(self, *, params: Mapping[str, Any] | None = None, quantized: bool = True,
+                 optimized: bool = True) -> None:
+        """``quantized``: detect with the 8-bit detector when it was converted; ``optimized``: load each
+        model's optimized copy when it was saved (both at install time, :mod:`ocr.engines.models`)."""
         chosen = {**DEFAULT_PARAMS, **(params or {})}
         check_params(chosen)
         paths = {part: model_path(part) for part in MODEL_FILES}
@@ -478,13 +498,14 @@ class PPOCRReader:
         except ImportError as error:
             raise MissingDependencyError(f"PP-OCR needs rapidocr and onnxruntime ({error}): install them with "
                                          "`pip install -r requirements.txt`.") from error
+        loaded = {part: loadable(path) if optimized else path for part, path in paths.items()}
         config: dict[str, Any] = {
             "Global.log_level": "error",
             "EngineConfig.onnxruntime.intra_op_num_threads": 1,
             "EngineConfig.onnxruntime.inter_op_num_threads": 1,
             "EngineConfig.onnxruntime.enable_cpu_mem_arena": True,  # reused buffers: a few % less time
             "Rec.rec_img_shape": REC_SHAPE,
-            **{f"{part}.model_path": str(path) for part, path in paths.items()},
+            **{f"{part}.model_path": str(path) for part, path in loaded.items()},
             **chosen,
         }
         try:
@@ -498,7 +519,8 @@ class PPOCRReader:
             self._shared = _Shared(self._engine.text_rec)
             self._engine.text_rec = self._shared
             if self.detector != exact:
-                self._engine.text_det = _Detector(self._engine.text_det, partial(_detector, self._engine, exact))
+                exact_loaded = loadable(exact) if optimized else exact
+                self._engine.text_det = _Detector(self._engine.text_det, partial(_detector, self._engine, exact_loaded))
         except Exception as error:  # rapidocr and onnxruntime raise plain exceptions
             raise RecognitionError(f"PP-OCR could not load its models: {error}") from error
         self.load_seconds = time.perf_counter() - started
