@@ -78,7 +78,7 @@ def test_no_worker_starts_early_for_a_command_that_reads_elsewhere_or_nothing(ar
     (["a.png", "--engine", "auto", "--jobs", "many"], 1)])
 def test_as_many_workers_start_early_as_the_command_starts_at_once(args, workers, monkeypatch):
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
-    monkeypatch.setattr(spawn, "start", lambda first=None: (None, ""))  # counted, not started
+    monkeypatch.setattr(spawn, "start", lambda first=None, n=0: (None, ""))  # counted, not started
     spawn.early(args)
     try:
         assert len(spawn._early) == workers
@@ -86,29 +86,45 @@ def test_as_many_workers_start_early_as_the_command_starts_at_once(args, workers
         spawn._early.clear()
 
 
-def test_a_worker_started_early_is_told_the_language_and_engine_mode_the_command_names(monkeypatch):
-    told: list[dict[str, str] | None] = []
-    monkeypatch.setattr(spawn, "start", lambda first=None: (told.append(first), (None, ""))[1])
+def test_workers_started_early_are_told_the_engine_language_and_engine_mode_the_command_names(monkeypatch):
+    told: list[tuple[dict[str, str] | None, int]] = []
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(spawn, "start", lambda first=None, n=0: (told.append((first, n)), (None, ""))[1])
     try:
         spawn.early(["a.png", "--lang", "deu", "--oem=1"])
-        spawn.early(["a.png"])
+        spawn.early(["a.png", "--engine", "auto"])
     finally:
         spawn._early.clear()
-    assert told == [{"lang": "deu", "oem": "1"}, {}]
+    assert told == [({"lang": "deu", "oem": "1"}, 0), ({"engine": "auto"}, 0), ({"engine": "auto"}, 1)]
 
 
-@pytest.mark.parametrize("words, loaded", [('{"lang": "deu", "oem": "1"}', ("deu", 1)), ("{}", ("eng", 3)),
-                                           ('{"lang": "auto"}', ("eng", 3)), ('{"oem": "x"}', ("eng", 3))])
-def test_a_worker_loads_the_language_it_was_told_before_its_hello(words, loaded, tmp_path):
-    """So the cold command's first page, which arrives as the worker would otherwise start loading it,
-    finds it loaded. A word that is not an option loads the defaults: the parent's prepare says what is wrong."""
+def test_a_pool_takes_the_workers_started_early_in_the_order_they_were_started(monkeypatch):
+    """The n-th loads what the pool's prestart asks of its n-th (registry.for_worker)."""
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(spawn, "start", lambda first=None, n=0: (n, ""))
+    spawn.early(["a.png", "--engine", "auto"])
+    assert [spawn.adopt(), spawn.adopt(), spawn.adopt()] == [(0, ""), (1, ""), None]
+
+
+@pytest.mark.parametrize("options, n, loaded", [
+    ({"lang": "deu", "oem": "1"}, 0, ("deu", 1)), ({}, 0, ("eng", 3)), ({"lang": "auto"}, 0, ("eng", 3)),
+    ({"oem": "x"}, 0, ("eng", 3)), ({"engine": "auto"}, 0, ("eng", 3)), ({"engine": "auto"}, 1, None)])
+def test_a_worker_loads_what_it_will_be_asked_to_before_its_hello(options, n, loaded, tmp_path):
+    """So the cold command's first page, which arrives as the worker would otherwise start loading, finds
+    it loaded: the language Tesseract reads it in, or, for the second worker of ``auto``, PP-OCR. A word
+    that is not an option loads the defaults: the parent's own prepare says what is wrong."""
+    import json
+
     from ocr.engines.worker import Worker
 
     worker = Worker(str(tmp_path))
     worker.prepare_first(None)
     assert not worker.readers
-    worker.prepare_first(words)
-    assert list(worker.readers["tesseract"].apis) == [loaded]  # type: ignore[attr-defined]
+    worker.prepare_first(json.dumps({"options": options, "worker": n}))
+    if loaded is None:
+        assert list(worker.readers) == ["ppocr"]
+    else:
+        assert list(worker.readers["tesseract"].apis) == [loaded]  # type: ignore[attr-defined]
 
 
 def test_both_workers_started_early_are_taken_for_the_best_of_both():

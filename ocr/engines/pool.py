@@ -338,10 +338,9 @@ class Engine:
             return
         options = options or Options()
         options = options.replace(lang=first_language(options.lang))
-        named = [(info.name, info.module) for info in registry.chosen(options.engine) if info.reads(options.lang)]
         for n in range(max(0, min(count, self.workers) - len(self.worker_pids()))):
             worker = WorkerProcess(wait=False)
-            worker.send_ahead("prepare", (named[n % len(named):][:1] if named else [], options))
+            worker.send_ahead("prepare", (registry.for_worker(options.engine, options.lang, n), options))
             with self._lock:
                 self._live.add(worker)
             self._idle.put(worker)

@@ -182,6 +182,13 @@ def chosen(engine: str) -> tuple[EngineInfo, ...]:
     return engines() if engine == AUTO else (get(engine),)
 
 
+def for_worker(engine: str, lang: str, n: int) -> list[tuple[str, str]]:
+    """What the ``n``-th of a pool's workers loads ahead of the first page read with ``engine`` in
+    ``lang``: the engines that read it taken in turn, one each (``[(name, module)]``; empty when none reads it)."""
+    named = [(info.name, info.module) for info in chosen(engine) if info.reads(lang)]
+    return [named[n % len(named)]] if named else []
+
+
 def understands(field_name: str, engine: str) -> bool:
     """Whether an engine-specific option matters for ``engine`` (any engine of ``auto``); options no
     engine claims matter to all."""

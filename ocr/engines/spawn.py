@@ -28,17 +28,18 @@ _ELSEWHERE = ("--scheduler", "--cluster", "--backend=cli", "-h", "--help", "--ve
 _early: list[tuple[subprocess.Popen[bytes], str]] = []
 
 
-def start(first: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], str]:
+def start(first: dict[str, str] | None = None, n: int = 0) -> tuple[subprocess.Popen[bytes], str]:
     """A worker process starting (it says hello once its first engine is loaded), and its private folder.
-    ``first``: the options the first page will most likely be read with (``lang``, ``oem``, as words;
-    empty for the defaults), which the worker loads before its hello, while the command still imports
-    what decodes the page. The parent's own ``prepare`` follows as ever, and finds them loaded."""
+    ``first``: the options the first page will most likely be read with (``engine``, ``lang``, ``oem``, as
+    words; empty for the defaults); the worker, the ``n``-th the command starts, loads what the pool's
+    ``prepare`` will ask of it (:func:`ocr.engines.registry.for_worker`) while the command still imports
+    what decodes the page. The parent's own ``prepare`` follows as ever, and finds it loaded."""
     folder = tempfile.mkdtemp(prefix=FOLDER_PREFIX)
     package_root = str(Path(__file__).resolve().parent.parent.parent)
     path = os.pathsep.join([package_root, *filter(None, [os.environ.get("PYTHONPATH")])])
     extra = {"PYTHONPATH": path, "OCR_WORKER_DIR": folder}
     if first is not None:
-        extra[FIRST_OPTIONS] = json.dumps(first)
+        extra[FIRST_OPTIONS] = json.dumps({"options": first, "worker": n})
     proc = subprocess.Popen(
         [sys.executable, "-m", "ocr.engines.worker"],
         stdin=subprocess.PIPE,
@@ -61,9 +62,9 @@ def early(argv: list[str]) -> None:
         return
     if _value(words, "--jobs") == "0" or _value(words, "--backend") == "cli":
         return
-    first = {key: value for key in ("lang", "oem") if (value := _value(words, "--" + key)) is not None}
-    for _ in range(count(words)):
-        _early.append(start(first))
+    first = {key: value for key in ("engine", "lang", "oem") if (value := _value(words, "--" + key)) is not None}
+    for n in range(count(words)):
+        _early.append(start(first, n))
     ask_early()  # where Tesseract's language data is: the command line checks the languages asked for
 
 
@@ -103,7 +104,7 @@ def widen(pipe: IO[bytes] | None) -> int:
 
 def adopt() -> tuple[subprocess.Popen[bytes], str] | None:
     """The worker :func:`early` started, for the first pool that starts a worker; None when there is none."""
-    return _early.pop() if _early else None
+    return _early.pop(0) if _early else None  # in the order started: the n-th prepares what for_worker says
 
 
 def drop() -> None:

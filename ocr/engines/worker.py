@@ -117,18 +117,24 @@ class Worker:
         time.sleep(seconds)
 
     def prepare_first(self, words: str | None) -> None:
-        """Before the hello: load the first engine's model for the options the first page will most
-        likely be read with (``words``, JSON: :func:`ocr.engines.spawn.start`'s ``first``; None: nothing
-        said). A failure is left for the parent's own ``prepare`` to report."""
+        """Before the hello: load what the pool's ``prepare`` will ask of this worker, for the options the
+        first page will most likely be read with (``words``, JSON: :func:`ocr.engines.spawn.start`'s
+        ``first`` and ``n``; None: nothing said). A failure is left for the parent's own ``prepare`` to report."""
         if words is None:
             return
         from ..language import first
 
         try:
-            options = Options.from_strings(json.loads(words))
-        except (ValueError, OcrError):
-            options = Options()
-        self.handle("prepare", ([_first_engine()], options.replace(lang=first(options.lang))))
+            said = json.loads(words)
+            options, n = Options.from_strings(said["options"]), int(said["worker"])
+        except (ValueError, KeyError, TypeError, OcrError):
+            options, n = Options(), 0
+        options = options.replace(lang=first(options.lang))
+        try:
+            engines = registry.for_worker(options.engine, options.lang, n)
+        except OcrError:  # an engine not registered: the parent says so
+            return
+        self.handle("prepare", (engines, options))
 
     # the loop ----------------------------------------------------------------------------------------
 
