@@ -33,6 +33,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .engines.protocol import Word  # with what travels between processes: a Tesseract worker needs no NumPy
+
 Box = tuple[float, float, float, float]  # left, top, right, bottom
 
 # Thresholds in units of the page's median line height (the height of a detected line box).
@@ -47,21 +49,6 @@ _CLASH = 0.3  # pieces overlapping horizontally by more than this share of the n
 _TEXT_CHARS = 12  # a side of a cut whose lines have at least this many characters (median) is running text
 _TEXT_LINES = 3  # ... when it has at least this many lines
 _VERTICAL = 1.5  # a line box this many times taller than wide runs top to bottom (as rapidocr decides)
-
-
-class Word(NamedTuple):
-    """One word as Tesseract's TSV has it: conf 0-100, box in image pixels, numbers counted from 1."""
-
-    text: str
-    conf: float
-    left: int
-    top: int
-    width: int
-    height: int
-    block: int
-    par: int
-    line: int
-    word: int
 
 
 class Piece(NamedTuple):

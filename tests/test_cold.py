@@ -6,6 +6,7 @@ scripts/bench.py's; these check the structure that makes it so.)"""
 from __future__ import annotations
 
 import os
+import pickle
 import subprocess
 import sys
 
@@ -162,6 +163,38 @@ def test_a_page_the_pipe_holds_goes_before_the_replies_owed_a_larger_one_after(m
             assert (written <= worker.room) == (first == "write")
     finally:
         worker.stop()
+
+
+def numpy_in(pid: int) -> bool:
+    """Whether process ``pid`` has NumPy's core library loaded (its memory map names the file)."""
+    with open(f"/proc/{pid}/maps") as maps:
+        return "_multiarray_umath" in maps.read()
+
+
+def test_a_tesseract_worker_reads_a_page_without_numpy():
+    """Its page travels as bytes (Pixels) and Tesseract reads them as they are: NumPy's import is a fifth
+    of a cold command's worker start. An engine that wants an array gets one, and NumPy with it."""
+    engine = Engine("api", workers=1)
+    try:
+        page = ocr.engines.Request(image=np.asarray(draw_page()), dpi=300)
+        assert engine.run(page).text.startswith("The quick")
+        (pid,) = engine.worker_pids()
+        assert not numpy_in(pid)
+        by_ppocr = ocr.engines.Request(page.image, 300, ocr.Options(engine="ppocr"))
+        assert engine.run(by_ppocr).text.startswith("The quick")
+        assert engine.worker_pids() == [pid] and numpy_in(pid)
+    finally:
+        engine.close()
+
+
+def test_pixels_are_the_array_they_were_made_from():
+    from ocr.engines.protocol import Pixels
+
+    for image in (np.arange(24, dtype=np.uint8).reshape(2, 4, 3), np.asarray(draw_page())[::2, ::3]):
+        pixels = pickle.loads(pickle.dumps(Pixels.of(image)))
+        again = pixels.array()
+        assert pixels.shape == image.shape and pixels.ndim == image.ndim and pixels.tobytes() == image.tobytes()
+        assert np.array_equal(again, image) and again.dtype == image.dtype and again.flags.writeable
 
 
 def test_a_worker_started_early_and_not_taken_is_stopped():

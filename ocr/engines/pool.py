@@ -279,10 +279,10 @@ class Engine:
             if worker is not None:
                 self.reading.set()
                 if info.shares and self.workers > 1:
-                    answer: Answer = self._call(worker, "read", (info.module, req, True), limit, info.label,
+                    answer: Answer = self._call(worker, "read", (info.module, req.packed(), True), limit, info.label,
                                                 helper=partial(self._lend, info, limit))
                 else:
-                    answer = self._call(worker, "read", (info.module, req), limit, info.label)
+                    answer = self._call(worker, "read", (info.module, req.packed()), limit, info.label)
                 return answer
             if info.fallback is not None:
                 fallen: Answer = info.fallback(req)

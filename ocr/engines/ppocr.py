@@ -32,9 +32,9 @@ from ..errors import (
     SettingsError,
     UnsupportedLanguageError,
 )
-from ..layout import Piece, TextLine, Word, arrange, fit_to_ink
+from ..layout import Piece, TextLine, arrange, fit_to_ink
 from ..settings import Options
-from .protocol import Answer
+from .protocol import Answer, Word
 from .registry import EngineInfo, register
 
 log = logging.getLogger(__name__)

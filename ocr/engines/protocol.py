@@ -8,20 +8,51 @@ pickled and framed by their length over a pipe; :func:`recv` waits with a deadli
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import pickle
 import select
 import struct
 import time
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
-import numpy as np
-
-from ..layout import Word
 from ..settings import Options
 
-__all__ = ["Answer", "Reader", "Request", "Word", "encode", "recv", "send", "write"]
+if TYPE_CHECKING:
+    import numpy as np
+
+__all__ = ["Answer", "Pixels", "Reader", "Request", "Word", "encode", "recv", "send", "write"]
+
+
+class Pixels:
+    """A page's pixels on their way to a worker (:meth:`Request.packed`): the array's bytes, shape and type.
+    An engine that reads bytes (Tesseract: a reader with ``takes_pixels``) takes them as they are, so its
+    worker never imports NumPy, a fifth of a cold command's worker start; any other gets the array back
+    (:meth:`array`)."""
+
+    __slots__ = ("data", "dtype", "shape")
+
+    def __init__(self, data: bytes, shape: tuple[int, ...], dtype: str) -> None:
+        self.data, self.shape, self.dtype = data, shape, dtype
+
+    @classmethod
+    def of(cls, image: np.ndarray) -> Pixels:
+        return cls(image.tobytes(), tuple(image.shape), image.dtype.str)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def tobytes(self) -> bytes:
+        """The pixels, row after row (as ``ndarray.tobytes``)."""
+        return self.data
+
+    def array(self) -> np.ndarray:
+        """The pixels as a (writable) array again."""
+        import numpy as np
+
+        return np.frombuffer(bytearray(self.data), dtype=self.dtype).reshape(self.shape)
 
 
 @dataclass
@@ -29,13 +60,34 @@ class Request:
     """One page for an engine: its pixels (uint8 gray or RGB), the resolution to tell the engine, and how
     to read it."""
 
-    image: np.ndarray
+    image: np.ndarray | Pixels
     dpi: int
     options: Options = field(default_factory=Options)
 
     def told(self) -> Options:
         """The options as the engine gets them: the resolution to tell it in ``dpi``."""
         return self.options.replace(dpi=int(self.dpi))
+
+    def packed(self) -> Request:
+        """This request as it travels to a worker process: its pixels as :class:`Pixels`."""
+        if isinstance(self.image, Pixels):
+            return self
+        return dataclasses.replace(self, image=Pixels.of(self.image))
+
+
+class Word(NamedTuple):
+    """One word as Tesseract's TSV has it: conf 0-100, box in image pixels, numbers counted from 1."""
+
+    text: str
+    conf: float
+    left: int
+    top: int
+    width: int
+    height: int
+    block: int
+    par: int
+    line: int
+    word: int
 
 
 @dataclass
@@ -58,7 +110,8 @@ class Reader(Protocol):
         """Load what reading with ``options`` needs (a language's model), ahead of the first page."""
 
     def read(self, image: np.ndarray, options: Options) -> Answer:
-        """Read one page (uint8 gray or RGB); ``options.dpi`` is the resolution to assume."""
+        """Read one page (uint8 gray or RGB); ``options.dpi`` is the resolution to assume. A reader whose
+        ``takes_pixels`` is true may be given :class:`Pixels` instead of an array."""
 
 
 # -- framing ----------------------------------------------------------------------------------------

@@ -139,16 +139,21 @@ def names() -> tuple[str, ...]:
 
 
 def first() -> EngineInfo:
-    """The first engine registered (Tesseract): the one a worker loads before it says hello."""
-    _built_in()
+    """The first built-in engine (Tesseract): the one a worker loads before it says hello. Only its module
+    is imported (the others' bring NumPy, which a Tesseract worker does without)."""
+    importlib.import_module(BUILTIN[0])
     return _ordered()[0]
 
 
 def get(name: str) -> EngineInfo:
-    """The engine called ``name``; a :class:`SettingsError` naming the engines there are otherwise."""
-    _built_in()
+    """The engine called ``name``; a :class:`SettingsError` naming the engines there are otherwise. One
+    registered already is found without importing the other built-in engines' modules."""
     with _LOCK:
         found = _ENGINES.get(name)
+    if found is None:
+        _built_in()
+        with _LOCK:
+            found = _ENGINES.get(name)
     if found is None:
         _load()
         with _LOCK:
@@ -221,7 +226,10 @@ class _Live(Sequence[str]):
         return True  # the last choice (auto) is always there
 
     def __contains__(self, value: object) -> bool:
-        """Found among the built-in engines without looking through the packages for more."""
+        """Found among the engines registered, else the built-in ones, without looking through the
+        packages for more (nor, for one registered, importing the other built-in engines' modules)."""
+        if value in [self._pick(info) for info in _ordered()]:
+            return True
         _built_in()
         return value in [self._pick(info) for info in _ordered()] or value in self._now()
 

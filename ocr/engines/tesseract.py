@@ -16,15 +16,16 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from ..errors import EngineCrashError, EngineError, EngineTimeoutError, MissingDependencyError, TesseractError
 from ..settings import Options
 from .install import INSTALL_HINT, check_languages, child_environment, languages, tessdata_dir, tesseract_version
-from .protocol import Answer, Request, Word
+from .protocol import Answer, Pixels, Request, Word
 from .registry import EngineInfo, register
+
+if TYPE_CHECKING:
+    import numpy as np
 
 MAX_SIDE = 32767  # Tesseract refuses a page longer than this on a side ("Image too large")
 LOADED_LANGUAGES = 3  # languages kept loaded in one worker; the oldest goes first
@@ -60,7 +61,7 @@ def write_png(image: np.ndarray, path: str, dpi: int) -> None:
     Image.fromarray(image).save(path, format="PNG", dpi=(dpi, dpi), compress_level=1)
 
 
-def refusal(image: np.ndarray) -> str | None:
+def refusal(image: np.ndarray | Pixels) -> str | None:
     """Why Tesseract would refuse this page without trying, or None."""
     h, w = image.shape[:2]
     if max(h, w) > MAX_SIDE:
@@ -70,7 +71,10 @@ def refusal(image: np.ndarray) -> str | None:
 
 class TesseractReader:
     """Loaded Tesseract APIs in one worker process; ``folder`` is the worker's own (its ``stderr.txt``
-    holds what Tesseract prints while it reads, where the reason of a failure is taken from)."""
+    holds what Tesseract prints while it reads, where the reason of a failure is taken from). A page
+    comes as :class:`~ocr.engines.protocol.Pixels` (``takes_pixels``): Tesseract reads the bytes."""
+
+    takes_pixels = True
 
     def __init__(self, folder: str) -> None:
         import tesserocr
@@ -94,17 +98,16 @@ class TesseractReader:
                 raise TesseractError(f"Tesseract could not load language {lang!r} with engine mode {oem}.") from None
         return self.apis[key]
 
-    def _set_image(self, api: Any, image: np.ndarray, dpi: int) -> None:
-        image = np.ascontiguousarray(image)
+    def _set_image(self, api: Any, image: np.ndarray | Pixels, dpi: int) -> None:
         h, w = image.shape[:2]
         bpp = 1 if image.ndim == 2 else image.shape[2]
-        api.SetImageBytes(image.tobytes(), w, h, bpp, w * bpp)
+        api.SetImageBytes(image.tobytes(), w, h, bpp, w * bpp)  # an array's bytes come row after row
         api.SetSourceResolution(int(dpi))
 
     def prepare(self, options: Options) -> None:
         self.load(options.lang, options.oem)
 
-    def read(self, image: np.ndarray, o: Options) -> Answer:
+    def read(self, image: np.ndarray | Pixels, o: Options) -> Answer:
         """Read one page at the resolution ``o.dpi``."""
         start = time.perf_counter()
         api = self.load(o.lang, o.oem)
@@ -134,7 +137,7 @@ class TesseractReader:
         api.Clear()
         return seconds
 
-    def _failure(self, image: np.ndarray, timeout: float, start: float) -> EngineError:
+    def _failure(self, image: np.ndarray | Pixels, timeout: float, start: float) -> EngineError:
         """Say what happened when a recognition returned failure: its time-out ran out, or it stopped
         early (with what Tesseract printed, when it printed something)."""
         took = time.perf_counter() - start
@@ -223,7 +226,7 @@ def command_read(req: Request) -> Answer:
         raise TesseractError(f"Tesseract cannot read this page: {reason}.")
     with tempfile.TemporaryDirectory(prefix="ocr-cli-") as tmp:
         source, base = Path(tmp) / "page.png", Path(tmp) / "page"
-        write_png(req.image, str(source), req.dpi)
+        write_png(req.image.array() if isinstance(req.image, Pixels) else req.image, str(source), req.dpi)
         run([str(source), str(base), *_options(req.told()), "txt", "tsv"], timeout=req.options.timeout)
 
         def read(ext: str) -> str:

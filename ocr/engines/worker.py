@@ -23,15 +23,15 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from ..errors import EngineError, MissingDependencyError, OcrError
 from ..settings import Options
 from . import registry
-from .protocol import Answer, Reader, Request, recv, send
+from .protocol import Answer, Pixels, Reader, Request, recv, send
 from .spawn import FIRST_OPTIONS
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from .tesseract import TesseractReader
 
 OPERATIONS = ("prepare", "read", "lines", "orientation", "raw", "hang")
@@ -67,11 +67,14 @@ class Worker:
         """Read a page. ``helped``: the parent may lend another worker, which an engine that can share a
         page's work (a reader with ``share``) asks for while it reads (:meth:`help`)."""
         reader = self.reader(req.options.engine, module)
+        image = req.image
+        if isinstance(image, Pixels) and not getattr(reader, "takes_pixels", False):
+            image = image.array()
         share = getattr(reader, "share", None) if helped else None
         if share is not None:
             share(self.help)
         try:
-            answer = reader.read(req.image, req.told())
+            answer = reader.read(image, req.told())  # type: ignore[arg-type]
         finally:
             if share is not None:
                 share(None)
