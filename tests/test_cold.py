@@ -9,6 +9,7 @@ import os
 import pickle
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -163,6 +164,33 @@ def test_a_page_the_pipe_holds_goes_before_the_replies_owed_a_larger_one_after(m
             assert (written <= worker.room) == (first == "write")
     finally:
         worker.stop()
+
+
+def test_tesseract_is_asked_where_its_language_data_is_once_per_install(monkeypatch, tmp_path):
+    """The answer is kept (a process less at each command's start, two for a cold one), and asked again
+    when the folder it named no longer holds language data."""
+    from ocr.engines import install
+
+    def no_process(*args: object, **kwargs: object) -> None:
+        raise AssertionError("tesseract was asked again")
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv("TESSDATA_PREFIX", raising=False)
+    install.tessdata_dir.cache_clear()
+    try:
+        folder = install.tessdata_dir()
+        (kept,) = tmp_path.glob("ocr-workbench/tessdata-*.txt")
+        assert kept.read_text() == folder and list(Path(folder).glob("eng.traineddata"))
+        install.tessdata_dir.cache_clear()
+        with monkeypatch.context() as patch:
+            patch.setattr(install.subprocess, "Popen", no_process)
+            install.ask_early()
+            assert install.tessdata_dir() == folder
+        kept.write_text(str(tmp_path))  # a folder without language data
+        install.tessdata_dir.cache_clear()
+        assert install.tessdata_dir() == folder and kept.read_text() == folder
+    finally:
+        install.tessdata_dir.cache_clear()
 
 
 def numpy_in(pid: int) -> bool:

@@ -26,9 +26,10 @@ _asked: list[subprocess.Popen[str]] = []
 
 def ask_early() -> None:
     """Start asking the ``tesseract`` command where its language data is, for :func:`tessdata_dir` to
-    collect later: a cold command (and its worker) imports what it needs meanwhile."""
+    collect later: a cold command (and its worker) imports what it needs meanwhile. Not when the answer
+    it gave before is kept (:func:`_remembered`)."""
     exe = None if os.environ.get("TESSDATA_PREFIX") else shutil.which("tesseract")
-    if exe and not _asked:
+    if exe and not _asked and _remembered(exe) is None:
         with contextlib.suppress(OSError):
             _asked.append(subprocess.Popen([exe, "--list-langs"], stdout=subprocess.PIPE,
                                            stderr=subprocess.STDOUT, text=True))
@@ -44,6 +45,9 @@ def tessdata_dir() -> str:
         if not any(path.glob("*.traineddata")) and (path / "tessdata").is_dir():
             path = path / "tessdata"
         return str(path) + os.sep
+    exe = shutil.which("tesseract")
+    if exe and (known := _remembered(exe)):
+        return known
     ask_early()
     if _asked:
         asking = _asked.pop()
@@ -54,12 +58,47 @@ def tessdata_dir() -> str:
             said = ""
         found = re.search(r'"([^"]+)"', said or "")
         if found and Path(found.group(1)).is_dir():
-            return str(Path(found.group(1))) + os.sep
+            folder = str(Path(found.group(1))) + os.sep
+            if exe:
+                _remember(exe, folder)
+            return folder
     usual = [Path("/usr/share/tessdata"), Path("/usr/local/share/tessdata")]
     for guess in [*sorted(Path("/usr/share/tesseract-ocr").glob("*/tessdata"), reverse=True), *usual]:
         if any(guess.glob("*.traineddata")):
             return str(guess) + os.sep
     raise MissingDependencyError(f"Tesseract's language data was not found: {INSTALL_HINT}.")
+
+
+def _cache() -> Path:
+    """This program's cache folder (``$XDG_CACHE_HOME/ocr-workbench``)."""
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ocr-workbench"
+
+
+def _answer_file(exe: str) -> Path:
+    """Where the answer of the ``tesseract`` at ``exe`` about its language data is kept: named by the
+    program's path, size and time of writing, so another or a reinstalled Tesseract is asked again."""
+    stamp = os.stat(exe)
+    name = re.sub(r"[^A-Za-z0-9]+", "_", exe).strip("_")
+    return _cache() / f"tessdata-{name}-{stamp.st_size:x}-{stamp.st_mtime_ns:x}.txt"
+
+
+def _remembered(exe: str) -> str | None:
+    """The language data folder ``tesseract`` named when it was last asked, if it still holds language
+    data; None otherwise. Asking costs a process at every command's start (two for a cold one)."""
+    try:
+        folder = _answer_file(exe).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return folder if folder and any(Path(folder).glob("*.traineddata")) else None
+
+
+def _remember(exe: str, folder: str) -> None:
+    with contextlib.suppress(OSError):  # no cache to write to: the next command asks again
+        target = _answer_file(exe)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staged = target.with_suffix(f".{os.getpid()}.part")
+        staged.write_text(folder, encoding="utf-8")
+        staged.replace(target)
 
 
 def languages() -> list[str]:
@@ -110,8 +149,7 @@ def wordlist(lang: str = "eng") -> frozenset[str]:
 @lru_cache(maxsize=8)
 def _wordlist(folder: str, lang: str) -> frozenset[str]:
     source = Path(folder) / f"{lang}.traineddata"
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ocr-workbench"
-    target = cache / f"{lang}-{int(source.stat().st_mtime) if source.exists() else 0}.lower.words"
+    target = _cache() / f"{lang}-{int(source.stat().st_mtime) if source.exists() else 0}.lower.words"
     if not target.exists():
         if not source.exists() or not shutil.which("combine_tessdata") or not shutil.which("dawg2wordlist"):
             return frozenset()
