@@ -147,6 +147,12 @@ def truth(page_key: str) -> str:
     return f"w_truth{page_key}"
 
 
+def truth_open(page_key: str) -> str:
+    """Whether the panel with a page's true text is open (kept here, so a rerun that draws the page anew
+    does not close it under the person's hand)."""
+    return f"w_truth_open{page_key}"
+
+
 def truth_file(page_key: str) -> str:
     """The upload of a page's true text as a file."""
     return f"w_truth_file{page_key}"

@@ -381,7 +381,7 @@ def truth_panel(key: str, result: ocr.Result) -> None:
 
     typed = str(ss[widget])
     with st.expander("Check the accuracy against the true text", icon=":material/fact_check:",
-                     expanded=bool(typed.strip())):
+                     expanded=bool(typed.strip()), key=keys.truth_open(key), on_change="rerun"):
         upload = st.file_uploader("The true text as a .txt file", type=["txt"], key=keys.truth_file(key))
         if upload is not None and upload.file_id != ss.get(keys.truth_seen(key)):
             ss[keys.truth_seen(key)] = upload.file_id
