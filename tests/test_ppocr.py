@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -279,6 +280,36 @@ def test_an_idle_worker_lends_a_hand_to_a_page_read_alone():
     finally:
         one.close()
         two.close()
+
+
+# In a fresh process, so that whether the parent imported rapidocr tells something.
+HAND_READIED = """
+import json, sys
+from ocr.decode import load
+from ocr.engines import Engine, Request
+from ocr.settings import Options
+page = load(sys.argv[1])[0]
+request = Request(image=page.image, dpi=300, options=Options(engine="ppocr"))
+pool = Engine("api", workers=2)
+pool.warm(engines=("tesseract",))  # neither worker has PP-OCR: the idle one loads it while the other reads
+first = pool.run(request)
+pool.settle()
+readied, lent = pool.readied, pool.lent
+second = pool.run(request)  # now the idle worker has PP-OCR, and takes half the lines
+print(json.dumps({"readied": readied, "lent_first": lent, "lent": pool.lent, "same": first.text == second.text,
+                  "words": len(second.text.split()), "rapidocr": "rapidocr" in sys.modules}))
+pool.close()
+"""
+
+
+def test_an_idle_worker_without_the_engine_loads_it_and_lends_a_hand():
+    done = subprocess.run([sys.executable, "-c", HAND_READIED, str(DEV / "sroie_012.jpg")], capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    said = json.loads(done.stdout.splitlines()[-1])
+    assert said["readied"] == 1 and said["lent"] == said["lent_first"] + 1
+    assert said["same"] and said["words"] > 50
+    assert not said["rapidocr"]  # the lines and their readings crossed the parent as bytes
 
 
 def test_calibration_pages_are_drawn_the_same_each_time():

@@ -261,6 +261,9 @@ class Engine:
         self._closed = False
         self.reading = threading.Event()  # set once a page is on its way to a worker (see ocr.cli's _warm)
         self.lent = 0  # pieces of work a worker did for a page another was reading (_lend)
+        self.readied = 0  # idle workers that loaded an engine to lend a hand with (_ready_hands)
+        self._sharing: list[tuple[registry.EngineInfo, Options]] = []  # pages read now that take a hand
+        self._loading: set[threading.Thread] = set()  # workers loading an engine to lend a hand with
         _sweep_once()
         if backend == "cli" and not shutil.which("tesseract"):
             raise MissingDependencyError(f"the `tesseract` command is not installed: {INSTALL_HINT}.")
@@ -270,25 +273,36 @@ class Engine:
     def run(self, req: Request) -> Answer:
         """Read one page with the registered engine its options name (``"auto"`` is
         :func:`ocr.recognize`'s to resolve). Raises an :class:`~ocr.errors.EngineError` (time-out, crash,
-        failure) or :class:`MissingDependencyError` for this page alone."""
+        failure) or :class:`MissingDependencyError` for this page alone. While an engine that shares a
+        page's work reads, an idle worker lends a hand (:meth:`_lend`), and loads that engine first when it
+        has not (:meth:`_ready_hands`)."""
         info = registry.get(req.options.engine)
         info.check(req.options.lang)
         limit = req.options.timeout + (GRACE_SECONDS if info.own_timeout else 0.0)
         with self._slots:
             worker = self._checkout() if self.backend == "api" or info.fallback is None else None
-            if worker is not None:
-                self.reading.set()
-                if info.shares and self.workers > 1:
-                    answer: Answer = self._call(worker, "read", (info.module, req.packed(), True), limit, info.label,
-                                                helper=partial(self._lend, info, limit))
-                else:
-                    answer = self._call(worker, "read", (info.module, req.packed()), limit, info.label)
-                return answer
-            if info.fallback is not None:
-                fallen: Answer = info.fallback(req)
-                return fallen
-            raise MissingDependencyError(f"{info.label} runs in the engine's worker processes, which could not "
-                                         "start here; read with another engine instead.")
+            if worker is None:
+                if info.fallback is not None:
+                    fallen: Answer = info.fallback(req)
+                    return fallen
+                raise MissingDependencyError(f"{info.label} runs in the engine's worker processes, which could "
+                                             "not start here; read with another engine instead.")
+            self.reading.set()
+            if not (info.shares and self.workers > 1):
+                answer: Answer = self._call(worker, "read", (info.module, req.packed()), limit, info.label)
+            else:
+                sharing = (info, req.options)
+                with self._lock:
+                    self._sharing.append(sharing)
+                self._ready_hands()
+                try:
+                    answer = self._call(worker, "read", (info.module, req.packed(), True), limit, info.label,
+                                        helper=partial(self._lend, info, limit))
+                finally:
+                    with self._lock:
+                        self._sharing.remove(sharing)
+        self._ready_hands()
+        return answer
 
     def orientation(self, image: np.ndarray, dpi: float, timeout: float = 60.0) -> tuple[int, float] | None:
         """``(degrees clockwise to turn the page upright, confidence)``, or None when the orientation
@@ -330,6 +344,14 @@ class Engine:
                 except OcrError as e:
                     log.info("warming the engines: %s", e)
 
+    def settle(self) -> None:
+        """Wait for the workers loading an engine in the background to lend a hand (see :meth:`run`) to
+        finish: a quiet pool, for a benchmark's next measure or a test's next step."""
+        with self._lock:
+            loading = list(self._loading)
+        for thread in loading:
+            thread.join()
+
     def prestart(self, count: int, options: Options | None = None) -> None:
         """Start ``count`` workers now without waiting for them, loading what reading with ``options``
         needs (the engines taken in turn: the first worker the first engine, the next the next...), so
@@ -340,7 +362,9 @@ class Engine:
         options = options.replace(lang=first_language(options.lang))
         for n in range(max(0, min(count, self.workers) - len(self.worker_pids()))):
             worker = WorkerProcess(wait=False)
-            worker.send_ahead("prepare", (registry.for_worker(options.engine, options.lang, n), options))
+            engines = registry.for_worker(options.engine, options.lang, n)
+            worker.send_ahead("prepare", (engines, options))
+            worker.engines.update(name for name, _ in engines)
             with self._lock:
                 self._live.add(worker)
             self._idle.put(worker)
@@ -422,8 +446,42 @@ class Engine:
         finally:
             self._slots.give()
 
-    def _idle_with(self, engine: str) -> WorkerProcess | None:
-        """An idle live worker that has ``engine`` loaded, else None (what was taken is put back)."""
+    def _ready_hands(self) -> None:
+        """A worker that goes idle while another reads a page that takes a hand, with an engine the idle
+        one has not loaded (a cold ``--engine auto``: Tesseract's worker, done with the page, while PP-OCR's
+        still finds the lines), loads that engine now, in the background and in a free slot of its own,
+        so the page's lines can be shared with it when they are found (:meth:`_lend`). A page that wants
+        the slot meanwhile waits for the load (once per worker and engine)."""
+        with self._lock:
+            wanted = {info.name: (info, options) for info, options in self._sharing}
+        for info, options in wanted.values():
+            if not self._slots.take(blocking=False):
+                return
+            worker = self._idle_with(info.name, loaded=False)
+            if worker is None:
+                self._slots.give()
+                continue
+            thread = threading.Thread(target=self._load, args=(worker, info, options), daemon=True,
+                                      name="ocr-ready-hand")
+            with self._lock:
+                self._loading.add(thread)
+            thread.start()
+
+    def _load(self, worker: WorkerProcess, info: registry.EngineInfo, options: Options) -> None:
+        try:
+            self._call(worker, "prepare", ([(info.name, info.module)], options), START_SECONDS, info.label)
+            with self._lock:
+                self.readied += 1
+        except OcrError as e:
+            log.info("a worker loading %s to lend a hand failed: %s", info.label, e)
+        finally:
+            self._slots.give()
+            with self._lock:
+                self._loading.discard(threading.current_thread())
+
+    def _idle_with(self, engine: str, loaded: bool = True) -> WorkerProcess | None:
+        """An idle live worker that has ``engine`` loaded (or not, with ``loaded=False``), else None (what
+        was taken is put back)."""
         looked: list[WorkerProcess] = []
         found = None
         while found is None:
@@ -431,7 +489,7 @@ class Engine:
                 worker = self._idle.get_nowait()
             except queue.Empty:
                 break
-            if engine in worker.engines and worker.alive() and worker.greeted:
+            if (engine in worker.engines) == loaded and worker.alive() and worker.greeted:
                 found = worker
             else:
                 looked.append(worker)

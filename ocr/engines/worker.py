@@ -6,7 +6,9 @@ folder), so a failure can say what the engine printed. A request's own failure t
 error (an unexpected one with its traceback, for the parent to log) and the worker goes on; a crash or
 a hang is noticed by the parent, which kills and replaces the worker. While it reads, a worker may
 ask the parent for another worker's hand ("help", answered "helped" or "unhelped" before the reading's
-own reply: :meth:`Worker.help`). ``OCR_WORKER_TEST_HOOKS=1`` enables the ``hang`` operation, for tests.
+own reply: :meth:`Worker.help`); the work and its result pass through the parent pickled, as bytes it
+carries without decoding (they hold the engine library's own types, which the parent has not imported).
+``OCR_WORKER_TEST_HOOKS=1`` enables the ``hang`` operation, for tests.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import contextlib
 import importlib
 import json
 import os
+import pickle
 import shutil
 import sys
 import tempfile
@@ -86,17 +89,19 @@ class Worker:
         """Ask the parent to have ``work`` done by another worker, and go on: returns what waits for the
         result (None when no worker was free, or it failed)."""
         fd_in, fd_out = self.fds
-        send(fd_out, ("help", work))
+        send(fd_out, ("help", pickle.dumps(work, protocol=5)))
 
         def result() -> Any:
             reply = recv(fd_in)
-            return reply[1] if reply is not None and reply[0] == "helped" else None
+            return pickle.loads(reply[1]) if reply is not None and reply[0] == "helped" else None
 
         return result
 
-    def lines(self, name: str, module: str, images: list[np.ndarray]) -> Any:
-        """Another worker's line images, read by engine ``name`` (see :meth:`help`)."""
-        return self.reader(name, module).read_lines(images)  # type: ignore[attr-defined]
+    def lines(self, name: str, module: str, images: bytes) -> bytes:
+        """Another worker's line images (pickled), read by engine ``name``; their readings pickled (see
+        :meth:`help`)."""
+        done = self.reader(name, module).read_lines(pickle.loads(images))  # type: ignore[attr-defined]
+        return pickle.dumps(done, protocol=5)
 
     def _tesseract(self) -> TesseractReader:
         from .tesseract import TESSERACT, TesseractReader
