@@ -114,6 +114,9 @@ from omegaconf import OmegaConf
 from ocr.engines import ppocr
 from ocr.errors import ModelDownloadRefusedError
 ppocr.PPOCRReader()
+assert "requests" not in sys.modules, "requests was imported for an image loader given no addresses"
+from rapidocr.utils import load_image
+assert load_image.requests.get.__module__ == "requests.api" and "requests" in sys.modules
 from rapidocr.inference_engine.base import MODEL_URL_PATH, InferSession
 assert not InferSession.model_info, "the table was read"
 assert OmegaConf.load(MODEL_URL_PATH), "OmegaConf's loader was not given back"
@@ -130,7 +133,7 @@ else:
 
 def test_no_table_of_download_addresses_and_no_downloader(reader: ppocr.PPOCRReader) -> None:
     # read as empty: nothing to download from, 0.7 s less to load; and OmegaConf's own loader is back;
-    # rapidocr's downloader replaced by one that refuses
+    # rapidocr's downloader replaced by one that refuses; requests imported only if its loader uses it
     done = subprocess.run([sys.executable, "-c", FRESH_LOAD], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     rec = reader._engine.text_rec

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import hashlib
+import importlib
 import logging
 import os
 import sys
@@ -223,9 +224,18 @@ def _rapidocr() -> Any:
     download addresses (default_models.yaml, 1,600 lines) into OmegaConf: 0.7 s of a 1.1 s load; it is
     read as an empty table, so a download rapidocr tried would find no address. And its downloader
     imports ``tqdm`` for its progress bars; it is replaced by :func:`_no_downloads`, which refuses.
+    Its image loader imports ``requests`` (0.07 s) to open an image given as an address, which this
+    reader never gives it: the loader is given a stand-in that imports requests if it is ever used
+    (:func:`_on_use`).
     """
     if "rapidocr.utils.download_file" not in sys.modules:
         sys.modules["rapidocr.utils.download_file"] = _no_downloads()
+    if "rapidocr.utils.load_image" not in sys.modules and "requests" not in sys.modules:
+        sys.modules["requests"] = _on_use("requests")
+        try:
+            import rapidocr.utils.load_image  # noqa: F401 - keeps the stand-in as its `requests`
+        finally:
+            del sys.modules["requests"]  # anyone else importing requests gets the package itself
     if "rapidocr.inference_engine.base" not in sys.modules:
         from omegaconf import OmegaConf
 
@@ -364,6 +374,17 @@ class _Detector:
         if self.exact is None:
             self.exact = self._exact()
         return self.exact(image)
+
+
+def _on_use(name: str) -> ModuleType:
+    """A stand-in for module ``name`` that imports it when one of its attributes is first used, and
+    answers from it."""
+
+    class OnUse(ModuleType):
+        def __getattr__(self, attribute: str) -> Any:
+            return getattr(importlib.import_module(name), attribute)
+
+    return OnUse(name, f"{name}, imported when first used")
 
 
 def _no_downloads() -> ModuleType:
