@@ -264,8 +264,23 @@ def test_a_pages_lines_shared_with_a_helper_read_as_when_read_alone(reader):
         shared = reader.text(image)
         assert asked and reader._shared.shared == asked[0] > 5  # about half of the receipt's lines
         assert shared[0] == alone[0] and [w.text for w in shared[1]] == [w.text for w in alone[1]]
-        reader.share(lambda lines: lambda: None)  # nobody free: the reader reads them itself
+        reader.share(lambda lines: lambda: None)  # a hand that failed: the reader reads its lines itself
         assert reader.text(image)[0] == alone[0] and reader._shared.shared == 0
+
+        asked.clear()
+
+        def later(lines):  # no hand free at the first two asks: the reader reads on, and asks again
+            asked.append(len(lines))
+            return None if len(asked) < 3 else (lambda: reader.read_lines(lines))
+
+        reader.share(later)
+        again = reader.text(image)
+        assert len(asked) == 3 and asked[0] > asked[1] > asked[2] == reader._shared.shared > 0
+        assert again[0] == alone[0] and [w.text for w in again[1]] == [w.text for w in alone[1]]
+        asked.clear()
+        reader.share(lambda lines: asked.append(len(lines)))  # never a hand free
+        assert reader.text(image)[0] == alone[0] and reader._shared.shared == 0
+        assert len(asked) == ppocr._Shared.ASKS
     finally:
         reader.share(None)
 

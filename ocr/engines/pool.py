@@ -147,11 +147,13 @@ class WorkerProcess:
         return self.proc.poll() is None
 
     def call(self, op: str, payload: tuple[Any, ...], limit: float, who: str = "the engine",
-             helper: Callable[[Any], Any] | None = None) -> Any:
+             helper: Callable[[Any, Callable[[], None]], Any] | None = None) -> Any:
         """Ask for one operation and wait at most ``limit`` seconds. The worker's own error for the
         request comes out as a :class:`WorkerError` (the worker stays usable); a crash or a hang raises
-        our error, naming ``who`` was reading. While it works, the worker may ask for ``helper(work)``
-        (another worker's hand: :meth:`Engine._lend`), whose result (None: no help) goes back to it."""
+        our error, naming ``who`` was reading. While it works, the worker may ask for ``helper(work,
+        taken)`` (another worker's hand: :meth:`Engine._lend`), which calls ``taken()`` as soon as a hand
+        takes the work, so the worker knows at once whether to wait for it; the result (None: no help, or
+        it failed) goes back to the worker after that."""
         try:
             self.ready()
             message = encode((op, payload))
@@ -165,7 +167,8 @@ class WorkerProcess:
             deadline = time.monotonic() + limit
             reply = recv(self._out.fileno(), deadline)
             while reply is not None and reply[0] == "help":
-                result = helper(reply[1]) if helper is not None else None
+                taken = partial(send, self._in.fileno(), ("taken", None))
+                result = helper(reply[1], taken) if helper is not None else None
                 send(self._in.fileno(), ("helped", result) if result is not None else ("unhelped", None))
                 reply = recv(self._out.fileno(), deadline)
         except TimeoutError:
@@ -424,17 +427,19 @@ class Engine:
             self._live.discard(worker)
         worker.stop()
 
-    def _lend(self, info: registry.EngineInfo, limit: float, work: Any) -> Any:
+    def _lend(self, info: registry.EngineInfo, limit: float, work: Any, taken: Callable[[], None]) -> Any:
         """Another worker's hand for a page being read (``work``: what :class:`~ocr.engines.ppocr._Shared`
         passes on): an idle worker that has ``info``'s engine loaded, if one is free at this moment (a
         page being read there is not waited for, nor is a worker started or an engine loaded: that would
-        cost more than it saves); its result, or None."""
+        cost more than it saves; the asking worker may ask again later); ``taken()`` once it has one; its
+        result, or None."""
         if not self._slots.take(blocking=False):
             return None
         try:
             worker = self._idle_with(info.name)
             if worker is None:
                 return None
+            taken()
             try:
                 done = self._call(worker, "lines", (info.name, info.module, work), limit, info.label)
                 with self._lock:
@@ -498,7 +503,7 @@ class Engine:
         return found
 
     def _call(self, worker: WorkerProcess, op: str, payload: tuple[Any, ...], limit: float,
-              who: str = "the engine", helper: Callable[[Any], Any] | None = None) -> Any:
+              who: str = "the engine", helper: Callable[[Any, Callable[[], None]], Any] | None = None) -> Any:
         """One operation on a checked-out worker. It goes back to the pool only after a clean reply
         (an answer, or its own error for the request); anything else (a crash, a hang, an interruption
         while it was reading) stops it, so no later page can receive this page's answer."""

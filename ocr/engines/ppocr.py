@@ -426,15 +426,18 @@ class _Shared:
     A worker reading a page alone leaves the other core idle: once the lines are found, the reader offers
     half of them (by width, which is what a line costs) to ``helper`` (set per page by the worker: it asks
     the parent, which hands them to an idle worker that has PP-OCR loaded), reads its own half, then
-    takes the other half's readings. Each line is recognised on its own (``Rec.rec_batch_num`` 1), so
-    where a line is read does not change what it reads. Without an answer, it reads the rest itself.
+    takes the other half's readings. When no worker is free yet (the other worker still reads its own
+    page, or loads PP-OCR to help), it reads a quarter of the lines left and asks again, at most
+    ``ASKS`` times in all. Each line is recognised on its own (``Rec.rec_batch_num`` 1), so where a line
+    is read does not change what it reads. A hand that fails leaves its lines to be read here.
     """
 
-    SHARED_FROM = 8  # lines on a page: fewer are not worth the round trip
+    SHARED_FROM = 8  # lines left: fewer are not worth the round trip
+    ASKS = 4
 
     def __init__(self, recognizer: Any) -> None:
         self.recognizer = recognizer
-        self.helper: Callable[[list[np.ndarray]], Callable[[], Any]] | None = None
+        self.helper: Callable[[list[np.ndarray]], Callable[[], Any] | None] | None = None
         self.shared = 0  # lines read elsewhere on the last page (for tests and the log)
 
     def __getattr__(self, name: str) -> Any:
@@ -445,18 +448,39 @@ class _Shared:
         self.shared = 0
         if self.helper is None or len(images) < self.SHARED_FROM:
             return self.recognizer(given)
-        mine, theirs = _halves(images)
-        waiting = self.helper([images[i] for i in theirs])
-        own = self.recognizer(dataclasses.replace(given, img=[images[i] for i in mine]))
-        answer = waiting()
-        if answer is None:  # nobody was free: the rest is read here
-            answer = self.read_lines([images[i] for i in theirs], given.return_word_box)
-        else:
-            self.shared = len(theirs)
         texts, scores, words = [None] * len(images), [0.0] * len(images), [None] * len(images)
-        for indices, (t, c, w) in ((mine, (own.txts, own.scores, own.word_results)), (theirs, answer)):
+        left, asks, own = list(range(len(images))), 0, None
+
+        def read_here(indices: list[int]) -> None:
+            nonlocal own
+            own = self.recognizer(dataclasses.replace(given, img=[images[i] for i in indices]))
+            keep(indices, (own.txts, own.scores, own.word_results))
+
+        def keep(indices: list[int], read: tuple[Any, Any, Any]) -> None:
             for k, i in enumerate(indices):
-                texts[i], scores[i], words[i] = t[k], c[k], w[k]
+                texts[i], scores[i], words[i] = read[0][k], read[1][k], read[2][k]
+
+        while left:
+            if len(left) < self.SHARED_FROM or asks == self.ASKS:
+                read_here(left)
+                break
+            asks += 1
+            mine, theirs = ([left[k] for k in half] for half in _halves([images[i] for i in left]))
+            waiting = self.helper([images[i] for i in theirs])
+            if waiting is None:  # nobody free yet: read a part here, and ask again
+                part = left[:max(1, len(left) // 4)]
+                read_here(part)
+                left = left[len(part):]
+                continue
+            read_here(mine)
+            answer = waiting()
+            if answer is None:  # the hand failed: its lines are read here
+                read_here(theirs)
+            else:
+                keep(theirs, answer)
+                self.shared = len(theirs)
+            break
+        assert own is not None
         return dataclasses.replace(own, imgs=images, txts=tuple(texts), scores=tuple(scores), word_results=tuple(words))
 
     def read_lines(self, images: list[np.ndarray], word_boxes: bool = True) -> tuple[Any, Any, Any]:

@@ -5,9 +5,10 @@ stdin, answering on a copy of stdout; stderr is captured per request (``stderr.t
 folder), so a failure can say what the engine printed. A request's own failure travels back as its
 error (an unexpected one with its traceback, for the parent to log) and the worker goes on; a crash or
 a hang is noticed by the parent, which kills and replaces the worker. While it reads, a worker may
-ask the parent for another worker's hand ("help", answered "helped" or "unhelped" before the reading's
-own reply: :meth:`Worker.help`); the work and its result pass through the parent pickled, as bytes it
-carries without decoding (they hold the engine library's own types, which the parent has not imported).
+ask the parent for another worker's hand ("help", answered "unhelped" at once, or "taken" and then
+"helped" or "unhelped", before the reading's own reply: :meth:`Worker.help`); the work and its result
+pass through the parent pickled, as bytes it carries without decoding (they hold the engine library's
+own types, which the parent has not imported).
 ``OCR_WORKER_TEST_HOOKS=1`` enables the ``hang`` operation, for tests.
 """
 
@@ -86,10 +87,13 @@ class Worker:
         return answer
 
     def help(self, work: Any) -> Any:
-        """Ask the parent to have ``work`` done by another worker, and go on: returns what waits for the
-        result (None when no worker was free, or it failed)."""
+        """Ask the parent to have ``work`` done by another worker: None at once when no worker is free,
+        else what waits for the result (which is None if that worker failed)."""
         fd_in, fd_out = self.fds
         send(fd_out, ("help", pickle.dumps(work, protocol=5)))
+        answer = recv(fd_in)
+        if answer is None or answer[0] != "taken":
+            return None
 
         def result() -> Any:
             reply = recv(fd_in)
