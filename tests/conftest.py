@@ -76,12 +76,15 @@ def pytest_collection_modifyitems(config, items):
     """Under pytest-xdist (``--dist loadgroup``): every test that drives a browser against a server of its
     own in one group, so they run one after another in one worker (two apps and two chromiums side by side
     starve each other on two cores), and every other file's tests in a group of the file (its module's
-    server or image starts once). The container image's tests are collected first, so its build runs
-    beside the unit tests; the browser tests last."""
+    server starts once). The container image's tests open that group: built from nothing, the image takes
+    minutes of both cores (pip, and the calibration of PP-OCR's 8-bit model), and browser tests run beside
+    it waited 60-90 s for pages that show in a second; `nice` did not help, as podman's build steps run in
+    sessions of their own, which the kernel's autogroups weigh as equals. So the build runs beside the unit
+    tests only, and the browser tests after it."""
     for item in items:
         path = item.nodeid.split("::")[0]
-        local_browser = item.get_closest_marker("browser") is not None and not path.endswith("test_container.py")
-        item.add_marker(pytest.mark.xdist_group("browser" if local_browser else path))
+        serial = item.get_closest_marker("browser") is not None or path.endswith("test_container.py")
+        item.add_marker(pytest.mark.xdist_group("browser" if serial else path))
 
     def rank(item) -> int:
         path = item.nodeid.split("::")[0]

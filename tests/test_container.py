@@ -52,10 +52,6 @@ SAMPLE = ROOT / "workbench" / "samples" / "notice-skewed.png"
 HEALTH_SECONDS = 180  # a fresh container answers /_stcore/health within this, or the test fails
 REPORT: dict[str, str] = {}
 NOISE = re.compile(r"unable to get systemd connection")  # podman without systemd; harmless
-# The base and the build run beside the rest of the suite for minutes on both cores (the build converts
-# PP-OCR's model, calibrating it on pages with every core); at the lowest priority, so the tests that
-# wait for a page in a browser, with time limits, are not starved. Their steps inherit it.
-NICE = ("nice", "-n", "19")
 
 # Each engine's reading of one page, as the app and a Dask worker load them (more engines join here).
 ENGINES = '''
@@ -223,7 +219,7 @@ def tools() -> Iterator[None]:
 def image(tools: None) -> str:
     """The README's `docker build` line, built with podman on the local stand-in base; the image's tag."""
     began = time.monotonic()
-    base = run([*NICE, MAKE_BASE], timeout=1200).stdout.strip().splitlines()[-1]
+    base = run([MAKE_BASE], timeout=1200).stdout.strip().splitlines()[-1]
     REPORT["base image (made or reused)"] = f"{time.monotonic() - began:.0f} s"
 
     build = readme_docker_lines()["build"]
@@ -231,7 +227,7 @@ def image(tools: None) -> str:
     if CA_BUNDLE.exists():
         flags += ["-v", f"{CA_BUNDLE}:{CA_BUNDLE}:ro", "--build-arg", f"PIP_CERT={CA_BUNDLE}"]
     began = time.monotonic()
-    run([*NICE, PODMAN, "build", *flags, *build[2:]], timeout=1800)
+    run([PODMAN, "build", *flags, *build[2:]], timeout=1800)
     podman("image", "prune", "--force")  # earlier builds' layers: the storage stays one image's size
     REPORT["build (layers reused when unchanged)"] = f"{time.monotonic() - began:.0f} s"
     tag = option_value(build, "-t", "--tag")
