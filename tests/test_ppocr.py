@@ -85,6 +85,18 @@ def test_two_columns_come_out_column_by_column(reader: ppocr.PPOCRReader) -> Non
     assert len({w.block for w in words}) == 2
 
 
+def test_a_page_of_many_lines_upside_down_reads_as_upright_from_a_few_pieces(reader, monkeypatch):
+    page = drawn([LEFT + RIGHT + LEFT, RIGHT + LEFT + RIGHT], size=24)  # 24 lines: one piece each votes
+    voted: list[int] = []
+    classify = reader._turn.classifier
+    monkeypatch.setattr(reader._turn, "classifier", lambda pieces: voted.append(len(pieces)) or classify(pieces))
+    upright, _ = reader.text(page)
+    turned, words = reader.text(np.ascontiguousarray(page[::-1, ::-1]))
+    assert turned == upright and cer(" ".join(LEFT + RIGHT + LEFT + RIGHT + LEFT + RIGHT), turned) <= 0.02
+    assert reader._turn.turned and voted == [ppocr._PageTurn.PIECES] * 2
+    assert [w.text for w in words][:3] == ["The", "quick", "brown"]
+
+
 @pytest.mark.parametrize("name, bound", [("lept_lighttext", 0.05), ("sroie_005", 0.09)])
 def test_dev_images(reader: ppocr.PPOCRReader, name: str, bound: float) -> None:
     # measured: lept_lighttext 0.017 (rapidocr's own order 0.569), sroie_005 0.059
