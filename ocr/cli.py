@@ -203,7 +203,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m ocr") -> int:
                 tuned: list[tuple[str, Settings, Options]] = []
             else:
                 assert engine is not None
-                stack.callback(engine.close)
+                stack.callback(engine.close, wait=False)  # the command ends next: the kernel reaps the workers
                 tune, tuned = _tuner(args, options, engine)
                 # one picture read alone: auto's other engines start at once on the idle worker
                 runner = LocalRunner(engine, args.jobs, tune, speculate=len(args.files) == 1 and not _one_pdf(args))
