@@ -254,6 +254,22 @@ def test_only_the_workers_get_one_thread_the_caller_keeps_its_environment(tmp_pa
     assert out.stdout.split() == ["None", "True"], out.stderr
 
 
+@pytest.mark.parametrize("ours, theirs", [
+    (None, "glibc.malloc.hugetlb=1"),
+    ("glibc.malloc.arena_max=2", "glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1"),
+    ("glibc.malloc.hugetlb=0", "glibc.malloc.hugetlb=0"),  # the caller's own choice stands
+])
+def test_workers_ask_malloc_for_huge_pages_unless_told_otherwise(monkeypatch, ours, theirs):
+    from ocr.engines.install import child_environment
+
+    if ours is None:
+        monkeypatch.delenv("GLIBC_TUNABLES", raising=False)
+    else:
+        monkeypatch.setenv("GLIBC_TUNABLES", ours)
+    assert child_environment()["GLIBC_TUNABLES"] == theirs
+    assert os.environ.get("GLIBC_TUNABLES") == ours
+
+
 def test_two_pages_read_side_by_side_on_two_workers(page_array):
     eng = Engine("api", workers=2)
     try:
