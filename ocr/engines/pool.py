@@ -152,8 +152,9 @@ class WorkerProcess:
         request comes out as a :class:`WorkerError` (the worker stays usable); a crash or a hang raises
         our error, naming ``who`` was reading. While it works, the worker may ask for ``helper(work,
         taken)`` (another worker's hand: :meth:`Engine._lend`), which calls ``taken()`` as soon as a hand
-        takes the work, so the worker knows at once whether to wait for it; the result (None: no help, or
-        it failed) goes back to the worker after that."""
+        takes the work, so the worker knows at once whether to wait for it, and then ``work()``, which is
+        the work the worker sends once told; the result (None: no help, or it failed) goes back to the
+        worker after that."""
         try:
             self.ready()
             message = encode((op, payload))
@@ -168,7 +169,7 @@ class WorkerProcess:
             reply = recv(self._out.fileno(), deadline)
             while reply is not None and reply[0] == "help":
                 taken = partial(send, self._in.fileno(), ("taken", None))
-                result = helper(reply[1], taken) if helper is not None else None
+                result = helper(partial(self._work, deadline), taken) if helper is not None else None
                 send(self._in.fileno(), ("helped", result) if result is not None else ("unhelped", None))
                 reply = recv(self._out.fileno(), deadline)
         except TimeoutError:
@@ -181,6 +182,13 @@ class WorkerProcess:
         if status == "error":
             raise WorkerError(value)
         return value
+
+    def _work(self, deadline: float) -> Any:
+        """The work a worker sends once told a hand took it (see :meth:`call`)."""
+        sent = recv(self._out.fileno(), deadline)
+        if sent is None or sent[0] != "work":
+            raise OSError("the worker sent no work for the hand it asked for")
+        return sent[1]
 
     def _death(self) -> str:
         try:
@@ -430,12 +438,13 @@ class Engine:
             self._live.discard(worker)
         worker.stop()
 
-    def _lend(self, info: registry.EngineInfo, limit: float, work: Any, taken: Callable[[], None]) -> Any:
-        """Another worker's hand for a page being read (``work``: what :class:`~ocr.engines.ppocr._Shared`
-        passes on): an idle worker that has ``info``'s engine loaded, if one is free at this moment (a
-        page being read there is not waited for, nor is a worker started or an engine loaded: that would
-        cost more than it saves; the asking worker may ask again later); ``taken()`` once it has one; its
-        result, or None."""
+    def _lend(self, info: registry.EngineInfo, limit: float, work: Callable[[], Any],
+              taken: Callable[[], None]) -> Any:
+        """Another worker's hand for a page being read: an idle worker that has ``info``'s engine loaded,
+        if one is free at this moment (a page being read there is not waited for, nor is a worker started
+        or an engine loaded: that would cost more than it saves; the asking worker may ask again later);
+        ``taken()`` once it has one, then ``work()`` (what :class:`~ocr.engines.ppocr._Shared` passes
+        on); its result, or None."""
         if not self._slots.take(blocking=False):
             return None
         try:
@@ -444,7 +453,12 @@ class Engine:
                 return None
             taken()
             try:
-                done = self._call(worker, "lines", (info.name, info.module, work), limit, info.label)
+                lines = work()
+            except OSError:  # the asking worker died: the hand goes back, and its page says why
+                self._idle.put(worker)
+                raise
+            try:
+                done = self._call(worker, "lines", (info.name, info.module, lines), limit, info.label)
                 with self._lock:
                     self.lent += 1
                 return done

@@ -464,13 +464,14 @@ class _Shared:
     half of them (by width, which is what a line costs) to ``helper`` (set per page by the worker: it asks
     the parent, which hands them to an idle worker that has PP-OCR loaded), reads its own half, then
     takes the other half's readings. When no worker is free yet (the other worker still reads its own
-    page, or loads PP-OCR to help), it reads a quarter of the lines left and asks again, at most
-    ``ASKS`` times in all. Each line is recognised on its own (``Rec.rec_batch_num`` 1), so where a line
-    is read does not change what it reads. A hand that fails leaves its lines to be read here.
+    page, or loads PP-OCR to help), it reads an eighth of the lines left and asks again, at most
+    ``ASKS`` times in all (an ask refused costs a message each way: the lines go once a hand took them).
+    Each line is recognised on its own (``Rec.rec_batch_num`` 1), so where a line is read does not
+    change what it reads. A hand that fails leaves its lines to be read here.
     """
 
     SHARED_FROM = 8  # lines left: fewer are not worth the round trip
-    ASKS = 4
+    ASKS = 8
 
     def __init__(self, recognizer: Any) -> None:
         self.recognizer = recognizer
@@ -505,7 +506,7 @@ class _Shared:
             mine, theirs = ([left[k] for k in half] for half in _halves([images[i] for i in left]))
             waiting = self.helper([images[i] for i in theirs])
             if waiting is None:  # nobody free yet: read a part here, and ask again
-                part = left[:max(1, len(left) // 4)]
+                part = left[:max(1, len(left) // 8)]
                 read_here(part)
                 left = left[len(part):]
                 continue

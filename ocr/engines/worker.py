@@ -5,10 +5,11 @@ stdin, answering on a copy of stdout; stderr is captured per request (``stderr.t
 folder), so a failure can say what the engine printed. A request's own failure travels back as its
 error (an unexpected one with its traceback, for the parent to log) and the worker goes on; a crash or
 a hang is noticed by the parent, which kills and replaces the worker. While it reads, a worker may
-ask the parent for another worker's hand ("help", answered "unhelped" at once, or "taken" and then
-"helped" or "unhelped", before the reading's own reply: :meth:`Worker.help`); the work and its result
-pass through the parent pickled, as bytes it carries without decoding (they hold the engine library's
-own types, which the parent has not imported).
+ask the parent for another worker's hand ("help", answered "unhelped" at once, or "taken"; then the
+work follows, "work", and the parent answers "helped" or "unhelped", before the reading's own reply:
+:meth:`Worker.help`); the work and its result pass through the parent pickled, as bytes it carries
+without decoding (they hold the engine library's own types, which the parent has not imported). The
+work is sent only once a hand took it, so an ask refused costs a message each way.
 ``OCR_WORKER_TEST_HOOKS=1`` enables the ``hang`` operation, for tests.
 """
 
@@ -90,10 +91,11 @@ class Worker:
         """Ask the parent to have ``work`` done by another worker: None at once when no worker is free,
         else what waits for the result (which is None if that worker failed)."""
         fd_in, fd_out = self.fds
-        send(fd_out, ("help", pickle.dumps(work, protocol=5)))
+        send(fd_out, ("help", None))
         answer = recv(fd_in)
         if answer is None or answer[0] != "taken":
             return None
+        send(fd_out, ("work", pickle.dumps(work, protocol=5)))
 
         def result() -> Any:
             reply = recv(fd_in)
