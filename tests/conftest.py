@@ -81,15 +81,13 @@ def pytest_collection_modifyitems(config, items):
     it waited 60-90 s for pages that show in a second; `nice` did not help, as podman's build steps run in
     sessions of their own, which the kernel's autogroups weigh as equals. So the build runs beside the unit
     tests only, and the browser tests after it."""
-    for item in items:
-        path = item.nodeid.split("::")[0]
-        serial = item.get_closest_marker("browser") is not None or path.endswith("test_container.py")
-        item.add_marker(pytest.mark.xdist_group("browser" if serial else path))
-
     def rank(item) -> int:
+        """0: the container image's tests, 1: the others of their own file's group, 2: the browser tests."""
         path = item.nodeid.split("::")[0]
         return 0 if path.endswith("test_container.py") else 2 if item.get_closest_marker("browser") else 1
 
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0] if rank(item) == 1 else "browser"))
     items.sort(key=rank)
 
 
