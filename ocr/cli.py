@@ -257,7 +257,9 @@ def _started(args: argparse.Namespace) -> Engine | None:
         guess = Options(engine=args.engine or registry.DEFAULT, lang=args.lang or "eng")
     except SettingsError:
         return engine
-    wanted = engine.workers if len(args.files) > 1 or _one_pdf(args) or guess.engine != registry.DEFAULT else 1
+    # one picture: one worker, and for auto a second beside it (the other engine reads at once); an engine
+    # that shares a page's work gets its hand from its own worker (ocr.engines.worker)
+    wanted = engine.workers if len(args.files) > 1 or _one_pdf(args) or guess.engine == registry.AUTO else 1
     engine.prestart(wanted, guess)
     return engine
 

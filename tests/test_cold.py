@@ -88,6 +88,24 @@ def test_as_many_workers_start_early_as_the_command_starts_at_once(args, workers
         spawn._early.clear()
 
 
+def test_one_worker_starts_early_for_one_picture_read_by_an_engine_that_lends_itself_a_hand(tmp_path, monkeypatch):
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(spawn, "start", lambda first=None, n=0: (None, ""))
+    picture, other, scan = tmp_path / "a.png", tmp_path / "b.png", tmp_path / "c.pdf"
+    for path in (picture, other, scan):
+        path.write_bytes(b"")
+    try:
+        for files, workers in (([picture], 1), ([picture, other], 2), ([scan], 2)):
+            spawn._early.clear()
+            spawn.early([*map(str, files), "--engine", "ppocr"])
+            assert len(spawn._early) == workers
+        spawn._early.clear()
+        spawn.early([str(picture), "--engine", "auto"])  # auto: both engines read side by side
+        assert len(spawn._early) == 2
+    finally:
+        spawn._early.clear()
+
+
 def test_workers_started_early_are_told_the_engine_language_and_engine_mode_the_command_names(monkeypatch):
     told: list[tuple[dict[str, str] | None, int]] = []
     monkeypatch.setattr(os, "cpu_count", lambda: 2)

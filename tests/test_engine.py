@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -155,6 +156,59 @@ def test_a_killed_worker_costs_one_page_and_the_next_page_reads(page_array, hook
         assert eng.worker_pids() and eng.worker_pids() != [worker.pid]
     finally:
         eng.close()
+
+
+def test_a_workers_copy_lending_a_hand_is_stopped_with_it(hooks):
+    psutil = pytest.importorskip("psutil")
+    eng = Engine("api", workers=2)
+    try:
+        worker = eng._checkout()  # a page's worker (here without the page's own core)
+        errors: list[Exception] = []
+
+        def read() -> None:
+            try:
+                eng._call(worker, "hang", (600.0, True), 600.0, hand=eng._hand)
+            except Exception as e:
+                errors.append(e)
+
+        thread = threading.Thread(target=read, daemon=True)
+        thread.start()
+        copies = psutil.Process(worker.pid).children
+        assert wait_for(copies, 60) and eng.lent == 1 and eng.free() == 1  # the copy holds a core
+        (copy,) = copies()
+        eng.close()
+        assert not wait_for(lambda: copy.is_running() and copy.status() != psutil.STATUS_ZOMBIE, 60, until=False)
+        thread.join(60)
+        assert eng.free() == 2 and isinstance(errors[0], EngineCrashError)  # the core went back
+    finally:
+        eng.close()
+
+
+def wait_for(check, seconds: float, until: bool = True):
+    """``check()``'s value once it is truthy (or, ``until=False``, falsy), polled for at most ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = check()
+        if bool(value) == until or time.monotonic() > deadline:
+            return value
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("task, expected, said", [
+    (lambda: {"read": [1, 2]}, {"read": [1, 2]}, ""),
+    (lambda: 1 / 0, None, "ZeroDivisionError"),  # the copy's traceback, in the request's log
+    (lambda: os.kill(os.getpid(), signal.SIGKILL), None, ""),
+])
+def test_a_task_done_in_a_copy_of_the_process_comes_back_or_fails_as_none(task, expected, said, capfd):
+    from ocr.engines.worker import _forked
+
+    pipes = os.pipe()  # what the copy closes: the worker's protocol pipes
+    try:
+        assert _forked(task, pipes)() == expected
+    finally:
+        for fd in pipes:
+            os.close(fd)
+    assert said in capfd.readouterr().err
 
 
 def test_a_worker_that_died_while_idle_is_replaced_without_costing_a_page(page_array):

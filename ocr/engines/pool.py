@@ -3,9 +3,10 @@
 At most ``workers`` pages are read at once, each in its own process with one thread, by whichever
 registered engine the page's options name. A worker is handed out only when it is alive, and put back
 only after a clean reply: a crash, a hang past its limit, or an interruption while it was reading costs
-that one page, and the worker is stopped and replaced. A page read alone by an engine that shares its
-work (PP-OCR's lines) gets an idle worker's hand. A worker's private folder goes when it stops,
-whoever stopped it (see :func:`sweep`).
+that one page, and the worker is stopped and replaced. A page read by an engine that shares its work
+(PP-OCR's lines) while a core is free gets a hand: a copy of its own worker, forked with the engine
+loaded, reads part of it (:meth:`Engine._hand`). A worker's private folder goes when it stops, whoever
+stopped it (see :func:`sweep`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -94,7 +94,6 @@ class WorkerProcess:
         self.stopped = False
         self.greeted = False
         self.ahead = 0  # replies owed to requests sent ahead (send_ahead), read before the next call
-        self.engines: set[str] = set()  # engines it has loaded, as far as this process saw
         self.proc, self.folder = spawn.adopt() or spawn.start()
         self.room = spawn.widen(self.proc.stdin)  # what the pipe to it holds
         if wait:
@@ -147,14 +146,14 @@ class WorkerProcess:
         return self.proc.poll() is None
 
     def call(self, op: str, payload: tuple[Any, ...], limit: float, who: str = "the engine",
-             helper: Callable[[Any, Callable[[], None]], Any] | None = None) -> Any:
+             hand: Callable[[], Callable[[], None] | None] | None = None) -> Any:
         """Ask for one operation and wait at most ``limit`` seconds. The worker's own error for the
         request comes out as a :class:`WorkerError` (the worker stays usable); a crash or a hang raises
-        our error, naming ``who`` was reading. While it works, the worker may ask for ``helper(work,
-        taken)`` (another worker's hand: :meth:`Engine._lend`), which calls ``taken()`` as soon as a hand
-        takes the work, so the worker knows at once whether to wait for it, and then ``work()``, which is
-        the work the worker sends once told; the result (None: no help, or it failed) goes back to the
-        worker after that."""
+        our error, naming ``who`` was reading. While it works, the worker may ask for a hand: ``hand()``
+        holds a free core for it and returns what gives the core back, or None when none is free. The
+        worker is told at once ("taken" or "unhelped"); a hand taken is the worker's own copy (a fork,
+        :meth:`ocr.engines.worker.Worker.help`), and the core goes back once the worker says it is done
+        ("handed")."""
         try:
             self.ready()
             message = encode((op, payload))
@@ -168,10 +167,18 @@ class WorkerProcess:
             deadline = time.monotonic() + limit
             reply = recv(self._out.fileno(), deadline)
             while reply is not None and reply[0] == "help":
-                taken = partial(send, self._in.fileno(), ("taken", None))
-                result = helper(partial(self._work, deadline), taken) if helper is not None else None
-                send(self._in.fileno(), ("helped", result) if result is not None else ("unhelped", None))
-                reply = recv(self._out.fileno(), deadline)
+                give_back = hand() if hand is not None else None
+                if give_back is None:
+                    send(self._in.fileno(), ("unhelped", None))
+                    reply = recv(self._out.fileno(), deadline)
+                    continue
+                try:
+                    send(self._in.fileno(), ("taken", None))
+                    reply = recv(self._out.fileno(), deadline)
+                    if reply is not None and reply[0] == "handed":
+                        reply = recv(self._out.fileno(), deadline)
+                finally:
+                    give_back()
         except TimeoutError:
             raise EngineTimeoutError(f"{who} did not answer within {limit:g} s and was stopped.") from None
         except OSError:  # a broken pipe: it died
@@ -182,13 +189,6 @@ class WorkerProcess:
         if status == "error":
             raise WorkerError(value)
         return value
-
-    def _work(self, deadline: float) -> Any:
-        """The work a worker sends once told a hand took it (see :meth:`call`)."""
-        sent = recv(self._out.fileno(), deadline)
-        if sent is None or sent[0] != "work":
-            raise OSError("the worker sent no work for the hand it asked for")
-        return sent[1]
 
     def _death(self) -> str:
         try:
@@ -201,10 +201,14 @@ class WorkerProcess:
         return said
 
     def stop(self, wait: bool = True) -> None:
-        """Kill the process (if alive; ``wait``: and wait until it is gone), close its pipes, remove its folder."""
+        """Kill the process and any copy of it lending a hand (its process group: the worker leads its
+        own session), if alive (``wait``: and wait until it is gone), close its pipes, remove its folder."""
         self.stopped = True
         if self.proc.poll() is None:
-            self.proc.kill()
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except OSError:  # not a group leader after all (a worker started otherwise): the process alone
+                self.proc.kill()
         if wait:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(timeout=5)
@@ -272,10 +276,7 @@ class Engine:
         self._lock = threading.Lock()
         self._closed = False
         self.reading = threading.Event()  # set once a page is on its way to a worker (see ocr.cli's _warm)
-        self.lent = 0  # pieces of work a worker did for a page another was reading (_lend)
-        self.readied = 0  # idle workers that loaded an engine to lend a hand with (_ready_hands)
-        self._sharing: list[tuple[registry.EngineInfo, Options]] = []  # pages read now that take a hand
-        self._loading: set[threading.Thread] = set()  # workers loading an engine to lend a hand with
+        self.lent = 0  # hands lent to pages being read (_hand)
         _sweep_once()
         if backend == "cli" and not shutil.which("tesseract"):
             raise MissingDependencyError(f"the `tesseract` command is not installed: {INSTALL_HINT}.")
@@ -285,9 +286,8 @@ class Engine:
     def run(self, req: Request) -> Answer:
         """Read one page with the registered engine its options name (``"auto"`` is
         :func:`ocr.recognize`'s to resolve). Raises an :class:`~ocr.errors.EngineError` (time-out, crash,
-        failure) or :class:`MissingDependencyError` for this page alone. While an engine that shares a
-        page's work reads, an idle worker lends a hand (:meth:`_lend`), and loads that engine first when it
-        has not (:meth:`_ready_hands`)."""
+        failure) or :class:`MissingDependencyError` for this page alone. An engine that shares a page's
+        work gets a hand while a core is free (:meth:`_hand`)."""
         info = registry.get(req.options.engine)
         info.check(req.options.lang)
         limit = req.options.timeout + (GRACE_SECONDS if info.own_timeout else 0.0)
@@ -300,20 +300,11 @@ class Engine:
                 raise MissingDependencyError(f"{info.label} runs in the engine's worker processes, which could "
                                              "not start here; read with another engine instead.")
             self.reading.set()
-            if not (info.shares and self.workers > 1):
-                answer: Answer = self._call(worker, "read", (info.module, req.packed()), limit, info.label)
+            if info.shares and self.workers > 1:
+                answer: Answer = self._call(worker, "read", (info.module, req.packed(), True), limit, info.label,
+                                            hand=self._hand)
             else:
-                sharing = (info, req.options)
-                with self._lock:
-                    self._sharing.append(sharing)
-                self._ready_hands()
-                try:
-                    answer = self._call(worker, "read", (info.module, req.packed(), True), limit, info.label,
-                                        helper=partial(self._lend, info, limit))
-                finally:
-                    with self._lock:
-                        self._sharing.remove(sharing)
-        self._ready_hands()
+                answer = self._call(worker, "read", (info.module, req.packed()), limit, info.label)
         return answer
 
     def orientation(self, image: np.ndarray, dpi: float, timeout: float = 60.0) -> tuple[int, float] | None:
@@ -356,14 +347,6 @@ class Engine:
                 except OcrError as e:
                     log.info("warming the engines: %s", e)
 
-    def settle(self) -> None:
-        """Wait for the workers loading an engine in the background to lend a hand (see :meth:`run`) to
-        finish: a quiet pool, for a benchmark's next measure or a test's next step."""
-        with self._lock:
-            loading = list(self._loading)
-        for thread in loading:
-            thread.join()
-
     def prestart(self, count: int, options: Options | None = None) -> None:
         """Start ``count`` workers now without waiting for them, loading what reading with ``options``
         needs (the engines taken in turn: the first worker the first engine, the next the next...), so
@@ -376,7 +359,6 @@ class Engine:
             worker = WorkerProcess(wait=False)
             engines = registry.for_worker(options.engine, options.lang, n)
             worker.send_ahead("prepare", (engines, options))
-            worker.engines.update(name for name, _ in engines)
             with self._lock:
                 self._live.add(worker)
             self._idle.put(worker)
@@ -438,97 +420,24 @@ class Engine:
             self._live.discard(worker)
         worker.stop()
 
-    def _lend(self, info: registry.EngineInfo, limit: float, work: Callable[[], Any],
-              taken: Callable[[], None]) -> Any:
-        """Another worker's hand for a page being read: an idle worker that has ``info``'s engine loaded,
-        if one is free at this moment (a page being read there is not waited for, nor is a worker started
-        or an engine loaded: that would cost more than it saves; the asking worker may ask again later);
-        ``taken()`` once it has one, then ``work()`` (what :class:`~ocr.engines.ppocr._Shared` passes
-        on); its result, or None."""
+    def _hand(self) -> Callable[[], None] | None:
+        """A free core held for a page's hand (a page being read there is not waited for: the asking
+        worker may ask again later), and what gives it back; None when every core is busy."""
         if not self._slots.take(blocking=False):
             return None
-        try:
-            worker = self._idle_with(info.name)
-            if worker is None:
-                return None
-            taken()
-            try:
-                lines = work()
-            except OSError:  # the asking worker died: the hand goes back, and its page says why
-                self._idle.put(worker)
-                raise
-            try:
-                done = self._call(worker, "lines", (info.name, info.module, lines), limit, info.label)
-                with self._lock:
-                    self.lent += 1
-                return done
-            except OcrError as e:
-                log.info("a worker lending a hand failed (%s); the page's own worker reads it all", e)
-                return None
-        finally:
-            self._slots.give()
-
-    def _ready_hands(self) -> None:
-        """A worker that goes idle while another reads a page that takes a hand, with an engine the idle
-        one has not loaded (a cold ``--engine auto``: Tesseract's worker, done with the page, while PP-OCR's
-        still finds the lines), loads that engine now, in the background and in a free slot of its own,
-        so the page's lines can be shared with it when they are found (:meth:`_lend`). A page that wants
-        the slot meanwhile waits for the load (once per worker and engine)."""
         with self._lock:
-            wanted = {info.name: (info, options) for info, options in self._sharing}
-        for info, options in wanted.values():
-            if not self._slots.take(blocking=False):
-                return
-            worker = self._idle_with(info.name, loaded=False)
-            if worker is None:
-                self._slots.give()
-                continue
-            thread = threading.Thread(target=self._load, args=(worker, info, options), daemon=True,
-                                      name="ocr-ready-hand")
-            with self._lock:
-                self._loading.add(thread)
-            thread.start()
-
-    def _load(self, worker: WorkerProcess, info: registry.EngineInfo, options: Options) -> None:
-        try:
-            self._call(worker, "prepare", ([(info.name, info.module)], options), START_SECONDS, info.label)
-            with self._lock:
-                self.readied += 1
-        except OcrError as e:
-            log.info("a worker loading %s to lend a hand failed: %s", info.label, e)
-        finally:
-            self._slots.give()
-            with self._lock:
-                self._loading.discard(threading.current_thread())
-
-    def _idle_with(self, engine: str, loaded: bool = True) -> WorkerProcess | None:
-        """An idle live worker that has ``engine`` loaded (or not, with ``loaded=False``), else None (what
-        was taken is put back)."""
-        looked: list[WorkerProcess] = []
-        found = None
-        while found is None:
-            try:
-                worker = self._idle.get_nowait()
-            except queue.Empty:
-                break
-            if (engine in worker.engines) == loaded and worker.alive() and worker.greeted:
-                found = worker
-            else:
-                looked.append(worker)
-        for worker in reversed(looked):
-            self._idle.put(worker)
-        return found
+            self.lent += 1
+        return self._slots.give
 
     def _call(self, worker: WorkerProcess, op: str, payload: tuple[Any, ...], limit: float,
-              who: str = "the engine", helper: Callable[[Any, Callable[[], None]], Any] | None = None) -> Any:
+              who: str = "the engine", hand: Callable[[], Callable[[], None] | None] | None = None) -> Any:
         """One operation on a checked-out worker. It goes back to the pool only after a clean reply
         (an answer, or its own error for the request); anything else (a crash, a hang, an interruption
         while it was reading) stops it, so no later page can receive this page's answer."""
         clean = False
         try:
-            value = worker.call(op, payload, limit, who, helper)
+            value = worker.call(op, payload, limit, who, hand)
             clean = True
-            worker.engines.update(_loaded(op, payload))
             return value
         except WorkerError as e:
             clean = True
@@ -540,17 +449,6 @@ class Engine:
                 self._idle.put(worker)
             else:
                 self._retire(worker)
-
-
-def _loaded(op: str, payload: tuple[Any, ...]) -> list[str]:
-    """The engines a worker has loaded once it answered ``op`` cleanly (what :meth:`Engine._lend` asks)."""
-    if op == "prepare":
-        return [name for name, _ in payload[0]]
-    if op == "read":
-        return [payload[1].options.engine]
-    if op == "lines":
-        return [payload[0]]
-    return []
 
 
 # -- one shared engine per process -------------------------------------------------------------------

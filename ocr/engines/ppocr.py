@@ -458,24 +458,24 @@ def _as_found(corners: list[list[int]]) -> list[list[int]]:
 
 
 class _Shared:
-    """rapidocr's recogniser, with a page's lines shared with another worker when one is free.
+    """rapidocr's recogniser, with a page's lines shared with a hand when a core is free.
 
     A worker reading a page alone leaves the other core idle: once the lines are found, the reader offers
     half of them (by width, which is what a line costs) to ``helper`` (set per page by the worker: it asks
-    the parent, which hands them to an idle worker that has PP-OCR loaded), reads its own half, then
-    takes the other half's readings. When no worker is free yet (the other worker still reads its own
-    page, or loads PP-OCR to help), it reads an eighth of the lines left and asks again, at most
-    ``ASKS`` times in all (an ask refused costs a message each way: the lines go once a hand took them).
-    Each line is recognised on its own (``Rec.rec_batch_num`` 1), so where a line is read does not
-    change what it reads. A hand that fails leaves its lines to be read here.
+    the parent for a free core, and reads them in a copy of itself, :meth:`ocr.engines.worker.Worker.help`),
+    reads its own half, then takes the other half's readings. When no core is free yet (another worker
+    still reads its own page), it reads an eighth of the lines left and asks again, at most ``ASKS``
+    times in all (an ask refused costs a message each way). Each line is recognised on its own
+    (``Rec.rec_batch_num`` 1), so where a line is read does not change what it reads. A hand that fails
+    leaves its lines to be read here.
     """
 
-    SHARED_FROM = 8  # lines left: fewer are not worth the round trip
+    SHARED_FROM = 8  # lines left: fewer are not worth the fork
     ASKS = 8
 
     def __init__(self, recognizer: Any) -> None:
         self.recognizer = recognizer
-        self.helper: Callable[[list[np.ndarray]], Callable[[], Any] | None] | None = None
+        self.helper: Callable[[Callable[[], Any]], Callable[[], Any] | None] | None = None
         self.shared = 0  # lines read elsewhere on the last page (for tests and the log)
 
     def __getattr__(self, name: str) -> Any:
@@ -504,8 +504,8 @@ class _Shared:
                 break
             asks += 1
             mine, theirs = ([left[k] for k in half] for half in _halves([images[i] for i in left]))
-            waiting = self.helper([images[i] for i in theirs])
-            if waiting is None:  # nobody free yet: read a part here, and ask again
+            waiting = self.helper(partial(self.read, given, [images[i] for i in theirs]))
+            if waiting is None:  # no core free yet: read a part here, and ask again
                 part = left[:max(1, len(left) // 8)]
                 read_here(part)
                 left = left[len(part):]
@@ -521,11 +521,9 @@ class _Shared:
         assert own is not None
         return dataclasses.replace(own, imgs=images, txts=tuple(texts), scores=tuple(scores), word_results=tuple(words))
 
-    def read_lines(self, images: list[np.ndarray], word_boxes: bool = True) -> tuple[Any, Any, Any]:
-        """Read line images here: (texts, scores, word results), in their order."""
-        from rapidocr.ch_ppocr_rec.typings import TextRecInput
-
-        out = self.recognizer(TextRecInput(img=images, return_word_box=word_boxes))
+    def read(self, given: Any, images: list[np.ndarray]) -> tuple[Any, Any, Any]:
+        """``images`` read as ``given`` asks (a hand's share of a page's lines): texts, scores, words."""
+        out = self.recognizer(dataclasses.replace(given, img=images))
         return tuple(out.txts), tuple(out.scores), tuple(out.word_results)
 
 
@@ -621,14 +619,11 @@ class PPOCRReader:
         """Every character the recognition model can write (from the model file's own list)."""
         return frozenset(self._engine.text_rec.session.get_character_list())
 
-    def share(self, helper: Callable[[list[np.ndarray]], Callable[[], Any]] | None) -> None:
-        """Offer the lines of the pages read from now on to ``helper`` (None: read them all here); see
-        :class:`_Shared`. ``helper(lines)`` passes them on and returns what waits for their readings."""
+    def share(self, helper: Callable[[Callable[[], Any]], Callable[[], Any] | None] | None) -> None:
+        """Offer part of the lines of the pages read from now on to ``helper`` (None: read them all here);
+        see :class:`_Shared`. ``helper(task)`` has ``task`` (reading some lines) done elsewhere and
+        returns what waits for its result, or None when no hand is free."""
         self._shared.helper = helper
-
-    def read_lines(self, images: list[np.ndarray]) -> tuple[Any, Any, Any]:
-        """Line images another worker found (see :class:`_Shared`), read here: texts, scores, words."""
-        return self._shared.read_lines(images)
 
     def lines(self, image: np.ndarray) -> list[TextLine]:
         """The detected lines of a page, in rapidocr's own order (top to bottom, then left to right)."""

@@ -70,14 +70,23 @@ def early(argv: list[str]) -> None:
 
 def count(words: list[str]) -> int:
     """How many workers a command starts before its first page: one for Tesseract alone (the default),
-    else one per core or ``--jobs`` (both engines read a page read alone side by side: ocr.cli)."""
-    if _value(words, "--engine") in (None, "tesseract"):
+    and one for another engine named on one picture (a worker that shares the page's work lends itself a
+    hand: ocr.engines.worker); else one per core or ``--jobs`` (``auto`` reads a page read alone with
+    both engines side by side: ocr.cli)."""
+    engine = _value(words, "--engine")
+    if engine in (None, "tesseract") or (engine != "auto" and _one_picture(words)):
         return 1
     cores = os.cpu_count() or 1
     try:
         return max(1, min(int(_value(words, "--jobs") or cores), cores))
     except ValueError:
         return 1
+
+
+def _one_picture(words: list[str]) -> bool:
+    """Whether the words name one file, not a PDF (a word that is a file is taken for one named)."""
+    named = [word for word in words if not word.startswith("-") and os.path.isfile(word)]
+    return len(named) == 1 and not named[0].lower().endswith(".pdf")
 
 
 def _value(words: list[str], flag: str) -> str | None:

@@ -5,11 +5,11 @@ stdin, answering on a copy of stdout; stderr is captured per request (``stderr.t
 folder), so a failure can say what the engine printed. A request's own failure travels back as its
 error (an unexpected one with its traceback, for the parent to log) and the worker goes on; a crash or
 a hang is noticed by the parent, which kills and replaces the worker. While it reads, a worker may
-ask the parent for another worker's hand ("help", answered "unhelped" at once, or "taken"; then the
-work follows, "work", and the parent answers "helped" or "unhelped", before the reading's own reply:
-:meth:`Worker.help`); the work and its result pass through the parent pickled, as bytes it carries
-without decoding (they hold the engine library's own types, which the parent has not imported). The
-work is sent only once a hand took it, so an ask refused costs a message each way.
+ask the parent for a hand ("help", answered "unhelped" at once, or "taken": a core is held for it);
+the hand is a copy of this process, forked with the engine loaded, that does part of the page's work
+while this one does the rest, and the parent is told once it is done ("handed"), before the reading's
+own reply (:meth:`Worker.help`). Nothing of the work crosses the parent, and no other worker need
+load the engine first.
 ``OCR_WORKER_TEST_HOOKS=1`` enables the ``hang`` operation, for tests.
 """
 
@@ -25,13 +25,15 @@ import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import EngineError, MissingDependencyError, OcrError
 from ..settings import Options
 from . import registry
-from .protocol import Answer, Pixels, Reader, Request, recv, send
+from .protocol import Answer, Pixels, Reader, Request, recv, send, write
 from .spawn import FIRST_OPTIONS
 
 if TYPE_CHECKING:
@@ -39,7 +41,7 @@ if TYPE_CHECKING:
 
     from .tesseract import TesseractReader
 
-OPERATIONS = ("prepare", "read", "lines", "orientation", "raw", "hang")
+OPERATIONS = ("prepare", "read", "orientation", "raw", "hang")
 
 
 class Worker:
@@ -87,27 +89,29 @@ class Worker:
         answer.log = self.log.read_text(errors="replace")
         return answer
 
-    def help(self, work: Any) -> Any:
-        """Ask the parent to have ``work`` done by another worker: None at once when no worker is free,
-        else what waits for the result (which is None if that worker failed)."""
+    def help(self, task: Callable[[], Any]) -> Callable[[], Any] | None:
+        """Ask the parent for a hand with ``task`` (part of the page being read): None at once when no
+        core is free; else ``task`` runs in a copy of this process (forked: the engine is loaded there
+        already) while this one goes on, and what is returned waits for the copy's result (None when it
+        failed: the caller does the task itself). The parent holds the core until it is told "handed"."""
         fd_in, fd_out = self.fds
         send(fd_out, ("help", None))
         answer = recv(fd_in)
         if answer is None or answer[0] != "taken":
             return None
-        send(fd_out, ("work", pickle.dumps(work, protocol=5)))
+        try:
+            copy = _forked(task, self.fds)
+        except OSError:  # no memory or processes left for a copy: the task is done here
+            send(fd_out, ("handed", None))
+            return None
 
         def result() -> Any:
-            reply = recv(fd_in)
-            return pickle.loads(reply[1]) if reply is not None and reply[0] == "helped" else None
+            try:
+                return copy()
+            finally:
+                send(fd_out, ("handed", None))
 
         return result
-
-    def lines(self, name: str, module: str, images: bytes) -> bytes:
-        """Another worker's line images (pickled), read by engine ``name``; their readings pickled (see
-        :meth:`help`)."""
-        done = self.reader(name, module).read_lines(pickle.loads(images))  # type: ignore[attr-defined]
-        return pickle.dumps(done, protocol=5)
 
     def _tesseract(self) -> TesseractReader:
         from .tesseract import TESSERACT, TesseractReader
@@ -124,10 +128,13 @@ class Worker:
         """The benchmark's reference: Tesseract's bare API, timed in here."""
         return self._tesseract().raw(image, dpi, lang)
 
-    def hang(self, seconds: float) -> None:
-        """Test only: stop answering for ``seconds`` (as an engine stuck inside a page would)."""
+    def hang(self, seconds: float, helped: bool = False) -> None:
+        """Test only: stop answering for ``seconds`` (as an engine stuck inside a page would); ``helped``:
+        with a hand that hangs as long, when the parent lends one."""
         if not self.hooks:
             raise EngineError("the hang operation is for tests only.")
+        if helped:
+            self.help(partial(time.sleep, seconds))
         time.sleep(seconds)
 
     def prepare_first(self, words: str | None) -> None:
@@ -206,6 +213,43 @@ def serve() -> None:
         worker.serve(fd_in, fd_out)
     finally:  # the parent closed the pipe (or died): the folder is ours to remove
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _forked(task: Callable[[], Any], fds: tuple[int, int]) -> Callable[[], Any]:
+    """Run ``task`` in a copy of this process (``os.fork``: the engines loaded here are there too, their
+    memory shared until written); what waits for its result and returns it, or None when the copy
+    failed (its traceback is in this request's log). The copy closes the protocol's pipes (``fds``), so
+    the parent sees this worker end when it ends, and it leaves without running this process's exit
+    handlers. Forking here is safe: a worker runs one thread of its own, and its engines run one thread
+    (onnxruntime's idle internal thread holds nothing the copy needs)."""
+    read_end, write_end = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_end)
+        os.close(write_end)
+        raise
+    if pid == 0:  # the copy
+        code = 1
+        try:
+            os.close(read_end)
+            for fd in fds:
+                os.close(fd)
+            write(write_end, pickle.dumps(task(), protocol=5))
+            code = 0
+        except BaseException:  # said in the log; the worker does the task itself
+            traceback.print_exc()
+        finally:
+            os._exit(code)
+    os.close(write_end)
+
+    def result() -> Any:
+        with os.fdopen(read_end, "rb") as pipe:
+            data = pipe.read()
+        _, status = os.waitpid(pid, 0)
+        return pickle.loads(data) if os.waitstatus_to_exitcode(status) == 0 and data else None
+
+    return result
 
 
 def _first_engine() -> tuple[str, str]:
