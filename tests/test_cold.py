@@ -159,6 +159,28 @@ def test_both_workers_started_early_are_taken_for_the_best_of_both():
         engine.close()
 
 
+def test_the_two_workers_of_auto_load_one_engine_each_and_the_other_only_when_asked():
+    """The second's hello waits for PP-OCR, what it was started for, and not for Tesseract's library and
+    language besides (the first worker's); the first does without PP-OCR's module and NumPy; a page for
+    Tesseract still finds either able."""
+    spawn.early(["page.png", "--engine", "auto", "--jobs", "2"])
+    first, second = (proc.pid for proc, _ in spawn._early)
+    engine = Engine("api", workers=2)
+    try:
+        engine.prestart(2, ocr.Options(engine="auto"))
+        for worker in list(engine._live):
+            worker.ready()
+            worker._settle(60)  # the prepare sent ahead, answered
+        loaded = {pid: Path(f"/proc/{pid}/maps").read_text() for pid in (first, second)}
+        assert "libtesseract" in loaded[first] and "onnxruntime" not in loaded[first]
+        assert "onnxruntime" in loaded[second] and "libtesseract" not in loaded[second]
+        assert not numpy_in(first)  # PP-OCR's module, and NumPy with it, were not imported to find that out
+        by_tesseract = ocr.engines.Request(image=np.asarray(draw_page()), dpi=300)
+        assert {engine.run(by_tesseract).text.startswith("The quick") for _ in range(2)} == {True}
+    finally:
+        engine.close()
+
+
 def test_a_page_the_pipe_holds_goes_before_the_replies_owed_a_larger_one_after(monkeypatch):
     """A cold command's page is written while its worker still loads the language sent ahead (else this
     process, busy loading its dictionary, hands it over late); a page larger than the pipe would block

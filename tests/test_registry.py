@@ -125,3 +125,34 @@ def test_the_apps_comparison_has_a_column_per_engine(fake):
     go(at, nav.TUNE)
     choices = at.selectbox(key=keys.setting("engine")).options
     assert "Fake engine" in choices and "Best of all engines" in choices
+
+
+PLUGGED = """
+import json, sys
+from ocr.engines import registry
+names = registry.names()
+print(json.dumps({"names": list(names), "metadata": "importlib.metadata" in sys.modules}))
+"""
+
+
+@pytest.mark.parametrize("declared", [True, False])
+def test_an_engine_another_package_declares_is_found_and_none_is_looked_for_when_none_is_declared(declared, tmp_path):
+    """A package declares an engine under the entry-point group (its ``entry_points.txt``, as pip installs
+    it); with none declared, the command does without importing importlib.metadata at all."""
+    import os
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    info = tmp_path / "fake_plugin-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: fake-plugin\nVersion: 1.0\n")
+    group = registry.ENTRY_POINTS if declared else "console_scripts"
+    (info / "entry_points.txt").write_text(f"[{group}]\nfake = tests.fake_engine\n")
+    done = subprocess.run([sys.executable, "-c", PLUGGED], capture_output=True, text=True, timeout=120, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(tmp_path)])})
+    assert done.returncode == 0, done.stderr
+    said = json.loads(done.stdout)
+    assert ("fake" in said["names"]) is declared and said["names"][:2] == ["tesseract", "ppocr"]
+    assert said["metadata"] is declared

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
+import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -108,6 +110,9 @@ def _load() -> None:
         if _LOADED:
             return
         _built_in()
+        if not _declared():
+            _LOADED = True
+            return
         from importlib.metadata import entry_points
 
         for point in entry_points(group=ENTRY_POINTS):
@@ -116,6 +121,30 @@ def _load() -> None:
             except Exception:  # a third party's plugin may raise anything: it is left out, said once
                 log.exception("the engine plugin %s could not be loaded; it is left out", point.name)
         _LOADED = True
+
+
+def _declared() -> bool:
+    """Whether an installed package may declare an engine: the group's name in one of the packages'
+    ``entry_points.txt``, looked for in the files alone (a few milliseconds), as importing
+    ``importlib.metadata`` costs a cold process 0.035 s (and ``auto`` asks in the command and in each
+    of its workers). True when unsure (a path that is not a folder: importlib.metadata looks there)."""
+    for entry in sys.path:
+        folder = entry or os.curdir
+        try:
+            names = os.listdir(folder)
+        except NotADirectoryError:
+            return True
+        except OSError:  # a path that is not there
+            continue
+        for name in names:
+            if name.endswith((".dist-info", ".egg-info")):
+                try:
+                    with open(os.path.join(folder, name, "entry_points.txt"), encoding="utf-8", errors="replace") as f:
+                        if ENTRY_POINTS in f.read():
+                            return True
+                except OSError:  # no entry points (or an .egg-info file): nothing declared there
+                    continue
+    return False
 
 
 def engines() -> tuple[EngineInfo, ...]:
@@ -190,6 +219,8 @@ def chosen(engine: str) -> tuple[EngineInfo, ...]:
 def for_worker(engine: str, lang: str, n: int) -> list[tuple[str, str]]:
     """What the ``n``-th of a pool's workers loads ahead of the first page read with ``engine`` in
     ``lang``: the engines that read it taken in turn, one each (``[(name, module)]``; empty when none reads it)."""
+    if engine == AUTO and n == 0 and (lead := first()).reads(lang):
+        return [(lead.name, lead.module)]  # the first engine reads first: the others' modules are not imported
     named = [(info.name, info.module) for info in chosen(engine) if info.reads(lang)]
     return [named[n % len(named)]] if named else []
 
@@ -204,8 +235,9 @@ def understands(field_name: str, engine: str) -> bool:
 class _Live(Sequence[str]):
     """The engine choices as a sequence that follows the registry (``Options``' spec holds one)."""
 
-    def __init__(self, pick: Callable[[EngineInfo], str], last: Callable[[], str]) -> None:
+    def __init__(self, pick: Callable[[EngineInfo], str], last: Callable[[], str], always: str | None = None) -> None:
         self._pick, self._last = pick, last
+        self._always = always  # the last choice when it is known without asking which engines there are
 
     def _now(self) -> tuple[str, ...]:
         return (*(self._pick(info) for info in engines()), self._last())
@@ -227,8 +259,8 @@ class _Live(Sequence[str]):
 
     def __contains__(self, value: object) -> bool:
         """Found among the engines registered, else the built-in ones, without looking through the
-        packages for more (nor, for one registered, importing the other built-in engines' modules)."""
-        if value in [self._pick(info) for info in _ordered()]:
+        packages for more (nor, for one registered or ``auto``, importing the other built-in engines' modules)."""
+        if value == self._always or value in [self._pick(info) for info in _ordered()]:
             return True
         _built_in()
         return value in [self._pick(info) for info in _ordered()] or value in self._now()
@@ -240,5 +272,5 @@ class _Live(Sequence[str]):
         return repr(self._now())
 
 
-CHOICES: Sequence[str] = _Live(lambda info: info.name, lambda: AUTO)  # Options.engine's values
+CHOICES: Sequence[str] = _Live(lambda info: info.name, lambda: AUTO, AUTO)  # Options.engine's values
 LABELS: Sequence[str] = _Live(lambda info: info.label, auto_label)  # ... and their plain names

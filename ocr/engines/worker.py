@@ -141,21 +141,9 @@ class Worker:
         """Before the hello: load what the pool's ``prepare`` will ask of this worker, for the options the
         first page will most likely be read with (``words``, JSON: :func:`ocr.engines.spawn.start`'s
         ``first`` and ``n``; None: nothing said). A failure is left for the parent's own ``prepare`` to report."""
-        if words is None:
-            return
-        from ..language import first
-
-        try:
-            said = json.loads(words)
-            options, n = Options.from_strings(said["options"]), int(said["worker"])
-        except (ValueError, KeyError, TypeError, OcrError):
-            options, n = Options(), 0
-        options = options.replace(lang=first(options.lang))
-        try:
-            engines = registry.for_worker(options.engine, options.lang, n)
-        except OcrError:  # an engine not registered: the parent says so
-            return
-        self.handle("prepare", (engines, options))
+        planned = _planned(words)
+        if planned is not None:
+            self.handle("prepare", planned)
 
     # the loop ----------------------------------------------------------------------------------------
 
@@ -200,14 +188,17 @@ def serve() -> None:
     folder = os.environ.get("OCR_WORKER_DIR") or tempfile.mkdtemp(prefix="ocr-worker-")
     with contextlib.suppress(OSError):  # whoever finds the process gone may remove the folder
         (Path(folder) / "pid").write_text(str(os.getpid()))
+    said = os.environ.get(FIRST_OPTIONS)
+    planned = _planned(said)
     try:
         worker = Worker(folder)
-        worker.reader(*_first_engine())
+        if planned is None or not planned[0] or planned[0][0][0] == _first_engine()[0]:
+            worker.reader(*_first_engine())  # else another engine is this worker's (auto's second worker)
     except (ImportError, OSError, RuntimeError, MissingDependencyError) as e:
         # the first engine's library missing or broken: the parent falls back (the tesseract command)
         send(fd_out, ("error", f"{type(e).__name__}: {e}"))
         return
-    worker.prepare_first(os.environ.get(FIRST_OPTIONS))
+    worker.prepare_first(said)
     send(fd_out, ("ok", None))
     try:
         worker.serve(fd_in, fd_out)
@@ -250,6 +241,26 @@ def _forked(task: Callable[[], Any], fds: tuple[int, int]) -> Callable[[], Any]:
         return pickle.loads(data) if os.waitstatus_to_exitcode(status) == 0 and data else None
 
     return result
+
+
+def _planned(words: str | None) -> tuple[list[tuple[str, str]], Options] | None:
+    """What a worker started for a command's first page loads before its hello (see
+    :meth:`Worker.prepare_first`): the engines (name, module) and the options; None when nothing was said
+    or the engine named is not registered (the parent says so)."""
+    if words is None:
+        return None
+    from ..language import first
+
+    try:
+        said = json.loads(words)
+        options, n = Options.from_strings(said["options"]), int(said["worker"])
+    except (ValueError, KeyError, TypeError, OcrError):
+        options, n = Options(), 0
+    options = options.replace(lang=first(options.lang))
+    try:
+        return registry.for_worker(options.engine, options.lang, n), options
+    except OcrError:
+        return None
 
 
 def _first_engine() -> tuple[str, str]:
