@@ -38,12 +38,12 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
 # models.py: what is converted and optimized at install time
-$(VENV)/.run-installed: requirements.txt ocr/engines/models.py | $(VENV)/bin/python
+$(VENV)/.run-installed: requirements.txt ocr/engines/models.py ocr/engines/ppocr.py | $(VENV)/bin/python
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
 	$(PY) -m ocr.engines.models
 	touch $@
 
-$(VENV)/.test-installed: requirements.txt requirements-dev.txt ocr/engines/models.py | $(VENV)/bin/python
+$(VENV)/.test-installed: requirements.txt requirements-dev.txt ocr/engines/models.py ocr/engines/ppocr.py | $(VENV)/bin/python
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
 	$(PY) -m ocr.engines.models
 	touch $@ $(VENV)/.run-installed

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import hashlib
 import importlib
 import logging
 import os
@@ -158,18 +157,17 @@ def models_dir() -> Path:
     return Path(chosen) if chosen else Path(sys.prefix) / "share" / "ocr-workbench" / "models"
 
 
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-
-
 # Which calibration made a conversion: 2 since detection sees pages as they are (never enlarged), which is
 # what the conversion is calibrated on; a conversion by an earlier one is not used.
 CALIBRATION_VERSION = 2
 
 
 def converted(source: Path) -> Path:
-    """Where the 8-bit conversion of ``source`` lies (it may not exist)."""
-    return models_dir() / f"{source.stem}.{_digest(source)}.int8-{CALIBRATION_VERSION}.onnx"
+    """Where the 8-bit conversion of ``source`` lies (it may not exist): named, as :func:`optimized`
+    names its copies, by the source's size and time of writing (a reinstalled wheel's model is another
+    file), which is known without reading the 10 MB the conversion is made from."""
+    stamp = source.stat()
+    return models_dir() / f"{source.stem}.{stamp.st_size:x}-{stamp.st_mtime_ns:x}.int8-{CALIBRATION_VERSION}.onnx"
 
 
 _SAID: set[str] = set()
