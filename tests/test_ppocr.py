@@ -215,18 +215,27 @@ def test_the_detector_converted_at_install_reads_as_the_float_one(reader):
     assert abs(cer(truth, reader.text(image)[0]) - cer(truth, float_reader.text(image)[0])) <= 0.01
 
 
-def test_the_models_optimized_at_install_are_loaded_and_read_the_same(reader):
-    """make saves each model as onnxruntime's portable graph optimizations leave it; the reader loads
-    those copies (a third less set-up) and reads as it does from the wheel's own files."""
+def test_the_models_optimized_at_install_are_loaded_and_read_the_same(reader, monkeypatch):
+    """make saves each model as onnxruntime's portable graph optimizations leave it, and again after
+    every optimization, named by this CPU; the reader loads the copies for this CPU (two thirds less
+    set-up), the portable ones on another, and reads as it does from the wheel's own files."""
     for part in ("Det", "Cls", "Rec"):
         source = reader.detector if part == "Det" else ppocr.model_path(part)
-        assert getattr(reader._engine.cfg, part).model_path == str(ppocr.optimized(source))
+        here = ppocr.optimized(source, here=True)
+        assert here.is_file() and here != ppocr.optimized(source) and ppocr._cpu() in here.name
+        assert getattr(reader._engine.cfg, part).model_path == str(here)
+    with monkeypatch.context() as patch:
+        patch.setattr(ppocr, "_cpu", lambda: "0ther0cpu")  # made on another kind of CPU: not taken here
+        elsewhere = ppocr.PPOCRReader()
+        assert elsewhere._engine.cfg.Rec.model_path == str(ppocr.optimized(ppocr.model_path("Rec")))
+        patch.setattr(ppocr, "_cpu", lambda: "")  # a CPU that cannot be told
+        assert ppocr.loadable(ppocr.model_path("Rec")) == ppocr.optimized(ppocr.model_path("Rec"))
     plain = ppocr.PPOCRReader(optimized=False)
     assert plain._engine.cfg.Rec.model_path == str(ppocr.model_path("Rec"))
     page = drawn([LEFT, RIGHT])
-    assert reader.text(page) == plain.text(page) and reader.text(page)[0]
+    assert reader.text(page) == plain.text(page) == elsewhere.text(page) and reader.text(page)[0]
     image, _ = dev("sroie_010")
-    assert reader.text(image)[0] == plain.text(image)[0]
+    assert reader.text(image)[0] == plain.text(image)[0] == elsewhere.text(image)[0]
 
 
 def test_optimizing_a_model_keeps_its_answers(tmp_path):

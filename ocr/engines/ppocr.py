@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import importlib
 import logging
 import os
 import sys
 import time
+import zlib
 from collections.abc import Callable, Mapping
 from functools import partial
 from pathlib import Path
@@ -186,21 +188,46 @@ def quantized_detector(source: Path) -> Path:
     return source
 
 
-def optimized(model: Path) -> Path:
+def optimized(model: Path, here: bool = False) -> Path:
     """Where ``model`` lies as saved by onnxruntime after its graph optimizations that hold on any CPU
     (level "extended": fused and folded nodes; install time, :mod:`ocr.engines.models`); it may not exist.
     Loading it skips that work: a third of PP-OCR's session set-up, the same answers. Named by the model's
-    size and time of writing (a reinstalled wheel's model is another file) and onnxruntime's version."""
+    size and time of writing (a reinstalled wheel's model is another file) and onnxruntime's version.
+    ``here``: the copy after every optimization (level "all": the layouts of this CPU's kernels as well),
+    named by this CPU too, since it holds on this kind of CPU alone (None-like: ``model`` itself when
+    the CPU cannot be told, which is then never found as a copy)."""
     import onnxruntime
 
     stamp = model.stat()
-    return models_dir() / f"{model.stem}.{stamp.st_size:x}-{stamp.st_mtime_ns:x}.ort-{onnxruntime.__version__}.onnx"
+    level = ""
+    if here:
+        cpu = _cpu()
+        if not cpu:
+            return model
+        level = f".all-{cpu}"
+    named = f"{model.stem}.{stamp.st_size:x}-{stamp.st_mtime_ns:x}.ort-{onnxruntime.__version__}{level}.onnx"
+    return models_dir() / named
 
 
 def loadable(model: Path) -> Path:
-    """``model``'s optimized copy (:func:`optimized`) when it is there, else ``model`` itself."""
-    found = optimized(model)
-    return found if found.is_file() else model
+    """``model``'s copy optimized for this CPU (:func:`optimized`) when it is there, else the one for any
+    CPU, else ``model`` itself."""
+    for found in (optimized(model, here=True), optimized(model)):
+        if found != model and found.is_file():
+            return found
+    return model
+
+
+@functools.cache
+def _cpu() -> str:
+    """This CPU's kind, as what decides onnxruntime's kernels: a checksum of its model name and the
+    instruction sets it has (Linux's /proc/cpuinfo); empty when that cannot be read."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as info:
+            said = [line for line in info if line.startswith(("model name", "flags"))][:2]
+    except OSError:
+        return ""
+    return f"{zlib.crc32(''.join(said).encode()):08x}" if len(said) == 2 else ""
 
 
 def _model_dir() -> Path:
