@@ -16,7 +16,8 @@ For each image in the folder (default ../shared/eval/dev), in rounds:
 
 Then a batch: every image read with 1 and with 2 workers. Then cold commands, each a fresh process, on
 the receipts (``sroie_*``): ``python -m ocr IMG`` and ``--engine auto`` against
-``OMP_THREAD_LIMIT=1 tesseract IMG stdout``, with the command's peak memory (its process and workers).
+``OMP_THREAD_LIMIT=1 tesseract IMG stdout``, with the command's peak memory (its process and workers,
+shared pages counted once).
 Medians of the rounds.
 
     .venv/bin/python scripts/bench.py [FOLDER] [--rounds 3] [--skip-tuning]
@@ -133,7 +134,9 @@ def cold_table(images: list[Path], rounds: int) -> pd.DataFrame:
 
 
 def peak_rss(argv: list[str], env: dict[str, str]) -> int:
-    """The most resident memory the command and its child processes held at once (sampled every 10 ms)."""
+    """The most memory the command and its child processes held at once (sampled every 10 ms), each
+    page counted once: the sum of their proportional set sizes (a page two processes share counts half
+    in each: a worker's forked copy shares its models with it, and every process the same libraries)."""
     import psutil
 
     proc = psutil.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -141,7 +144,7 @@ def peak_rss(argv: list[str], env: dict[str, str]) -> int:
     while proc.poll() is None:
         with contextlib.suppress(psutil.Error):
             tree = [proc, *proc.children(recursive=True)]
-            most = max(most, sum(p.memory_info().rss for p in tree))
+            most = max(most, sum(p.memory_full_info().pss for p in tree))
         time.sleep(0.01)
     return most
 
