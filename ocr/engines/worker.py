@@ -198,7 +198,8 @@ def serve() -> None:
         # the first engine's library missing or broken: the parent falls back (the tesseract command)
         send(fd_out, ("error", f"{type(e).__name__}: {e}"))
         return
-    worker.prepare_first(said)
+    if planned is not None:  # what prepare_first would load, found once above
+        worker.handle("prepare", planned)
     send(fd_out, ("ok", None))
     try:
         worker.serve(fd_in, fd_out)
